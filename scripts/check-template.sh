@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Checks that a service template really works:
+#   scripts/check-template.sh LANG/FRAMEWORK        e.g. python/flask, node/express, go/http
+# 1. scaffolds "demo-svc" from templates/LANG/FRAMEWORK with the platform binary
+#    (${PLATFORM:-.build/debug/platform}) into a temporary folder,
+# 2. checks the rendered platform.json,
+# 3. installs the template's dependencies only if they are missing (see scripts/install-template-deps.sh),
+# 4. runs the template's own unit tests,
+# 5. starts the service on a free port (PORT=...), checks /healthz and /metrics over 127.0.0.1, stops it.
+# Prints "check-template: LANG/FRAMEWORK ok" at the end; exits non-zero on any failure.
+# Environment: PLATFORM (binary), START_TIMEOUT (seconds to wait for the service, default 15;
+# swift/hummingbird builds before it starts, so its default is 900), KEEP_TMP=1 keeps the temp folder.
+set -euo pipefail
+
+usage() { echo "usage: $0 LANG/FRAMEWORK" >&2; exit 2; }
+[ $# -eq 1 ] || usage
+template=$1
+case "$template" in */*) ;; *) usage ;; esac
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+name=demo-svc
+name_snake=demo_svc
+configured_port=18080 # rendered into the project with --set; the service is then run on a free PORT
+
+platform=${PLATFORM:-.build/debug/platform}
+case "$platform" in
+  /*) ;;
+  */*) if [ -e "$platform" ]; then platform="$(pwd)/$platform"; else platform="$root/$platform"; fi ;;
+esac
+
+log() { echo "check-template: $template: $*" >&2; }
+die() { log "FAIL: $*"; exit 1; }
+
+[ -f "$root/templates/$template/template.json" ] || die "no template at templates/$template"
+if ! command -v "$platform" >/dev/null 2>&1 && [ ! -x "$platform" ]; then
+  die "platform binary not found at $platform (run 'swift build' or set PLATFORM)"
+fi
+command -v curl >/dev/null || die "curl is missing (scripts/install-template-deps.sh installs it)"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-template.XXXXXX")
+service_pid=
+cleanup() {
+  if [ -n "$service_pid" ] && kill -0 "$service_pid" 2>/dev/null; then
+    kill "$service_pid" 2>/dev/null || true
+    wait "$service_pid" 2>/dev/null || true
+  fi
+  if [ "${KEEP_TMP:-0}" = 1 ]; then log "kept $tmp"; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+
+# A TCP port nothing listens on right now.
+free_port() {
+  if command -v python3 >/dev/null; then
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+    return
+  fi
+  local port
+  for _ in $(seq 1 50); do
+    port=$((20000 + RANDOM % 30000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
+  done
+  die "no free port found"
+}
+
+# --- 1. scaffold -------------------------------------------------------------------------------
+log "scaffolding $name"
+"$platform" scaffold "$name" --template "$template" --templates-dir "$root/templates" \
+  --dir "$tmp" --set "port=$configured_port" --no-git >"$tmp/scaffold.log" 2>&1 \
+  || { cat "$tmp/scaffold.log" >&2; die "platform scaffold failed"; }
+project="$tmp/$name"
+[ -f "$project/platform.json" ] || die "scaffold did not create $project/platform.json"
+cd "$project"
+
+# --- 2. rendered files ---------------------------------------------------------------------------
+grep -Eq "\"name\": *\"$name\"" platform.json || die "platform.json: name is not $name"
+grep -Eq "\"port\": *$configured_port *[,}]" platform.json || die "platform.json: port is not the number $configured_port"
+for key in image healthPath metricsPath; do
+  grep -q "\"$key\"" platform.json || die "platform.json: missing $key"
+done
+for file in Dockerfile README.md .gitignore; do
+  [ -f "$file" ] || die "missing $file"
+done
+if leftovers=$(grep -rIlE '\{\{ *(name|name_snake|name_pascal|port|image_repository) *\}\}' . 2>/dev/null); then
+  die "unrendered placeholders in: $leftovers"
+fi
+
+# --- 3. dependencies, 4. unit tests, and the command that starts the service -----------------------
+start_cmd=()
+start_timeout=${START_TIMEOUT:-15}
+case "$template" in
+  python/*)
+    if ! python3 -c 'import flask' 2>/dev/null || ! python3 -m pytest --version >/dev/null 2>&1; then
+      log "installing requirements-dev.txt into $tmp/pydeps"
+      python3 -m pip install --quiet --disable-pip-version-check --target "$tmp/pydeps" -r requirements-dev.txt >&2
+      export PYTHONPATH="$tmp/pydeps${PYTHONPATH:+:$PYTHONPATH}"
+    fi
+    log "running unit tests (python3 -m pytest)"
+    PYTHONDONTWRITEBYTECODE=1 python3 -m pytest -q -p no:cacheprovider >&2 || die "unit tests failed"
+    start_cmd=(python3 -m "$name_snake")
+    ;;
+  node/*)
+    if ! node -e "require('express')" 2>/dev/null; then
+      # Debian's node-express lives in /usr/share/nodejs, which a node not from Debian does not search.
+      export NODE_PATH="/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}"
+      node -e "require('express')" 2>/dev/null \
+        || die "express not found (apt-get install -y node-express, or scripts/install-template-deps.sh)"
+    fi
+    log "running unit tests (node --test)"
+    node --test >&2 || die "unit tests failed"
+    start_cmd=(node src/server.js)
+    ;;
+  go/*)
+    export GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local
+    log "running unit tests (go vet, go test)"
+    go vet ./... >&2 || die "go vet failed"
+    go test ./... >&2 || die "unit tests failed"
+    go build -o "$tmp/service" . >&2 || die "go build failed"
+    start_cmd=("$tmp/service")
+    ;;
+  swift/*)
+    start_timeout=${START_TIMEOUT:-900}
+    log "running unit tests (swift test; this takes minutes)"
+    swift test >&2 || die "unit tests failed"
+    swift build --product "$name" >&2 || die "swift build failed"
+    start_cmd=("$(swift build --show-bin-path)/$name")
+    ;;
+  *)
+    die "don't know how to test $template (add a case to $0)"
+    ;;
+esac
+
+# --- 5. run the service ----------------------------------------------------------------------------
+port=$(free_port)
+log "starting ${start_cmd[*]} on port $port"
+PORT=$port "${start_cmd[@]}" >"$tmp/service.log" 2>&1 &
+service_pid=$!
+
+deadline=$((SECONDS + start_timeout))
+until curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null; do
+  if ! kill -0 "$service_pid" 2>/dev/null; then
+    cat "$tmp/service.log" >&2
+    die "service exited before answering /healthz"
+  fi
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    cat "$tmp/service.log" >&2
+    die "service did not answer /healthz within ${start_timeout}s"
+  fi
+  sleep 0.2
+done
+
+health=$(curl -fsS "http://127.0.0.1:$port/healthz")
+echo "$health" | grep -Eq '^\{ *"status" *: *"ok" *\}$' || die "/healthz returned: $health"
+
+curl -fsS -o /dev/null "http://127.0.0.1:$port/" || die "GET / failed"
+metrics=$(curl -fsS -D "$tmp/metrics.headers" "http://127.0.0.1:$port/metrics") || die "GET /metrics failed"
+grep -iq '^content-type: text/plain; version=0.0.4' "$tmp/metrics.headers" \
+  || die "/metrics Content-Type is not text/plain; version=0.0.4: $(grep -i '^content-type' "$tmp/metrics.headers")"
+echo "$metrics" | grep -q '^# TYPE ' || die "/metrics has no '# TYPE' line"
+echo "$metrics" | grep -Eq '^http_requests_total\{path="/healthz",code="200"\} [0-9]+' \
+  || die "/metrics does not count GET /healthz: $metrics"
+echo "$metrics" | grep -q '^process_start_time_seconds ' || die "/metrics has no process_start_time_seconds"
+
+kill "$service_pid"
+wait "$service_pid" 2>/dev/null || true
+service_pid=
+
+echo "check-template: $template ok"
