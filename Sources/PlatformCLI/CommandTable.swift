@@ -1,0 +1,11 @@
+/// The one table of commands: parsing, help, the reference docs and the completion scripts all read it.
+public enum CommandTable {
+    public static let entries: [CommandEntry] = [
+        CommandEntry(ScaffoldCommand.self),
+        CommandEntry(TemplatesCommand.self),
+        CommandEntry(VersionCommand.self),
+        CommandEntry(HelpCommand.self),
+    ]
+
+    public static var specs: [CommandSpec] { entries.map(\.spec) }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import PlatformCore
+
+struct ScaffoldCommand: PlatformCommand {
+    struct Options: Sendable, Equatable {
+        var name: String
+        var template: String
+        var directory: String
+        var variables: [String: String]
+        var git: Bool
+        var templatesDirectory: String?
+        var dryRun: Bool
+        var output: OutputFormat
+    }
+
+    static let spec = CommandSpec(
+        "scaffold", summary: "Create a new service from a template, committed to a fresh git repository",
+        discussion: """
+        TEMPLATE is LANG/FRAMEWORK from 'platform templates', a local folder (./my-template) or a git
+        repository: git+URL//SUBDIR@REF (e.g. git+file:///srv/templates.git//python/flask@v1).
+        The project is rendered into a temporary folder and moved into place only when complete.
+        """,
+        arguments: [ArgumentSpec("NAME", help: "Service name: lowercase letters, digits and '-', starting with a letter")],
+        options: [
+            OptionSpec("template", short: "t", value: "TEMPLATE", help: "Template id, folder or git+URL", completion: .templates),
+            OptionSpec("language", value: "LANG", help: "Template language (with --framework)"),
+            OptionSpec("framework", value: "FRAMEWORK", help: "Template framework (with --language)"),
+            OptionSpec("dir", value: "PARENT", help: "Folder to create the project in (default: current folder)", completion: .directories),
+            OptionSpec("set", value: "KEY=VALUE", help: "Set a template variable (repeatable)", repeatable: true),
+            OptionSpec("no-git", help: "Do not create a git repository"),
+            OptionSpec("templates-dir", value: "DIR", help: "Look up template ids in DIR first", completion: .directories),
+        ],
+        examples: [
+            "platform scaffold shop --template python/flask",
+            "platform scaffold orders --template go/http --set port=9090 --dir ~/src",
+            "platform scaffold api --language node --framework express --dry-run",
+        ],
+        usesGlobals: ["dry-run", "output", "quiet", "verbose"])
+
+    static func parse(_ parsed: ParsedCommandLine, globals: GlobalOptions, environment: [String: String]) throws -> Options {
+        let name = try positionals(parsed, min: 1, max: 1)[0]
+        let template: String
+        switch (parsed.value("template"), parsed.value("language"), parsed.value("framework")) {
+        case (let id?, nil, nil): template = id
+        case (nil, let language?, let framework?): template = language + "/" + framework
+        case (nil, nil, nil): throw usage("missing --template LANG/FRAMEWORK (see 'platform templates')")
+        case (nil, _, _): throw usage("--language and --framework go together")
+        default: throw usage("use either --template or --language/--framework")
+        }
+        var variables: [String: String] = [:]
+        for pair in parsed.all("set") {
+            let (key, value) = try Validate.keyValue(pair)
+            variables[key] = value
+        }
+        return Options(name: name, template: template, directory: parsed.value("dir") ?? ".", variables: variables,
+                       git: !parsed.flag("no-git"), templatesDirectory: parsed.value("templates-dir"),
+                       dryRun: globals.dryRun, output: globals.output)
+    }
+
+    static func validate(_ options: Options) throws {
+        try Validate.name(options.name)
+        _ = try TemplateReference.parse(options.template)
+    }
+
+    static func run(_ options: Options, _ context: CommandContext) async throws {
+        let service = ScaffoldService(
+            runner: context.runner, store: templateStore(options.templatesDirectory, context),
+            reporter: context.console, signals: context.signals, version: platformVersion)
+        let parent = options.directory.hasPrefix("/")
+            ? options.directory
+            : context.currentDirectory + "/" + (options.directory as NSString).expandingTildeInPath
+        let request = ScaffoldRequest(name: options.name, template: try TemplateReference.parse(options.template),
+                                      parentDirectory: options.directory.hasPrefix("~") ? (options.directory as NSString).expandingTildeInPath : parent,
+                                      variables: options.variables, git: options.git)
+        let (plan, result) = try await service.scaffold(request, dryRun: options.dryRun)
+        guard let result else {
+            if options.output == .json {
+                try context.printJSON(plan)
+            } else {
+                context.print("Would create \(plan.path) from \(plan.template) (\(plan.files.count) files):")
+                for file in plan.files { context.print("  \(file.target)") }
+                context.print("Variables: " + plan.variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+                if plan.git { context.print("Then: git init, add all, commit \"\(plan.commitMessage)\"") }
+            }
+            return
+        }
+        if options.output == .json {
+            try context.printJSON(result)
+        } else {
+            context.print(result.path)
+            context.console.success("Created \(result.name) from \(result.template)"
+                                    + (result.commit.map { " (commit \($0.prefix(7)))" } ?? ""))
+            context.console.detail("Next: cd \(result.path) && platform create \(result.name)")
+        }
+    }
+}
+
+/// The template store for this run, from `--templates-dir`, the environment and the binary's location.
+func templateStore(_ explicit: String?, _ context: CommandContext) -> TemplateStore {
+    TemplateStore.standard(explicit: explicit, environment: context.environment,
+                           executablePath: CommandLine.arguments.first.map(executablePath) ?? "")
+}
+
+/// The running binary's path, from argv[0] (made absolute) or /proc/self/exe.
+func executablePath(_ argv0: String) -> String {
+    if let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+        return resolved
+    }
+    return argv0
+}
+
+struct TemplatesCommand: PlatformCommand {
+    struct Options: Sendable, Equatable {
+        var output: OutputFormat
+        var templatesDirectory: String?
+    }
+
+    static let spec = CommandSpec(
+        "templates", summary: "List the templates scaffold can use",
+        options: [OptionSpec("templates-dir", value: "DIR", help: "Look up templates in DIR first", completion: .directories)],
+        examples: ["platform templates", "platform templates -o json"], usesGlobals: ["output"])
+
+    static func parse(_ parsed: ParsedCommandLine, globals: GlobalOptions, environment: [String: String]) throws -> Options {
+        _ = try positionals(parsed, min: 0, max: 0)
+        return Options(output: globals.output, templatesDirectory: parsed.value("templates-dir"))
+    }
+
+    static func run(_ options: Options, _ context: CommandContext) async throws {
+        let templates = try templateStore(options.templatesDirectory, context).list()
+            .filter { !$0.id.hasPrefix("terraform/") }
+        if options.output == .json {
+            try context.printJSON(templates)
+            return
+        }
+        guard !templates.isEmpty else {
+            context.console.warning("no templates found; set PLATFORM_TEMPLATES_DIR or --templates-dir")
+            return
+        }
+        let width = (templates.map(\.id.count).max() ?? 0) + 2
+        for template in templates {
+            let variables = template.manifest.variables.keys.sorted().map { key in
+                "\(key)=\(template.manifest.variables[key]?.default ?? "")"
+            }.joined(separator: " ")
+            context.print(template.id.padding(toLength: width, withPad: " ", startingAt: 0) + template.manifest.description
+                          + (variables.isEmpty ? "" : "  [\(variables)]"))
+        }
+    }
+}

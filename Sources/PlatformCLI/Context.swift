@@ -1,0 +1,123 @@
+import Foundation
+import PlatformCore
+
+public enum OutputFormat: String, Sendable, Equatable {
+    case text, json
+}
+
+/// The global options, resolved (defaults and environment variables applied).
+public struct GlobalOptions: Sendable, Equatable {
+    public var environment: String = "development"
+    public var output: OutputFormat = .text
+    public var dryRun = false
+    public var verbose = false
+    public var quiet = false
+    public var noColor = false
+    public var kubeContext: String?
+    public var kubeconfig: String?
+
+    public init() {}
+
+    public static func from(_ parsed: ParsedCommandLine, environment: [String: String]) throws -> GlobalOptions {
+        var options = GlobalOptions()
+        if let env = parsed.value("environment") ?? environment["PLATFORM_ENVIRONMENT"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            options.environment = env
+        }
+        if let output = parsed.value("output") {
+            guard let format = OutputFormat(rawValue: output) else {
+                throw PlatformError.usage("invalid output format '\(output)': use text or json", command: parsed.command)
+            }
+            options.output = format
+        }
+        options.dryRun = parsed.flag("dry-run")
+        options.verbose = parsed.flag("verbose")
+        options.quiet = parsed.flag("quiet")
+        options.noColor = parsed.flag("no-color")
+        options.kubeContext = parsed.value("kube-context")
+        options.kubeconfig = parsed.value("kubeconfig")
+        return options
+    }
+}
+
+/// Everything a command's `run` may touch: no globals, no singletons.
+public struct CommandContext: Sendable {
+    public var io: IOStreams
+    public var console: Console
+    public var environment: [String: String]
+    public var runner: CommandRunner
+    public var signals: SignalForwarder
+    public var globals: GlobalOptions
+    public var currentDirectory: String
+
+    public init(io: IOStreams, console: Console, environment: [String: String], runner: CommandRunner,
+                signals: SignalForwarder, globals: GlobalOptions, currentDirectory: String) {
+        self.io = io
+        self.console = console
+        self.environment = environment
+        self.runner = runner
+        self.signals = signals
+        self.globals = globals
+        self.currentDirectory = currentDirectory
+    }
+
+    /// Writes one JSON document to stdout (sorted keys, so it is stable).
+    public func printJSON<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        var data = try encoder.encode(value)
+        data.append(UInt8(ascii: "\n"))
+        io.stdout.write(data)
+    }
+
+    public func print(_ text: String) {
+        io.stdout.write(text.hasSuffix("\n") ? text : text + "\n")
+    }
+}
+
+/// A command: parse → validate → run (kubectl's Complete/Validate/Run).
+public protocol PlatformCommand: SendableMetatype {
+    associatedtype Options: Sendable & Equatable
+    static var spec: CommandSpec { get }
+    static func parse(_ parsed: ParsedCommandLine, globals: GlobalOptions, environment: [String: String]) throws -> Options
+    /// Pure checks of the options; nothing is touched.
+    static func validate(_ options: Options) throws
+    static func run(_ options: Options, _ context: CommandContext) async throws
+}
+
+public extension PlatformCommand {
+    static func validate(_ options: Options) throws {}
+
+    /// Usage error for this command.
+    static func usage(_ message: String) -> PlatformError {
+        .usage(message, command: spec.name)
+    }
+
+    /// Exactly `count` positionals (the names in the spec), or a usage error.
+    static func positionals(_ parsed: ParsedCommandLine, min: Int, max: Int) throws -> [String] {
+        let given = parsed.positionals
+        if given.count < min {
+            let missing = spec.arguments.dropFirst(given.count).first?.name ?? "argument"
+            throw usage("missing \(missing)")
+        }
+        if given.count > max {
+            throw usage("unexpected argument '\(given[max])'")
+        }
+        return given
+    }
+}
+
+/// A command in the table, type-erased for dispatch.
+public struct CommandEntry: Sendable {
+    public let spec: CommandSpec
+    public let execute: @Sendable (ParsedCommandLine, GlobalOptions, CommandContext) async throws -> Void
+
+    public init<C: PlatformCommand>(_ command: C.Type) {
+        spec = C.spec
+        execute = { parsed, globals, context in
+            let options = try C.parse(parsed, globals: globals, environment: context.environment)
+            try C.validate(options)
+            try await C.run(options, context)
+        }
+    }
+}

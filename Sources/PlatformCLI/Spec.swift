@@ -1,0 +1,103 @@
+/// What the completion scripts offer for an option's value or a positional argument.
+public enum ValueCompletion: Sendable, Equatable {
+    case none
+    case choices([String])
+    case templates
+    case environments
+    case apps
+    case files
+    case directories
+}
+
+public struct OptionSpec: Sendable, Equatable {
+    public var long: String
+    public var short: Character?
+    /// nil for a flag; otherwise the placeholder shown in help (`ENV`).
+    public var valueName: String?
+    public var help: String
+    public var repeatable: Bool
+    public var completion: ValueCompletion
+
+    public init(_ long: String, short: Character? = nil, value: String? = nil, help: String,
+                repeatable: Bool = false, completion: ValueCompletion = .none) {
+        self.long = long
+        self.short = short
+        self.valueName = value
+        self.help = help
+        self.repeatable = repeatable
+        self.completion = completion
+    }
+
+    public var takesValue: Bool { valueName != nil }
+
+    /// `-e, --environment ENV`
+    public var synopsis: String {
+        var text = short.map { "-\($0), " } ?? "    "
+        text += "--\(long)"
+        if let valueName { text += " \(valueName)" }
+        return text
+    }
+}
+
+public struct ArgumentSpec: Sendable, Equatable {
+    public var name: String
+    public var help: String
+    public var optional: Bool
+    public var completion: ValueCompletion
+
+    public init(_ name: String, help: String, optional: Bool = false, completion: ValueCompletion = .none) {
+        self.name = name
+        self.help = help
+        self.optional = optional
+        self.completion = completion
+    }
+}
+
+public struct CommandSpec: Sendable, Equatable {
+    public var name: String
+    public var summary: String
+    public var discussion: String
+    public var arguments: [ArgumentSpec]
+    public var options: [OptionSpec]
+    public var examples: [String]
+    /// Global options this command actually uses, shown in its help (all are accepted anywhere).
+    public var usesGlobals: [String]
+
+    public init(_ name: String, summary: String, discussion: String = "", arguments: [ArgumentSpec] = [],
+                options: [OptionSpec] = [], examples: [String] = [], usesGlobals: [String] = []) {
+        self.name = name
+        self.summary = summary
+        self.discussion = discussion
+        self.arguments = arguments
+        self.options = options
+        self.examples = examples
+        self.usesGlobals = usesGlobals
+    }
+
+    public var usageLine: String {
+        var parts = ["platform", name]
+        for argument in arguments {
+            parts.append(argument.optional ? "[\(argument.name)]" : argument.name)
+        }
+        if !options.isEmpty || !usesGlobals.isEmpty { parts.append("[options]") }
+        return parts.joined(separator: " ")
+    }
+}
+
+/// Options accepted before or after any command.
+public enum GlobalSpec {
+    public static let options: [OptionSpec] = [
+        OptionSpec("environment", short: "e", value: "ENV",
+                   help: "Target environment (default: $PLATFORM_ENVIRONMENT, else development)",
+                   completion: .environments),
+        OptionSpec("output", short: "o", value: "FORMAT", help: "Output format: text or json",
+                   completion: .choices(["text", "json"])),
+        OptionSpec("dry-run", help: "Show what would be done and change nothing"),
+        OptionSpec("verbose", short: "v", help: "Echo each external command to stderr"),
+        OptionSpec("quiet", short: "q", help: "Print only results and errors"),
+        OptionSpec("no-color", help: "Never colour the output"),
+        OptionSpec("kube-context", value: "CONTEXT", help: "kubectl context to use"),
+        OptionSpec("kubeconfig", value: "FILE", help: "kubeconfig file for kubectl", completion: .files),
+        OptionSpec("help", short: "h", help: "Show help for the command"),
+    ]
+}

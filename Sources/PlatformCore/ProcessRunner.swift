@@ -1,0 +1,323 @@
+import Dispatch
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Finds tools on PATH once per name.
+public final class ToolLocator: @unchecked Sendable {
+    private let searchPath: [String]
+    private let lock = NSLock()
+    private var cache: [String: String] = [:]
+
+    public init(path: String?) {
+        searchPath = (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":").map(String.init)
+    }
+
+    /// How to get each tool the platform runs, for the "not found" message.
+    public static func installHint(for tool: String) -> String {
+        switch tool {
+        case "kubectl": return "install kubectl (https://kubernetes.io/docs/tasks/tools/) or run 'scripts/install-tools.sh' in a platform checkout"
+        case "terraform": return "install Terraform >= 1.5 or run 'scripts/install-tools.sh' in a platform checkout"
+        case "git": return "install git (e.g. 'apt-get install git')"
+        default: return "install \(tool) and make sure it is on PATH"
+        }
+    }
+
+    public func locate(_ tool: String) throws -> String {
+        if tool.contains("/") {
+            guard FileManager.default.isExecutableFile(atPath: tool) else {
+                throw PlatformError.toolMissing(tool: tool, hint: Self.installHint(for: tool))
+            }
+            return tool
+        }
+        lock.lock()
+        defer { lock.unlock() }
+        if let found = cache[tool] { return found }
+        for directory in searchPath where !directory.isEmpty {
+            let candidate = directory + "/" + tool
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue,
+               FileManager.default.isExecutableFile(atPath: candidate) {
+                cache[tool] = candidate
+                return candidate
+            }
+        }
+        throw PlatformError.toolMissing(tool: tool, hint: Self.installHint(for: tool))
+    }
+}
+
+/// Forwards SIGINT/SIGTERM to the running children (Foundation puts them in their own process group,
+/// so a Ctrl-C at the terminal reaches only us) and remembers that the run was interrupted.
+public final class SignalForwarder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var children: Set<pid_t> = []
+    private var received: Int32?
+    private var sources: [DispatchSourceSignal] = []
+    private var idleHandler: (@Sendable (Int32) -> Void)?
+    private var cleanups: [Int: @Sendable () -> Void] = [:]
+    private var nextCleanup = 0
+
+    public init() {}
+
+    /// Takes over SIGINT and SIGTERM for this process. `whenIdle` runs when a signal arrives while
+    /// no child is running (the CLI uses it to stop right away).
+    public func install(whenIdle: @escaping @Sendable (Int32) -> Void) {
+        lock.lock()
+        idleHandler = whenIdle
+        lock.unlock()
+        for sig in [SIGINT, SIGTERM] {
+            // A no-op handler, not SIG_IGN: an ignored signal stays ignored in every child we spawn,
+            // while a caught one is reset to the default on exec. The dispatch source does the work.
+            signal(sig) { _ in }
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [weak self] in self?.deliver(sig) }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    /// Work to undo if the process must stop while no child runs (e.g. a half-rendered folder).
+    /// Returns a token for `removeCleanup`.
+    public func addCleanup(_ cleanup: @escaping @Sendable () -> Void) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        nextCleanup += 1
+        cleanups[nextCleanup] = cleanup
+        return nextCleanup
+    }
+
+    public func removeCleanup(_ token: Int) {
+        lock.lock()
+        cleanups[token] = nil
+        lock.unlock()
+    }
+
+    public var receivedSignal: Int32? {
+        lock.lock()
+        defer { lock.unlock() }
+        return received
+    }
+
+    /// For tests and for `deliver` itself: act as if `sig` arrived.
+    public func deliver(_ sig: Int32) {
+        lock.lock()
+        if received == nil { received = sig }
+        let pids = children
+        let idle = pids.isEmpty ? idleHandler : nil
+        let pendingCleanups = idle == nil ? [] : Array(cleanups.values)
+        if idle != nil { cleanups = [:] }
+        lock.unlock()
+        for pid in pids { kill(pid, sig) }
+        if let idle {
+            for cleanup in pendingCleanups { cleanup() }
+            idle(sig)
+        }
+    }
+
+    func register(_ pid: pid_t) {
+        lock.lock()
+        children.insert(pid)
+        let pending = received
+        lock.unlock()
+        if let pending { kill(pid, pending) }
+    }
+
+    func unregister(_ pid: pid_t) {
+        lock.lock()
+        children.remove(pid)
+        lock.unlock()
+    }
+
+    /// Throws `interrupted` when a signal has arrived.
+    public func checkInterrupted() throws {
+        if let sig = receivedSignal { throw PlatformError.interrupted(signal: sig) }
+    }
+}
+
+/// The real runner: Foundation's `Process`, completion from `terminationHandler`, stdout and stderr
+/// read concurrently on their own threads.
+public final class ProcessRunner: CommandRunner, @unchecked Sendable {
+    public let environment: [String: String]
+    public let locator: ToolLocator
+    public let signals: SignalForwarder
+    /// Called with each argv before it runs (`--verbose`), secrets already redacted.
+    private let echo: (@Sendable ([String]) -> Void)?
+    private let redactor: Redactor
+
+    public init(environment: [String: String], signals: SignalForwarder = SignalForwarder(),
+                redactor: Redactor = Redactor(secrets: []), echo: (@Sendable ([String]) -> Void)? = nil) {
+        self.environment = environment
+        self.locator = ToolLocator(path: environment["PATH"])
+        self.signals = signals
+        self.redactor = redactor
+        self.echo = echo
+    }
+
+    public func capture(_ command: Command, limit: Int) async throws -> CommandResult {
+        let out = BoundedBuffer(limit: limit, keepTail: false)
+        let err = BoundedBuffer(limit: limit, keepTail: true)
+        let status = try await run(command, stdout: .chunks(out.append), stderr: .chunks(err.append))
+        if out.overflowed {
+            throw PlatformError.failed("\(command.tool) printed more than \(limit) bytes; output was cut")
+        }
+        return CommandResult(status: status, stdout: out.data, stderr: err.data)
+    }
+
+    public func stream(_ command: Command, stdout: OutputTarget, stderr: OutputTarget) async throws -> Int32 {
+        try await run(command, stdout: stdout, stderr: stderr)
+    }
+
+    private func run(_ command: Command, stdout: OutputTarget, stderr: OutputTarget) async throws -> Int32 {
+        try signals.checkInterrupted()
+        let executable = try locator.locate(command.tool)
+        echo?(redactor.redact(command.argv))
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = command.arguments
+        process.environment = environment.merging(command.environment) { _, new in new }
+        if let directory = command.directory {
+            process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        }
+        let inputPipe = command.input.map { _ in Pipe() }
+        process.standardInput = inputPipe ?? FileHandle.nullDevice
+        let (outHandle, outPipe) = Self.handle(for: stdout)
+        let (errHandle, errPipe) = Self.handle(for: stderr)
+        process.standardOutput = outHandle
+        process.standardError = errHandle
+
+        let group = DispatchGroup()
+        group.enter()
+        let signals = self.signals
+        process.terminationHandler = { finished in
+            signals.unregister(finished.processIdentifier)
+            group.leave()
+        }
+        do {
+            try Self.launch(process)
+        } catch {
+            group.leave()
+            throw PlatformError.failed("could not start \(executable): \(error.localizedDescription)")
+        }
+        signals.register(process.processIdentifier)
+
+        if let inputPipe, let input = command.input {
+            let writer = inputPipe.fileHandleForWriting
+            DispatchQueue.global().async {
+                Self.writeAll(input, to: writer.fileDescriptor)
+                try? writer.close()
+            }
+        }
+        for (pipe, target) in [(outPipe, stdout), (errPipe, stderr)] {
+            guard let pipe, case .chunks(let consume) = target else { continue }
+            group.enter()
+            let reader = pipe.fileHandleForReading
+            Thread.detachNewThread {
+                Self.readAll(reader.fileDescriptor, into: consume)
+                try? reader.close()
+                group.leave()
+            }
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            group.notify(queue: .global()) { continuation.resume() }
+        }
+        if let sig = signals.receivedSignal { throw PlatformError.interrupted(signal: sig) }
+        if process.terminationReason == .uncaughtSignal {
+            return 128 + process.terminationStatus
+        }
+        return process.terminationStatus
+    }
+
+    /// Starts the process from a fresh thread with an empty signal mask. The child inherits the
+    /// spawning thread's mask, and Swift's concurrency threads block SIGINT/SIGTERM: spawned from
+    /// there, a child could never be interrupted.
+    private static func launch(_ process: Process) throws {
+        final class Outcome: @unchecked Sendable { var error: Error? }
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            var empty = sigset_t()
+            sigemptyset(&empty)
+            pthread_sigmask(SIG_SETMASK, &empty, nil)
+            do { try process.run() } catch { outcome.error = error }
+            done.signal()
+        }
+        thread.start()
+        done.wait()
+        if let error = outcome.error { throw error }
+    }
+
+    private static func handle(for target: OutputTarget) -> (Any, Pipe?) {
+        switch target {
+        case .standardOutput: return (FileHandle.standardOutput, nil)
+        case .standardError: return (FileHandle.standardError, nil)
+        case .discard: return (FileHandle.nullDevice, nil)
+        case .chunks:
+            let pipe = Pipe()
+            return (pipe, pipe)
+        }
+    }
+
+    private static func readAll(_ fd: Int32, into consume: (Data) -> Void) {
+        let size = 1 << 16
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let count = read(fd, buffer, size)
+            if count > 0 {
+                consume(Data(bytes: buffer, count: count))
+            } else if count < 0 && errno == EINTR {
+                continue
+            } else {
+                return
+            }
+        }
+    }
+
+    private static func writeAll(_ data: Data, to fd: Int32) {
+        data.withUnsafeBytes { raw in
+            guard var pointer = raw.baseAddress else { return }
+            var remaining = raw.count
+            while remaining > 0 {
+                let written = write(fd, pointer, remaining)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return  // the child closed its stdin; its exit status tells the rest
+                }
+                pointer += written
+                remaining -= written
+            }
+        }
+    }
+}
+
+/// Collects output up to a limit: the head (stdout) or the tail (stderr).
+final class BoundedBuffer: @unchecked Sendable {
+    private let lock = NSLock()
+    private let limit: Int
+    private let keepTail: Bool
+    private var storage = Data()
+    private(set) var overflowed = false
+
+    init(limit: Int, keepTail: Bool) {
+        self.limit = limit
+        self.keepTail = keepTail
+    }
+
+    func append(_ chunk: Data) {
+        lock.lock()
+        defer { lock.unlock() }
+        storage.append(chunk)
+        if storage.count > limit {
+            overflowed = true
+            storage = keepTail ? storage.suffix(limit) : storage.prefix(limit)
+        }
+    }
+
+    var data: Data {
+        lock.lock()
+        defer { lock.unlock() }
+        return storage
+    }
+}

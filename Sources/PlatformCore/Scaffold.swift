@@ -1,0 +1,354 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct ScaffoldRequest: Sendable, Equatable {
+    public var name: String
+    public var template: TemplateReference
+    /// The folder the new project folder is created in.
+    public var parentDirectory: String
+    /// `--set KEY=VALUE`, in order.
+    public var variables: [String: String]
+    public var git: Bool
+
+    public init(name: String, template: TemplateReference, parentDirectory: String,
+                variables: [String: String] = [:], git: Bool = true) {
+        self.name = name
+        self.template = template
+        self.parentDirectory = parentDirectory
+        self.variables = variables
+        self.git = git
+    }
+}
+
+/// One file of the plan: where it comes from and where it goes (relative paths).
+public struct PlannedFile: Sendable, Equatable, Encodable {
+    public var source: String
+    public var target: String
+    public var binary: Bool
+    public var symlink: String?
+}
+
+/// Everything scaffold will do, computed before anything is written.
+public struct ScaffoldPlan: Sendable, Equatable, Encodable {
+    public var name: String
+    public var path: String
+    public var template: String
+    public var source: String
+    public var templateHash: String
+    public var variables: [String: String]
+    public var files: [PlannedFile]
+    public var git: Bool
+    public var commitMessage: String
+}
+
+public struct ScaffoldResult: Sendable, Equatable, Encodable {
+    public var name: String
+    public var path: String
+    public var template: String
+    public var files: Int
+    public var commit: String?
+    public var variables: [String: String]
+}
+
+/// What `.platform/template.json` records in the new project, for a later `scaffold update`.
+public struct TemplateRecord: Codable, Sendable, Equatable {
+    public var template: String
+    public var source: String
+    public var templateHash: String
+    public var variables: [String: String]
+    public var platformVersion: String
+}
+
+/// Placeholder rendering: `{{name}}` / `{{ name }}` with known variables; anything else is left alone.
+public struct PlaceholderRenderer: Sendable {
+    public var variables: [String: String]
+
+    public init(variables: [String: String]) {
+        self.variables = variables
+    }
+
+    public func render(_ text: String) -> String {
+        guard text.contains("{{") else { return text }
+        var output = ""
+        output.reserveCapacity(text.utf8.count)
+        var rest = Substring(text)
+        while let open = rest.range(of: "{{") {
+            output += rest[..<open.lowerBound]
+            let afterOpen = rest[open.upperBound...]
+            guard let close = afterOpen.range(of: "}}") else {
+                output += rest[open.lowerBound...]
+                return output
+            }
+            let key = afterOpen[..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            if let value = variables[key], Validate.isIdentifier(key) {
+                output += value
+                rest = afterOpen[close.upperBound...]
+            } else {
+                output += "{"
+                rest = rest[rest.index(after: open.lowerBound)...]
+            }
+        }
+        output += rest
+        return output
+    }
+
+    /// Built-in variables derived from the service name.
+    public static func builtins(name: String) -> [String: String] {
+        let parts = name.split(separator: "-")
+        return [
+            "name": name,
+            "name_snake": name.replacingOccurrences(of: "-", with: "_"),
+            "name_pascal": parts.map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined(),
+        ]
+    }
+}
+
+public struct ScaffoldService: Sendable {
+    public let runner: CommandRunner
+    public let store: TemplateStore
+    public let reporter: ProgressReporter
+    public let signals: SignalForwarder
+    public let version: String
+
+    public init(runner: CommandRunner, store: TemplateStore, reporter: ProgressReporter,
+                signals: SignalForwarder, version: String) {
+        self.runner = runner
+        self.store = store
+        self.reporter = reporter
+        self.signals = signals
+        self.version = version
+    }
+
+    /// Plans and, unless `dryRun`, renders into a temporary sibling folder, commits, and renames it into place.
+    public func scaffold(_ request: ScaffoldRequest, dryRun: Bool) async throws -> (ScaffoldPlan, ScaffoldResult?) {
+        try Validate.name(request.name)
+        let parent = URL(fileURLWithPath: request.parentDirectory).standardizedFileURL.path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw PlatformError.invalidInput("folder \(Validate.quoted(parent)) does not exist; create it or choose another --dir")
+        }
+        let target = parent == "/" ? "/" + request.name : parent + "/" + request.name
+        guard !FileManager.default.fileExists(atPath: target) && (try? FileManager.default.destinationOfSymbolicLink(atPath: target)) == nil else {
+            throw PlatformError.invalidInput("\(target) already exists; choose another name or --dir (nothing was changed)")
+        }
+
+        let checkout = try await fetch(request.template)
+        defer { if let clone = checkout.clone { try? FileManager.default.removeItem(atPath: clone) } }
+        let plan = try makePlan(request, template: checkout.info, source: request.template.description, target: target)
+        if dryRun { return (plan, nil) }
+
+        let temporary = try makeTemporaryFolder(in: parent, name: request.name)
+        let cleanup = signals.addCleanup { try? FileManager.default.removeItem(atPath: temporary) }
+        defer { signals.removeCleanup(cleanup) }
+        do {
+            reporter.progress("Rendering \(plan.files.count) files from \(plan.template)")
+            try render(plan, from: checkout.info.directory, into: temporary)
+            try writeRecord(plan, into: temporary)
+            var commit: String?
+            if request.git {
+                try signals.checkInterrupted()
+                reporter.progress("Creating git repository")
+                let git = Git(runner: runner)
+                try await git.initialize(temporary)
+                try await git.addAll(temporary)
+                commit = try await git.commit(temporary, message: plan.commitMessage)
+            }
+            try signals.checkInterrupted()
+            try moveIntoPlace(temporary, target)
+            return (plan, ScaffoldResult(name: plan.name, path: target, template: plan.template, files: plan.files.count,
+                                         commit: commit, variables: plan.variables))
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+    }
+
+    struct Checkout {
+        var info: TemplateInfo
+        var clone: String?
+    }
+
+    private func fetch(_ reference: TemplateReference) async throws -> Checkout {
+        switch reference {
+        case .id(let id):
+            return Checkout(info: try store.find(id), clone: nil)
+        case .path(let path):
+            let expanded = (path as NSString).expandingTildeInPath
+            let directory = URL(fileURLWithPath: expanded).standardizedFileURL.path
+            return Checkout(info: TemplateInfo(id: path, directory: directory,
+                                               manifest: try TemplateManifest.load(from: directory)), clone: nil)
+        case .git(let url, let subdirectory, let ref):
+            let clone = FileManager.default.temporaryDirectory.appendingPathComponent("platform-template-\(UUID().uuidString)").path
+            reporter.progress("Cloning template \(reference.description)")
+            do {
+                try await Git(runner: runner).clone(url, into: clone, ref: ref)
+                let directory = subdirectory.map { clone + "/" + $0 } ?? clone
+                let id = subdirectory ?? URL(fileURLWithPath: url).deletingPathExtension().lastPathComponent
+                return Checkout(info: TemplateInfo(id: id, directory: directory,
+                                                   manifest: try TemplateManifest.load(from: directory)), clone: clone)
+            } catch {
+                try? FileManager.default.removeItem(atPath: clone)
+                throw error
+            }
+        }
+    }
+
+    /// Resolves variables and lists every file with its rendered target path. Touches nothing.
+    func makePlan(_ request: ScaffoldRequest, template: TemplateInfo, source: String, target: String) throws -> ScaffoldPlan {
+        let builtins = PlaceholderRenderer.builtins(name: request.name)
+        let manifest = template.manifest
+        for key in request.variables.keys.sorted() where manifest.variables[key] == nil {
+            let known = manifest.variables.keys.sorted()
+            throw PlatformError.invalidInput(
+                "unknown variable \(Validate.quoted(key)) for template \(template.id); "
+                    + (known.isEmpty ? "it takes none" : "it takes: " + known.joined(separator: ", ")))
+        }
+        var variables = builtins
+        for (key, spec) in manifest.variables {
+            guard Validate.isIdentifier(key), builtins[key] == nil else {
+                throw PlatformError.invalidInput("template \(template.id) declares an invalid variable name \(Validate.quoted(key))")
+            }
+            guard let value = request.variables[key] ?? spec.default.map({ PlaceholderRenderer(variables: builtins).render($0) }) else {
+                throw PlatformError.invalidInput("template \(template.id) needs --set \(key)=VALUE (\(spec.description ?? "no default"))")
+            }
+            if let pattern = spec.pattern {
+                guard (try? NSRegularExpression(pattern: pattern)) != nil else {
+                    throw PlatformError.invalidInput("template \(template.id): variable \(key) has an invalid pattern \(Validate.quoted(pattern))")
+                }
+                guard value.range(of: "^(?:\(pattern))$", options: .regularExpression) != nil else {
+                    throw PlatformError.invalidInput("invalid value \(Validate.quoted(value)) for \(key): must match \(pattern)")
+                }
+            }
+            variables[key] = value
+        }
+        let renderer = PlaceholderRenderer(variables: variables)
+        let root = URL(fileURLWithPath: template.directory).resolvingSymlinksInPath().path
+        var files: [PlannedFile] = []
+        var hasher = SHA256()
+        for relative in try listFiles(root) {
+            let renderedPath = renderer.render(relative)
+            let components = renderedPath.split(separator: "/", omittingEmptySubsequences: false)
+            guard isSafeRelativePath(renderedPath), !components.contains("."), components.count == relative.split(separator: "/", omittingEmptySubsequences: false).count else {
+                throw PlatformError.invalidInput("template file \(Validate.quoted(relative)) renders to an unsafe path \(Validate.quoted(renderedPath))")
+            }
+            let full = root + "/" + relative
+            let attributes = try FileManager.default.attributesOfItem(atPath: full)
+            if attributes[.type] as? FileAttributeType == .typeSymbolicLink {
+                let destination = try FileManager.default.destinationOfSymbolicLink(atPath: full)
+                let resolved = URL(fileURLWithPath: destination, relativeTo: URL(fileURLWithPath: full).deletingLastPathComponent())
+                    .standardizedFileURL.resolvingSymlinksInPath().path
+                guard destination.first != "/", resolved == root || resolved.hasPrefix(root + "/") else {
+                    throw PlatformError.invalidInput("template file \(Validate.quoted(relative)) links outside the template (\(destination)); refused")
+                }
+                hasher.update("L\(relative)\0\(destination)\0")
+                files.append(PlannedFile(source: relative, target: renderedPath, binary: false, symlink: destination))
+                continue
+            }
+            let data = FileManager.default.contents(atPath: full) ?? Data()
+            hasher.update("F\(relative)\0\((attributes[.posixPermissions] as? Int) ?? 0)\0\(data.count)\0")
+            hasher.update(data)
+            files.append(PlannedFile(source: relative, target: renderedPath, binary: isBinary(data), symlink: nil))
+        }
+        guard !files.isEmpty else {
+            throw PlatformError.invalidInput("template \(template.id) has no files besides \(TemplateManifest.fileName)")
+        }
+        let sortedVariables = variables.filter { builtins[$0.key] == nil || $0.key == "name" }
+        return ScaffoldPlan(name: request.name, path: target, template: template.id, source: source,
+                            templateHash: "sha256:" + hasher.finalize(), variables: sortedVariables, files: files,
+                            git: request.git, commitMessage: "Scaffold \(request.name) from \(template.id)")
+    }
+
+    /// Relative paths of every file and symlink below `root`, sorted; skips template.json and .git.
+    private func listFiles(_ root: String) throws -> [String] {
+        var result: [String] = []
+        let files = FileManager.default
+        func walk(_ relative: String) throws {
+            let folder = relative.isEmpty ? root : root + "/" + relative
+            for entry in try files.contentsOfDirectory(atPath: folder).sorted() {
+                let path = relative.isEmpty ? entry : relative + "/" + entry
+                if relative.isEmpty && (entry == TemplateManifest.fileName || entry == ".git") { continue }
+                let attributes = try files.attributesOfItem(atPath: root + "/" + path)
+                switch attributes[.type] as? FileAttributeType {
+                case .typeDirectory?: try walk(path)
+                case .typeRegular?, .typeSymbolicLink?: result.append(path)
+                default: throw PlatformError.invalidInput("template entry \(Validate.quoted(path)) is not a file or folder")
+                }
+            }
+        }
+        try walk("")
+        return result
+    }
+
+    private func isBinary(_ data: Data) -> Bool {
+        data.prefix(8192).contains(0) || String(data: data, encoding: .utf8) == nil
+    }
+
+    private func render(_ plan: ScaffoldPlan, from root: String, into folder: String) throws {
+        let renderer = PlaceholderRenderer(variables: plan.variables.merging(PlaceholderRenderer.builtins(name: plan.name)) { a, _ in a })
+        let files = FileManager.default
+        for file in plan.files {
+            try signals.checkInterrupted()
+            let destination = folder + "/" + file.target
+            try files.createDirectory(atPath: (destination as NSString).deletingLastPathComponent,
+                                      withIntermediateDirectories: true)
+            if let link = file.symlink {
+                try files.createSymbolicLink(atPath: destination, withDestinationPath: link)
+                continue
+            }
+            let source = root + "/" + file.source
+            let data = files.contents(atPath: source) ?? Data()
+            let output = file.binary ? data : Data(renderer.render(String(decoding: data, as: UTF8.self)).utf8)
+            guard files.createFile(atPath: destination, contents: output) else {
+                throw PlatformError.failed("could not write \(destination)")
+            }
+            if let mode = try files.attributesOfItem(atPath: source)[.posixPermissions] {
+                try files.setAttributes([.posixPermissions: mode], ofItemAtPath: destination)
+            }
+        }
+    }
+
+    private func writeRecord(_ plan: ScaffoldPlan, into folder: String) throws {
+        let record = TemplateRecord(template: plan.template, source: plan.source, templateHash: plan.templateHash,
+                                    variables: plan.variables, platformVersion: version)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        var data = try encoder.encode(record)
+        data.append(UInt8(ascii: "\n"))
+        try FileManager.default.createDirectory(atPath: folder + "/.platform", withIntermediateDirectories: true)
+        try data.write(to: URL(fileURLWithPath: folder + "/.platform/template.json"))
+    }
+
+    private func makeTemporaryFolder(in parent: String, name: String) throws -> String {
+        var template = Array("\(parent)/.\(name).platform-XXXXXX".utf8CString)
+        let created = template.withUnsafeMutableBufferPointer { buffer in mkdtemp(buffer.baseAddress!).map { String(cString: $0) } }
+        guard let path = created else {
+            throw PlatformError.failed("cannot create a folder in \(parent): \(String(cString: strerror(errno)))")
+        }
+        // mkdtemp makes it 0700; a project folder gets the usual mode.
+        let mask = umask(0)
+        umask(mask)
+        chmod(path, 0o777 & ~mask)
+        return path
+    }
+
+    /// Renames without ever replacing something that appeared at the target meanwhile
+    /// (renameat2 with RENAME_NOREPLACE; Linux' plain rename would replace an empty folder).
+    private func moveIntoPlace(_ temporary: String, _ target: String) throws {
+        typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
+        let noReplace: UInt32 = 1  // RENAME_NOREPLACE
+        let status: Int32
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") {
+            status = unsafeBitCast(symbol, to: RenameAt2.self)(AT_FDCWD, temporary, AT_FDCWD, target, noReplace)
+        } else {
+            status = FileManager.default.fileExists(atPath: target) ? { errno = EEXIST; return -1 }() : rename(temporary, target)
+        }
+        guard status == 0 else {
+            if errno == EEXIST {
+                throw PlatformError.invalidInput("\(target) appeared while scaffolding; nothing was changed")
+            }
+            throw PlatformError.failed("could not move the new project to \(target): \(String(cString: strerror(errno)))")
+        }
+    }
+}

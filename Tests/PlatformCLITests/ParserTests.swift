@@ -1,0 +1,155 @@
+import PlatformCore
+import PlatformTestSupport
+import XCTest
+@testable import PlatformCLI
+
+final class ParserTests: XCTestCase {
+    let parser = ArgumentParser(commands: CommandTable.specs)
+
+    func testLongShortEqualsAndRepeatable() throws {
+        let parsed = try parser.parse(["-e", "prod", "scaffold", "shop", "--template=python/flask", "--set", "a=1",
+                                       "--set", "b=2", "-qv", "--dir", "/tmp"])
+        XCTAssertEqual(parsed.command, "scaffold")
+        XCTAssertEqual(parsed.positionals, ["shop"])
+        XCTAssertEqual(parsed.value("environment"), "prod")
+        XCTAssertEqual(parsed.value("template"), "python/flask")
+        XCTAssertEqual(parsed.all("set"), ["a=1", "b=2"])
+        XCTAssertEqual(parsed.flags, ["quiet", "verbose"])
+        XCTAssertEqual(parsed.value("dir"), "/tmp")
+    }
+
+    func testAttachedShortValueAndBundleEndingInValueOption() throws {
+        let parsed = try parser.parse(["scaffold", "x", "-tpython/flask", "-qe", "staging"])
+        XCTAssertEqual(parsed.value("template"), "python/flask")
+        XCTAssertEqual(parsed.value("environment"), "staging")
+        XCTAssertTrue(parsed.flag("quiet"))
+    }
+
+    func testDoubleDashEndsOptions() throws {
+        let parsed = try parser.parse(["scaffold", "--template", "a/b", "--", "--not-an-option"])
+        XCTAssertEqual(parsed.positionals, ["--not-an-option"])
+    }
+
+    func testGlobalOptionsAfterCommand() throws {
+        let parsed = try parser.parse(["templates", "-o", "json", "--no-color"])
+        XCTAssertEqual(parsed.value("output"), "json")
+        XCTAssertTrue(parsed.flag("no-color"))
+    }
+
+    func testUnknownOptionSuggestsClosest() {
+        XCTAssertThrowsError(try parser.parse(["scaffold", "x", "--tempalte", "a/b"])) { error in
+            XCTAssertEqual(error as? PlatformError,
+                           .usage("unknown option '--tempalte'; did you mean '--template'?", command: "scaffold"))
+        }
+    }
+
+    func testUnknownCommandSuggestsClosest() {
+        XCTAssertThrowsError(try parser.parse(["scafold"])) { error in
+            XCTAssertEqual(error as? PlatformError, .usage("unknown command 'scafold'; did you mean 'scaffold'?", command: nil))
+        }
+    }
+
+    func testMissingValueAndValueOnFlag() {
+        XCTAssertThrowsError(try parser.parse(["scaffold", "x", "--template"])) { error in
+            XCTAssertEqual(ExitCode.code(for: error), 64)
+        }
+        XCTAssertThrowsError(try parser.parse(["scaffold", "x", "--no-git=yes"])) { error in
+            XCTAssertEqual(error as? PlatformError, .usage("option --no-git takes no value", command: "scaffold"))
+        }
+    }
+
+    func testScaffoldOptions() throws {
+        let parsed = try parser.parse(["scaffold", "shop", "--language", "node", "--framework", "express",
+                                       "--set", "port=9000", "--no-git", "--dry-run", "-o", "json"])
+        let globals = try GlobalOptions.from(parsed, environment: [:])
+        let options = try ScaffoldCommand.parse(parsed, globals: globals, environment: [:])
+        XCTAssertEqual(options, ScaffoldCommand.Options(
+            name: "shop", template: "node/express", directory: ".", variables: ["port": "9000"], git: false,
+            templatesDirectory: nil, dryRun: true, output: .json))
+    }
+
+    func testScaffoldRejectsSetWithoutEquals() throws {
+        let parsed = try parser.parse(["scaffold", "shop", "-t", "a/b", "--set", "port"])
+        XCTAssertThrowsError(try ScaffoldCommand.parse(parsed, globals: GlobalOptions(), environment: [:])) { error in
+            XCTAssertEqual(error as? PlatformError, .invalidInput("invalid --set 'port': expected KEY=VALUE"))
+        }
+    }
+
+    func testEnvironmentDefaultsFromVariable() throws {
+        let parsed = try parser.parse(["templates"])
+        XCTAssertEqual(try GlobalOptions.from(parsed, environment: ["PLATFORM_ENVIRONMENT": "qa"]).environment, "qa")
+        XCTAssertEqual(try GlobalOptions.from(parsed, environment: [:]).environment, "development")
+        let explicit = try parser.parse(["templates", "-e", "prod"])
+        XCTAssertEqual(try GlobalOptions.from(explicit, environment: ["PLATFORM_ENVIRONMENT": "qa"]).environment, "prod")
+    }
+
+    func testEveryCommandHasHelpAndUniqueOptions() {
+        for spec in CommandTable.specs {
+            XCTAssertFalse(spec.summary.isEmpty, spec.name)
+            let longs = (spec.options + GlobalSpec.options).map(\.long)
+            XCTAssertEqual(Set(longs).count, longs.count, "duplicate option in \(spec.name)")
+            let shorts = (spec.options + GlobalSpec.options).compactMap(\.short)
+            XCTAssertEqual(Set(shorts).count, shorts.count, "duplicate short option in \(spec.name)")
+        }
+    }
+}
+
+final class CLIRunTests: XCTestCase {
+    func testVersionAndHelp() async {
+        let version = await runCLI(["--version"])
+        XCTAssertEqual(version.status, 0)
+        XCTAssertEqual(version.stdout, "platform \(platformVersion)\n")
+        let json = await runCLI(["version", "-o", "json"])
+        XCTAssertEqual(json.stdout, "{\n  \"version\" : \"\(platformVersion)\"\n}\n")
+        for arguments in [["--help"], ["help"], ["help", "scaffold"], ["scaffold", "--help"]] {
+            let run = await runCLI(arguments)
+            XCTAssertEqual(run.status, 0, "\(arguments)")
+            XCTAssertTrue(run.stdout.contains("Usage:"), "\(arguments)")
+            XCTAssertEqual(run.stderr, "", "\(arguments)")
+        }
+    }
+
+    func testNoArgumentsIsUsageErrorOnStderr() async {
+        let run = await runCLI([])
+        XCTAssertEqual(run.status, 64)
+        XCTAssertEqual(run.stdout, "")
+        XCTAssertTrue(run.stderr.contains("Usage:"))
+    }
+
+    func testUsageErrorHasOneLineAndHint() async {
+        let run = await runCLI(["scaffold", "x", "--bogus"])
+        XCTAssertEqual(run.status, 64)
+        XCTAssertEqual(run.stdout, "")
+        XCTAssertEqual(run.stderr, "error: unknown option '--bogus'\nsee 'platform scaffold --help'\n")
+    }
+
+    func testJSONErrorDocumentOnStdout() async {
+        let run = await runCLI(["scaffold", "Bad_Name", "-t", "python/flask", "-o", "json"])
+        XCTAssertEqual(run.status, 64)
+        let document = try? JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+        let error = document?["error"] as? [String: Any]
+        XCTAssertEqual(error?["type"] as? String, "invalid_input")
+        XCTAssertEqual(error?["exitCode"] as? Int, 64)
+    }
+
+    func testColorRules() {
+        XCTAssertTrue(IOStreams.colorEnabled(isTTY: true, environment: [:], noColorFlag: false))
+        XCTAssertFalse(IOStreams.colorEnabled(isTTY: false, environment: [:], noColorFlag: false))
+        XCTAssertFalse(IOStreams.colorEnabled(isTTY: true, environment: ["NO_COLOR": "1"], noColorFlag: false))
+        XCTAssertFalse(IOStreams.colorEnabled(isTTY: true, environment: ["TERM": "dumb"], noColorFlag: false))
+        XCTAssertFalse(IOStreams.colorEnabled(isTTY: true, environment: [:], noColorFlag: true))
+        XCTAssertTrue(IOStreams.colorEnabled(isTTY: false, environment: ["CLICOLOR_FORCE": "1"], noColorFlag: false))
+    }
+
+    func testExitCodeTable() {
+        XCTAssertEqual(ExitCode.code(for: PlatformError.usage("x", command: nil)), 64)
+        XCTAssertEqual(ExitCode.code(for: PlatformError.invalidInput("x")), 64)
+        XCTAssertEqual(ExitCode.code(for: PlatformError.toolMissing(tool: "git", hint: "")), 69)
+        XCTAssertEqual(ExitCode.code(for: PlatformError.toolFailed(argv: [], status: 2, stderrTail: "")), 1)
+        XCTAssertEqual(ExitCode.code(for: PlatformError.changesPending), 2)
+        XCTAssertEqual(ExitCode.code(for: PlatformError.deployRolledBack("")), 3)
+        XCTAssertEqual(ExitCode.code(for: PlatformError.deployFailed("")), 4)
+        XCTAssertEqual(ExitCode.code(for: PlatformError.interrupted(signal: SIGINT)), 130)
+        XCTAssertEqual(ExitCode.code(for: PlatformError.interrupted(signal: SIGTERM)), 143)
+    }
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# `make test`: installs what the tests need, builds (warnings fail the build), then runs
+#   1. the Swift tests (unit, CLI, end to end with real git/terraform/kubectl and the test API server),
+#   2. the test API server's own tests against the real kubectl,
+#   3. the template checks (scaffold, deps, the template's own tests, start it, curl /healthz).
+# In CI (CI=true) a tool that cannot be installed fails the run; nothing is skipped.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+failed=0
+passed=0
+note_fail() { echo "test.sh: FAILED: $*" >&2; failed=$((failed + 1)); }
+
+bash scripts/install-tools.sh || { echo "test.sh: could not install kubectl/terraform into .tools/" >&2; exit 1; }
+if [ -x scripts/install-template-deps.sh ] || [ -f scripts/install-template-deps.sh ]; then
+  bash scripts/install-template-deps.sh || { [ "${CI:-}" = true ] && { echo "test.sh: template dependencies missing" >&2; exit 1; }; }
+fi
+export PATH="$root/.tools/bin:$PATH"
+export TF_CLI_CONFIG_FILE="$log/terraformrc"
+: > "$TF_CLI_CONFIG_FILE"
+
+echo "== swift build" >&2
+swift build --build-tests 2>&1 | tee "$log/build.txt" | grep -E "error|warning:|Compiling|Build" >&2
+if [ "${PIPESTATUS[0]}" != 0 ]; then echo "test.sh: build failed" >&2; exit 1; fi
+if grep -E "warning:" "$log/build.txt" | grep -v "^warning: 'main': Source files" >/dev/null; then
+  echo "test.sh: the build has warnings (they are bugs here):" >&2
+  grep -E "warning:" "$log/build.txt" >&2
+  exit 1
+fi
+
+echo "== swift test" >&2
+swift test --skip-build --disable-swift-testing 2>&1 | tee "$log/swift-test.txt" | grep -E "error:|failed|Executed .* tests" >&2
+swift_status=${PIPESTATUS[0]}
+summary=$(grep -E "^[[:space:]]*Executed [0-9]+ tests?, with [0-9]+ failures?" "$log/swift-test.txt" | tail -1)
+if [ -n "$summary" ]; then
+  total=$(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')
+  bad=$(echo "$summary" | sed -E 's/.*with ([0-9]+) failures?.*/\1/')
+  passed=$((passed + total - bad)); failed=$((failed + bad))
+fi
+[ "$swift_status" = 0 ] || { [ -n "$summary" ] && [ "${bad:-0}" != 0 ]; } || note_fail "swift test exited $swift_status"
+
+if [ -d Tests/KubeAPIServer ] && ls Tests/KubeAPIServer/test_*.py >/dev/null 2>&1; then
+  echo "== test API server (python unittest, real kubectl)" >&2
+  python3 -m unittest discover -s Tests/KubeAPIServer 2>&1 | tee "$log/unittest.txt" | tail -4 >&2
+  ran=$(grep -E "^Ran [0-9]+ tests?" "$log/unittest.txt" | sed -E 's/Ran ([0-9]+).*/\1/')
+  if grep -q "^OK" "$log/unittest.txt"; then passed=$((passed + ${ran:-0})); else note_fail "test API server tests"; fi
+fi
+
+if [ -f scripts/check-template.sh ]; then
+  export PLATFORM="$root/.build/debug/platform"
+  for template in python/flask node/express go/http; do
+    if [ "$template" = go/http ] && ! command -v go >/dev/null && [ "${CI:-}" != true ]; then
+      echo "test.sh: go not installed, skipping go/http (CI installs it)" >&2; continue
+    fi
+    echo "== template $template" >&2
+    if bash scripts/check-template.sh "$template" >&2; then passed=$((passed + 1)); else note_fail "template $template"; fi
+  done
+fi
+
+echo "tests: $passed passed, $failed failed"
+[ "$failed" = 0 ]
