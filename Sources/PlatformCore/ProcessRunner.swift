@@ -195,7 +195,7 @@ public final class ProcessRunner: CommandRunner, @unchecked Sendable {
             group.leave()
         }
         do {
-            try Self.launch(process)
+            try process.runWithDefaultSignalMask()
         } catch {
             group.leave()
             throw PlatformError.failed("could not start \(executable): \(error.localizedDescription)")
@@ -227,25 +227,6 @@ public final class ProcessRunner: CommandRunner, @unchecked Sendable {
             return 128 + process.terminationStatus
         }
         return process.terminationStatus
-    }
-
-    /// Starts the process from a fresh thread with an empty signal mask. The child inherits the
-    /// spawning thread's mask, and Swift's concurrency threads block SIGINT/SIGTERM: spawned from
-    /// there, a child could never be interrupted.
-    private static func launch(_ process: Process) throws {
-        final class Outcome: @unchecked Sendable { var error: Error? }
-        let outcome = Outcome()
-        let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            var empty = sigset_t()
-            sigemptyset(&empty)
-            pthread_sigmask(SIG_SETMASK, &empty, nil)
-            do { try process.run() } catch { outcome.error = error }
-            done.signal()
-        }
-        thread.start()
-        done.wait()
-        if let error = outcome.error { throw error }
     }
 
     private static func handle(for target: OutputTarget) -> (Any, Pipe?) {
@@ -319,5 +300,26 @@ final class BoundedBuffer: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return storage
+    }
+}
+
+public extension Process {
+    /// Starts the process from a fresh thread with an empty signal mask. The child inherits the
+    /// spawning thread's mask, and Swift's concurrency threads block SIGINT/SIGTERM: spawned from
+    /// there, a child could never be interrupted.
+    func runWithDefaultSignalMask() throws {
+        final class Outcome: @unchecked Sendable { var error: Error? }
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            var empty = sigset_t()
+            sigemptyset(&empty)
+            pthread_sigmask(SIG_SETMASK, &empty, nil)
+            do { try self.run() } catch { outcome.error = error }
+            done.signal()
+        }
+        thread.start()
+        done.wait()
+        if let error = outcome.error { throw error }
     }
 }
