@@ -1,0 +1,2420 @@
+#!/usr/bin/env python3
+"""A small Kubernetes API server for tests (Python 3.11 standard library only).
+
+It speaks enough of the Kubernetes REST API for the real kubectl 1.37 (discovery, OpenAPI v3,
+CRUD, the four patch types, watch and watch-list, pod logs) and plays the deployment, replica set
+and kubelet controllers in a background thread. See README.md in this folder.
+
+    python3 kube_apiserver.py --port 0 --kubeconfig PATH [--ready-delay 0.3] [--crd NAME]...
+                              [--log-lines 20] [--log-bytes N]
+
+Prints one line, the port, once it serves; stops cleanly on SIGTERM/SIGINT.
+"""
+
+import argparse
+import collections
+import copy
+import datetime
+import hashlib
+import http.server
+import json
+import os
+import queue
+import random
+import re
+import select
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+import urllib.parse
+import uuid
+
+GIT_VERSION = "v1.37.0"
+REVISION = "deployment.kubernetes.io/revision"
+INITIAL_EVENTS_END = "k8s.io/initial-events-end"
+ALL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
+
+CT_JSON = "application/json"
+CT_APPLY = "application/apply-patch+yaml"
+CT_SMP = "application/strategic-merge-patch+json"
+CT_MERGE = "application/merge-patch+json"
+CT_JSON_PATCH = "application/json-patch+json"
+
+# --------------------------------------------------------------------------------------------
+# Time helpers
+
+
+def rfc3339(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def rfc3339_millis(t):
+    ms = int((t - int(t)) * 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(int(t))) + ".%03dZ" % ms
+
+
+def rfc3339_nano(t):
+    secs = int(t)
+    nanos = int((t - secs) * 1e9)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + ".%09dZ" % nanos
+
+
+def parse_time(s):
+    s = s.strip().replace("Z", "+00:00")
+    m = re.match(r"^(.*T\d\d:\d\d:\d\d)(\.\d+)?(.*)$", s)
+    if m and m.group(2):  # fromisoformat takes at most 6 fractional digits
+        s = m.group(1) + m.group(2)[:7] + m.group(3)
+    return datetime.datetime.fromisoformat(s).timestamp()
+
+
+def human_age(seconds):
+    s = max(0, int(seconds))
+    if s < 120:
+        return f"{s}s"
+    m = s // 60
+    if m < 10:
+        return f"{m}m{s % 60}s" if s % 60 else f"{m}m"
+    if m < 180:
+        return f"{m}m"
+    h = m // 60
+    if h < 48:
+        return f"{h}h"
+    return f"{h // 24}d"
+
+
+def random_suffix(n=5):
+    return "".join(random.choice(NAME_CHARS) for _ in range(n))
+
+
+# --------------------------------------------------------------------------------------------
+# Errors
+
+
+REASONS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
+           405: "MethodNotAllowed", 406: "NotAcceptable", 409: "Conflict", 410: "Expired",
+           415: "UnsupportedMediaType", 422: "Invalid", 429: "TooManyRequests",
+           500: "InternalError", 503: "ServiceUnavailable", 504: "Timeout"}
+
+
+class ApiError(Exception):
+    def __init__(self, code, message, reason=None, details=None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.reason = reason or REASONS.get(code, "Unknown")
+        self.details = details
+
+    def status(self):
+        st = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+              "message": self.message, "reason": self.reason, "code": self.code}
+        if self.details:
+            st["details"] = self.details
+        return st
+
+
+def not_found(kind, name):
+    return ApiError(404, f'{kind.qualified} "{name}" not found', "NotFound",
+                    {"name": name, "group": kind.group, "kind": kind.plural})
+
+
+def invalid(kind, name, causes):
+    text = ", ".join(f"{c['field']}: {c['message']}" for c in causes)
+    if len(causes) > 1:
+        text = "[" + text + "]"
+    return ApiError(422, f'{kind.kind}{kind.dot_group} "{name}" is invalid: {text}', "Invalid",
+                    {"name": name, "group": kind.group, "kind": kind.kind,
+                     "causes": [{"reason": c.get("reason", "FieldValueInvalid"),
+                                 "message": c["message"], "field": c["field"]} for c in causes]})
+
+
+# --------------------------------------------------------------------------------------------
+# Resource kinds
+
+
+class Kind:
+    def __init__(self, group, version, plural, kind, namespaced=True, short_names=(),
+                 categories=(), subresources=("status",)):
+        self.group = group
+        self.version = version
+        self.plural = plural
+        self.kind = kind
+        self.namespaced = namespaced
+        self.short_names = list(short_names)
+        self.categories = list(categories)
+        self.subresources = list(subresources)
+        self.singular = kind.lower()
+
+    @property
+    def api_version(self):
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def key(self):
+        return f"{self.group}/{self.plural}"
+
+    @property
+    def dot_group(self):
+        return f".{self.group}" if self.group else ""
+
+    @property
+    def qualified(self):
+        return self.plural + self.dot_group
+
+
+BUILTIN_KINDS = [
+    Kind("", "v1", "namespaces", "Namespace", False, ["ns"]),
+    Kind("", "v1", "pods", "Pod", True, ["po"], ["all"], ["log", "status"]),
+    Kind("", "v1", "services", "Service", True, ["svc"], ["all"]),
+    Kind("", "v1", "configmaps", "ConfigMap", True, ["cm"], subresources=()),
+    Kind("", "v1", "secrets", "Secret", True, subresources=()),
+    Kind("", "v1", "serviceaccounts", "ServiceAccount", True, ["sa"], subresources=()),
+    Kind("", "v1", "events", "Event", True, ["ev"], subresources=()),
+    Kind("apps", "v1", "deployments", "Deployment", True, ["deploy"], ["all"], ["scale", "status"]),
+    Kind("apps", "v1", "replicasets", "ReplicaSet", True, ["rs"], ["all"], ["scale", "status"]),
+    Kind("networking.k8s.io", "v1", "ingresses", "Ingress", True, ["ing"]),
+    Kind("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition",
+         False, ["crd", "crds"]),
+]
+
+# Well-known CRDs that --crd / POST /_test/crds can enable: name -> (kind, short names, categories)
+KNOWN_CRDS = {
+    "servicemonitors.monitoring.coreos.com": ("ServiceMonitor", ["smon"], ["prometheus-operator"]),
+    "podmonitors.monitoring.coreos.com": ("PodMonitor", ["pmon"], ["prometheus-operator"]),
+    "prometheusrules.monitoring.coreos.com": ("PrometheusRule", ["promrule"],
+                                              ["prometheus-operator"]),
+}
+
+
+def crd_object(name):
+    plural, _, group = name.partition(".")
+    if not plural or not group:
+        raise ApiError(400, f"invalid CRD name {name!r}: want PLURAL.GROUP")
+    kind, short, categories = KNOWN_CRDS.get(name, (None, [], []))
+    if kind is None:
+        singular = plural[:-1] if plural.endswith("s") else plural
+        kind = singular[:1].upper() + singular[1:]
+    names = {"plural": plural, "singular": kind.lower(), "kind": kind, "listKind": kind + "List"}
+    if short:
+        names["shortNames"] = short
+    if categories:
+        names["categories"] = categories
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": name},
+        "spec": {"group": group, "names": names, "scope": "Namespaced",
+                 "versions": [{"name": "v1", "served": True, "storage": True,
+                               "schema": {"openAPIV3Schema": {
+                                   "type": "object", "x-kubernetes-preserve-unknown-fields": True}}}]},
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Selectors
+
+
+def split_top(s, sep=","):
+    parts, depth, cur = [], 0, ""
+    for ch in s:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == sep and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    parts.append(cur)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def parse_label_selector(s):
+    """Returns a list of (key, op, values). Raises ApiError on syntax errors."""
+    reqs = []
+    for part in split_top(s or ""):
+        m = re.match(r"^(\S+)\s+(in|notin)\s*\((.*)\)$", part)
+        if m:
+            values = [v.strip() for v in m.group(3).split(",") if v.strip()]
+            reqs.append((m.group(1), m.group(2), values))
+            continue
+        m = re.match(r"^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$", part)
+        if m:
+            op = "!=" if m.group(2) == "!=" else "="
+            reqs.append((m.group(1), op, [m.group(3)]))
+            continue
+        m = re.match(r"^(!?)([^=!\s()]+)$", part)
+        if m:
+            reqs.append((m.group(2), "!exists" if m.group(1) else "exists", []))
+            continue
+        raise ApiError(400, f'unable to parse requirement: invalid label selector "{s}"')
+    return reqs
+
+
+def labels_match(reqs, labels):
+    labels = labels or {}
+    for key, op, values in reqs:
+        present = key in labels
+        if op == "=" and (not present or labels[key] != values[0]):
+            return False
+        if op == "!=" and present and labels[key] == values[0]:
+            return False
+        if op == "in" and (not present or labels[key] not in values):
+            return False
+        if op == "notin" and present and labels[key] in values:
+            return False
+        if op == "exists" and not present:
+            return False
+        if op == "!exists" and present:
+            return False
+    return True
+
+
+def parse_field_selector(s):
+    reqs = []
+    for part in split_top(s or ""):
+        m = re.match(r"^([\w.]+)\s*(==|=|!=)\s*(.*)$", part)
+        if not m:
+            raise ApiError(400, f'invalid field selector "{s}"')
+        reqs.append((m.group(1), m.group(2) != "!=", m.group(3)))
+    return reqs
+
+
+def field_value(obj, path):
+    cur = obj
+    for p in path.split("."):
+        if not isinstance(cur, dict):
+            return ""
+        cur = cur.get(p)
+    return "" if cur is None else str(cur)
+
+
+def fields_match(reqs, obj):
+    return all((field_value(obj, path) == value) == eq for path, eq, value in reqs)
+
+
+def selector_string(match_labels):
+    return ",".join(f"{k}={v}" for k, v in sorted((match_labels or {}).items()))
+
+
+# --------------------------------------------------------------------------------------------
+# Merging: server-side apply (approximation), strategic merge patch, JSON merge patch, JSON patch
+
+LIST_KEYS = {"containers": "name", "initContainers": "name", "ephemeralContainers": "name",
+             "env": "name", "volumes": "name", "volumeMounts": "mountPath",
+             "imagePullSecrets": "name", "conditions": "type", "ownerReferences": "uid",
+             "hostAliases": "ip", "volumeDevices": "devicePath"}
+
+
+def list_key(field, items):
+    if field == "ports":
+        if any(isinstance(i, dict) and "containerPort" in i for i in items):
+            return "containerPort"
+        return "port"
+    return LIST_KEYS.get(field)
+
+
+def keyed(items, key):
+    return all(isinstance(i, dict) and key in i for i in items)
+
+
+def apply_merge(base, applied, field=None):
+    """Merges an applied configuration into an existing value (server-side apply, roughly)."""
+    if isinstance(applied, dict) and isinstance(base, dict):
+        out = dict(base)
+        for k, v in applied.items():
+            if v is None:
+                out.pop(k, None)
+            else:
+                out[k] = apply_merge(base.get(k), v, k)
+        return out
+    if isinstance(applied, list) and isinstance(base, list):
+        key = list_key(field, applied + base)
+        if key and keyed(applied, key) and keyed(base, key):
+            out = list(base)
+            for item in applied:
+                idx = next((i for i, b in enumerate(out) if b[key] == item[key]), None)
+                if idx is None:
+                    out.append(copy.deepcopy(item))
+                else:
+                    out[idx] = apply_merge(out[idx], item, None)
+            return out
+    return copy.deepcopy(applied)
+
+
+PROTECTED = {(): {"apiVersion", "kind", "metadata"}, ("metadata",): {"name", "namespace"}}
+
+
+def apply_prune(obj, previous, applied, path=()):
+    """Removes from obj what the manager applied before (previous) but no longer applies."""
+    if isinstance(previous, dict) and isinstance(obj, dict):
+        applied = applied if isinstance(applied, dict) else {}
+        for k, pv in previous.items():
+            if k not in obj or k in PROTECTED.get(path, ()):
+                continue
+            if k not in applied:
+                del obj[k]
+            else:
+                obj[k] = apply_prune(obj[k], pv, applied[k], path + (k,))
+        return obj
+    if isinstance(previous, list) and isinstance(obj, list) and isinstance(applied, list) and path:
+        key = list_key(path[-1], previous + applied + obj)
+        if key and keyed(previous, key) and keyed(applied, key) and keyed(obj, key):
+            now = {i[key]: i for i in applied}
+            out = []
+            for item in obj:
+                before = next((p for p in previous if p[key] == item[key]), None)
+                if before is None:
+                    out.append(item)
+                elif item[key] in now:
+                    out.append(apply_prune(item, before, now[item[key]], path + ("[]",)))
+            return out
+    return obj
+
+
+def field_set(value, field=None):
+    """A FieldsV1-like description of an applied configuration, for managedFields."""
+    if isinstance(value, dict):
+        return {f"f:{k}": field_set(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        key = list_key(field, value)
+        if key and keyed(value, key):
+            return {"k:" + json.dumps({key: i[key]}, separators=(",", ":")): field_set(i)
+                    for i in value}
+    return {}
+
+
+def strip_directives(value):
+    if isinstance(value, dict):
+        return {k: strip_directives(v) for k, v in value.items() if not k.startswith("$")}
+    if isinstance(value, list):
+        return [strip_directives(v) for v in value]
+    return value
+
+
+def strategic_merge(base, patch, field=None):
+    if not isinstance(patch, dict):
+        return strip_directives(copy.deepcopy(patch))
+    if not isinstance(base, dict):
+        base = {}
+    directive = patch.get("$patch")
+    if directive == "replace":
+        return strip_directives(copy.deepcopy(patch))
+    if directive == "delete":
+        return None
+    out = dict(base)
+    for k, v in patch.items():
+        if k.startswith("$setElementOrder/") or k in ("$patch", "$retainKeys"):
+            continue
+        if k.startswith("$deleteFromPrimitiveList/"):
+            name = k.split("/", 1)[1]
+            out[name] = [x for x in out.get(name) or [] if x not in v]
+            continue
+        if v is None:
+            out.pop(k, None)
+        elif isinstance(v, dict):
+            merged = strategic_merge(base.get(k), v, k)
+            if merged is None:
+                out.pop(k, None)
+            else:
+                out[k] = merged
+        elif isinstance(v, list):
+            old = base.get(k) if isinstance(base.get(k), list) else []
+            key = list_key(k, v + old)
+            if key and all(isinstance(i, dict) for i in v) and keyed(old, key):
+                if any(i.get("$patch") == "replace" for i in v):
+                    out[k] = [strip_directives(i) for i in v if i.get("$patch") != "replace"]
+                    continue
+                items = list(old)
+                for item in v:
+                    if key not in item:
+                        continue
+                    idx = next((n for n, b in enumerate(items) if b[key] == item[key]), None)
+                    if item.get("$patch") == "delete":
+                        if idx is not None:
+                            items.pop(idx)
+                    elif idx is None:
+                        items.append(strip_directives(copy.deepcopy(item)))
+                    else:
+                        items[idx] = strategic_merge(items[idx], item)
+                out[k] = items
+            elif k == "finalizers":
+                out[k] = old + [x for x in v if x not in old]
+            else:
+                out[k] = strip_directives(copy.deepcopy(v))
+        else:
+            out[k] = v
+    if isinstance(patch.get("$retainKeys"), list):
+        keep = set(patch["$retainKeys"])
+        out = {k: v for k, v in out.items() if k in keep}
+    return out
+
+
+def json_merge_patch(target, patch):
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    out = dict(target) if isinstance(target, dict) else {}
+    for k, v in patch.items():
+        if v is None:
+            out.pop(k, None)
+        else:
+            out[k] = json_merge_patch(out.get(k), v)
+    return out
+
+
+def json_patch(doc, ops):
+    doc = copy.deepcopy(doc)
+
+    def parts(pointer):
+        if pointer == "":
+            return []
+        if not pointer.startswith("/"):
+            raise ValueError(f"invalid JSON pointer {pointer!r}")
+        return [p.replace("~1", "/").replace("~0", "~") for p in pointer[1:].split("/")]
+
+    def parent(root, ps):
+        cur = root
+        for p in ps[:-1]:
+            cur = cur[int(p)] if isinstance(cur, list) else cur[p]
+        return cur
+
+    def get(root, pointer):
+        cur = root
+        for p in parts(pointer):
+            cur = cur[int(p)] if isinstance(cur, list) else cur[p]
+        return cur
+
+    def remove(root, pointer):
+        ps = parts(pointer)
+        par = parent(root, ps)
+        if isinstance(par, list):
+            return par.pop(int(ps[-1]))
+        return par.pop(ps[-1])
+
+    def add(root, pointer, value):
+        ps = parts(pointer)
+        if not ps:
+            return value
+        par = parent(root, ps)
+        if isinstance(par, list):
+            if ps[-1] == "-":
+                par.append(value)
+            else:
+                par.insert(int(ps[-1]), value)
+        else:
+            par[ps[-1]] = value
+        return root
+
+    for op in ops:
+        kind, path = op.get("op"), op.get("path", "")
+        try:
+            if kind == "add":
+                doc = add(doc, path, copy.deepcopy(op.get("value")))
+            elif kind == "remove":
+                remove(doc, path)
+            elif kind == "replace":
+                ps = parts(path)
+                if not ps:
+                    doc = copy.deepcopy(op.get("value"))
+                else:
+                    par = parent(doc, ps)
+                    if isinstance(par, list):
+                        par[int(ps[-1])] = copy.deepcopy(op.get("value"))
+                    else:
+                        if ps[-1] not in par:
+                            raise KeyError(ps[-1])
+                        par[ps[-1]] = copy.deepcopy(op.get("value"))
+            elif kind == "move":
+                value = remove(doc, op["from"])
+                doc = add(doc, path, value)
+            elif kind == "copy":
+                doc = add(doc, path, copy.deepcopy(get(doc, op["from"])))
+            elif kind == "test":
+                if get(doc, path) != op.get("value"):
+                    raise ValueError(f"testing value {path} failed")
+            else:
+                raise ValueError(f"unexpected kind of operation: {kind!r}")
+        except (KeyError, IndexError, TypeError) as e:
+            raise ValueError(f"unable to apply {kind} operation at {path!r}: {e!r}") from None
+    return doc
+
+
+# --------------------------------------------------------------------------------------------
+# Defaults and validation
+
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+def image_tag(image):
+    last = (image or "").split("@")[0].rsplit("/", 1)[-1]
+    return last.split(":", 1)[1] if ":" in last else ""
+
+
+def default_pod_spec(spec):
+    spec.setdefault("restartPolicy", "Always")
+    spec.setdefault("terminationGracePeriodSeconds", 30)
+    spec.setdefault("dnsPolicy", "ClusterFirst")
+    spec.setdefault("securityContext", {})
+    spec.setdefault("schedulerName", "default-scheduler")
+    for c in (spec.get("containers") or []) + (spec.get("initContainers") or []):
+        if not isinstance(c, dict):
+            continue
+        c.setdefault("terminationMessagePath", "/dev/termination-log")
+        c.setdefault("terminationMessagePolicy", "File")
+        c.setdefault("imagePullPolicy",
+                     "Always" if image_tag(c.get("image")) in ("", "latest") else "IfNotPresent")
+        c.setdefault("resources", {})
+        for p in c.get("ports") or []:
+            if isinstance(p, dict):
+                p.setdefault("protocol", "TCP")
+        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+            pr = c.get(probe)
+            if isinstance(pr, dict):
+                pr.setdefault("timeoutSeconds", 1)
+                pr.setdefault("periodSeconds", 10)
+                pr.setdefault("successThreshold", 1)
+                pr.setdefault("failureThreshold", 3)
+                if isinstance(pr.get("httpGet"), dict):
+                    pr["httpGet"].setdefault("scheme", "HTTP")
+
+
+def apply_defaults(kind, obj, cluster):
+    meta = obj.setdefault("metadata", {})
+    if kind.kind == "Namespace":
+        meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = meta.get("name")
+        obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
+        obj.setdefault("status", {}).setdefault("phase", "Active")
+    elif kind.kind in ("Deployment", "ReplicaSet"):
+        spec = obj.setdefault("spec", {})
+        spec.setdefault("replicas", 1)
+        if kind.kind == "Deployment":
+            spec.setdefault("revisionHistoryLimit", 10)
+            spec.setdefault("progressDeadlineSeconds", 600)
+            spec.setdefault("strategy", {"type": "RollingUpdate", "rollingUpdate": {
+                "maxUnavailable": "25%", "maxSurge": "25%"}})
+        tmpl = spec.get("template")
+        if isinstance(tmpl, dict):
+            default_pod_spec(tmpl.setdefault("spec", {}))
+    elif kind.kind == "Pod":
+        spec = obj.setdefault("spec", {})
+        default_pod_spec(spec)
+        spec.setdefault("serviceAccountName", "default")
+        spec.setdefault("enableServiceLinks", True)
+        spec.setdefault("priority", 0)
+    elif kind.kind == "Service":
+        spec = obj.setdefault("spec", {})
+        spec.setdefault("type", "ClusterIP")
+        spec.setdefault("sessionAffinity", "None")
+        if "clusterIP" not in spec:
+            spec["clusterIP"] = cluster.allocate_ip("service")
+        spec.setdefault("clusterIPs", [spec["clusterIP"]])
+        spec.setdefault("ipFamilies", ["IPv4"])
+        spec.setdefault("ipFamilyPolicy", "SingleStack")
+        spec.setdefault("internalTrafficPolicy", "Cluster")
+        for p in spec.get("ports") or []:
+            if isinstance(p, dict):
+                p.setdefault("protocol", "TCP")
+                p.setdefault("targetPort", p.get("port"))
+        obj.setdefault("status", {}).setdefault("loadBalancer", {})
+    elif kind.kind == "Ingress":
+        obj.setdefault("status", {}).setdefault("loadBalancer", {})
+
+
+def validate(kind, obj):
+    meta = obj.get("metadata") or {}
+    name = meta.get("name", "")
+    causes = []
+    pattern = DNS_LABEL if kind.kind in ("Namespace", "Service") else DNS_SUBDOMAIN
+    limit = 63 if pattern is DNS_LABEL else 253
+    if not name:
+        causes.append({"field": "metadata.name", "reason": "FieldValueRequired",
+                       "message": "Required value: name or generateName is required"})
+    elif not pattern.match(name) or len(name) > limit:
+        what = "RFC 1123 label" if pattern is DNS_LABEL else "RFC 1123 subdomain"
+        causes.append({"field": "metadata.name", "message":
+                       f'Invalid value: "{name}": a lowercase {what} must consist of lower case '
+                       "alphanumeric characters, '-' or '.', and must start and end with an "
+                       "alphanumeric character"})
+    for k, v in (meta.get("labels") or {}).items():
+        if not isinstance(v, str) or len(v) > 63 or (v and not re.match(
+                r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$", v)):
+            causes.append({"field": "metadata.labels", "message": f'Invalid value: "{v}": a '
+                           "valid label must be an empty string or consist of alphanumeric "
+                           "characters, '-', '_' or '.'"})
+    if kind.kind in ("Deployment", "ReplicaSet"):
+        spec = obj.get("spec") or {}
+        sel = (spec.get("selector") or {}).get("matchLabels")
+        tmpl = spec.get("template") or {}
+        tlabels = (tmpl.get("metadata") or {}).get("labels") or {}
+        if not spec.get("selector"):
+            causes.append({"field": "spec.selector", "reason": "FieldValueRequired",
+                           "message": "Required value"})
+        elif sel and not all(tlabels.get(k) == v for k, v in sel.items()):
+            causes.append({"field": "spec.template.metadata.labels", "message":
+                           f"Invalid value: {json.dumps(tlabels)}: `selector` does not match "
+                           "template `labels`"})
+        causes += validate_containers("spec.template.spec", (tmpl.get("spec") or {}))
+        if isinstance(spec.get("replicas"), int) and spec["replicas"] < 0:
+            causes.append({"field": "spec.replicas", "message": f"Invalid value: "
+                           f"{spec['replicas']}: must be greater than or equal to 0"})
+    elif kind.kind == "Pod":
+        causes += validate_containers("spec", obj.get("spec") or {})
+    elif kind.kind == "Service":
+        for i, p in enumerate((obj.get("spec") or {}).get("ports") or []):
+            if not isinstance(p, dict) or not isinstance(p.get("port"), int):
+                causes.append({"field": f"spec.ports[{i}].port", "reason": "FieldValueRequired",
+                               "message": "Required value"})
+    elif kind.kind == "ConfigMap":
+        for k, v in (obj.get("data") or {}).items():
+            if not isinstance(v, str):
+                causes.append({"field": f"data[{k}]", "message": "Invalid value: must be a string"})
+    if causes:
+        raise invalid(kind, name, causes)
+
+
+def validate_containers(prefix, pod_spec):
+    causes = []
+    containers = pod_spec.get("containers")
+    if not containers:
+        return [{"field": f"{prefix}.containers", "reason": "FieldValueRequired",
+                 "message": "Required value"}]
+    for i, c in enumerate(containers):
+        if not isinstance(c, dict):
+            causes.append({"field": f"{prefix}.containers[{i}]", "message": "Invalid value"})
+            continue
+        for f in ("name", "image"):
+            if not c.get(f):
+                causes.append({"field": f"{prefix}.containers[{i}].{f}",
+                               "reason": "FieldValueRequired", "message": "Required value"})
+    return causes
+
+
+def content_equal(a, b):
+    def strip(o):
+        o = dict(o)
+        meta = dict(o.get("metadata") or {})
+        meta.pop("resourceVersion", None)
+        meta.pop("managedFields", None)
+        o["metadata"] = meta
+        return o
+    return strip(a) == strip(b)
+
+
+def template_hash(template):
+    data = json.dumps(template, sort_keys=True, separators=(",", ":")).encode()
+    digest = hashlib.sha256(data).digest()
+    return "".join(NAME_CHARS[b % len(NAME_CHARS)] for b in digest[:10])
+
+
+def owned_by(obj, uid):
+    return any(r.get("uid") == uid for r in (obj.get("metadata") or {}).get("ownerReferences") or [])
+
+
+def pod_ready(pod):
+    for c in (pod.get("status") or {}).get("conditions") or []:
+        if c.get("type") == "Ready":
+            return c.get("status") == "True"
+    return False
+
+
+# --------------------------------------------------------------------------------------------
+# The cluster: store, watches, controllers
+
+
+class Watcher:
+    def __init__(self, kind, namespace, label_reqs, field_reqs):
+        self.kind = kind
+        self.namespace = namespace
+        self.label_reqs = label_reqs
+        self.field_reqs = field_reqs
+        self.queue = queue.Queue()
+
+    def matches(self, obj):
+        meta = obj.get("metadata") or {}
+        if self.namespace and meta.get("namespace") != self.namespace:
+            return False
+        return labels_match(self.label_reqs, meta.get("labels")) and \
+            fields_match(self.field_reqs, obj)
+
+    def offer(self, etype, obj, old):
+        if etype == "MODIFIED" and old is not None:
+            was, now = self.matches(old), self.matches(obj)
+            if was and now:
+                self.queue.put(("MODIFIED", obj))
+            elif now:
+                self.queue.put(("ADDED", obj))
+            elif was:
+                self.queue.put(("DELETED", obj))
+        elif self.matches(obj):
+            self.queue.put((etype, obj))
+
+
+class Cluster:
+    """All state. Stored objects are never mutated in place (copy, change, then store), so
+    readers outside the lock (watch streams) can serialise them safely."""
+
+    def __init__(self, opts):
+        self.opts = opts
+        self.lock = threading.RLock()
+        self.rv = 0
+        self.kinds = {k.key: k for k in BUILTIN_KINDS}
+        self.objects = collections.defaultdict(dict)  # kind key -> {(ns, name): obj}
+        self.watchers = set()
+        self.history = collections.deque(maxlen=20000)  # (rv, kind key, type, obj, old)
+        self.faults = []
+        self.requests = []
+        self.applied = {}  # (uid, manager) -> last applied configuration
+        self.pod_sim = {}  # pod uid -> {"created": t, "ip": ip}
+        self.progress = {}  # deployment uid -> (template hash, since)
+        self.ip_counters = {"pod": 0, "service": 0}
+        self.stopping = threading.Event()
+        for ns in ("default", "kube-system", "kube-public"):
+            self.create(self.kinds["/namespaces"], {"metadata": {"name": ns}}, "", "kube-apiserver")
+        for name in opts.crd or []:
+            self.enable_crd(name)
+
+    # -- lookups
+
+    def kind_for(self, group, version, plural):
+        k = self.kinds.get(f"{group}/{plural}")
+        if k and k.version == version:
+            return k
+        return None
+
+    def kind_by_gvk(self, api_version, kind):
+        for k in self.kinds.values():
+            if k.api_version == api_version and k.kind == kind:
+                return k
+        return None
+
+    def group_versions(self):
+        gvs = collections.OrderedDict()
+        for k in self.kinds.values():
+            gvs.setdefault((k.group, k.version), []).append(k)
+        return gvs
+
+    def get(self, kind, ns, name):
+        return self.objects[kind.key].get((ns or "", name))
+
+    def list(self, kind, ns=None, label_reqs=(), field_reqs=()):
+        out = []
+        for (ons, _), obj in sorted(self.objects[kind.key].items()):
+            if ns and ons != ns:
+                continue
+            if labels_match(label_reqs, obj["metadata"].get("labels")) and \
+                    fields_match(field_reqs, obj):
+                out.append(obj)
+        return out
+
+    def allocate_ip(self, pool):
+        self.ip_counters[pool] += 1
+        n = self.ip_counters[pool]
+        base = "10.244" if pool == "pod" else "10.96"
+        return f"{base}.{n // 250}.{n % 250 + 2}"
+
+    # -- writes
+
+    def _next_rv(self):
+        self.rv += 1
+        return str(self.rv)
+
+    def _emit(self, kind, etype, obj, old=None):
+        self.history.append((self.rv, kind.key, etype, obj, old))
+        for w in list(self.watchers):
+            if w.kind.key == kind.key:
+                w.offer(etype, obj, old)
+
+    def _store(self, kind, obj):
+        meta = obj["metadata"]
+        self.objects[kind.key][(meta.get("namespace", ""), meta["name"])] = obj
+
+    def check_namespace(self, kind, ns):
+        if kind.namespaced and not self.get(self.kinds["/namespaces"], "", ns):
+            raise ApiError(404, f'namespaces "{ns}" not found', "NotFound",
+                           {"name": ns, "kind": "namespaces"})
+
+    def create(self, kind, obj, ns, manager, dry_run=False, operation="Update", fields=None):
+        obj = copy.deepcopy(obj)
+        obj["apiVersion"], obj["kind"] = kind.api_version, kind.kind
+        meta = obj.setdefault("metadata", {})
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = meta["generateName"] + random_suffix()
+        if kind.namespaced:
+            meta["namespace"] = ns
+            self.check_namespace(kind, ns)
+        else:
+            meta.pop("namespace", None)
+        validate(kind, obj)
+        if self.get(kind, ns if kind.namespaced else "", meta["name"]):
+            raise ApiError(409, f'{kind.qualified} "{meta["name"]}" already exists',
+                           "AlreadyExists", {"name": meta["name"], "group": kind.group,
+                                             "kind": kind.plural})
+        now = time.time()
+        meta["uid"] = str(uuid.uuid4())
+        meta["creationTimestamp"] = rfc3339(now)
+        for k in ("resourceVersion", "deletionTimestamp", "managedFields", "selfLink"):
+            meta.pop(k, None)
+        if "spec" in obj and kind.kind not in ("Namespace",):
+            meta["generation"] = 1
+        if kind.kind == "CustomResourceDefinition":
+            self._crd_status(obj)
+        apply_defaults(kind, obj, self)
+        set_managed(obj, manager, operation, kind.api_version,
+                    fields if fields is not None else field_set(strip_status(obj)), now)
+        if dry_run:
+            return obj
+        meta["resourceVersion"] = self._next_rv()
+        self._store(kind, obj)
+        if kind.kind == "Pod":
+            self.pod_sim[meta["uid"]] = {"created": now, "ip": self.allocate_ip("pod")}
+        if kind.kind == "CustomResourceDefinition":
+            self._register_crd(obj)
+        self._emit(kind, "ADDED", obj)
+        return obj
+
+    def update(self, kind, old, new, manager, dry_run=False, operation="Update", fields=None,
+               subresource=None):
+        """Stores new (a modified copy of old). Unchanged content is not written."""
+        meta, ometa = new.setdefault("metadata", {}), old["metadata"]
+        for k in ("uid", "creationTimestamp", "name", "namespace", "deletionTimestamp"):
+            if k in ometa:
+                meta[k] = ometa[k]
+            else:
+                meta.pop(k, None)
+        new["apiVersion"], new["kind"] = kind.api_version, kind.kind
+        if subresource == "status":
+            status = new.get("status")
+            new = copy.deepcopy(old)
+            if status is not None:
+                new["status"] = status
+            meta = new["metadata"]
+        elif "status" in old and kind.kind != "Namespace":
+            new["status"] = copy.deepcopy(old["status"])
+        if kind.kind == "Service" and "clusterIP" in (old.get("spec") or {}):
+            new.setdefault("spec", {}).setdefault("clusterIP", old["spec"]["clusterIP"])
+        apply_defaults(kind, new, self)
+        validate(kind, new)
+        if kind.kind in ("Deployment", "ReplicaSet"):
+            if (old.get("spec") or {}).get("selector") != (new.get("spec") or {}).get("selector"):
+                raise invalid(kind, meta["name"], [{"field": "spec.selector", "message":
+                              "Invalid value: field is immutable"}])
+        if "generation" in ometa:
+            gen = ometa["generation"]
+            meta["generation"] = gen + 1 if old.get("spec") != new.get("spec") else gen
+        meta["managedFields"] = copy.deepcopy(ometa.get("managedFields") or [])
+        changed = not content_equal(old, new)
+        before = json.dumps(meta["managedFields"], sort_keys=True)
+        set_managed(new, manager, operation, kind.api_version,
+                    fields if fields is not None else None, time.time(), subresource,
+                    keep_time=not changed)
+        if not changed and json.dumps(meta["managedFields"], sort_keys=True) == before:
+            return old
+        if dry_run:
+            meta["resourceVersion"] = ometa.get("resourceVersion")
+            return new
+        meta["resourceVersion"] = self._next_rv()
+        self._store(kind, new)
+        self._emit(kind, "MODIFIED", new, old)
+        return new
+
+    def delete(self, kind, ns, name, propagation="Background", dry_run=False):
+        obj = self.get(kind, ns, name)
+        if obj is None:
+            raise not_found(kind, name)
+        if dry_run:
+            return obj
+        self._delete_obj(kind, obj, propagation != "Orphan")
+        return obj
+
+    def _delete_obj(self, kind, obj, cascade):
+        meta = obj["metadata"]
+        key = (meta.get("namespace", ""), meta["name"])
+        if self.objects[kind.key].get(key) is not obj:
+            return
+        del self.objects[kind.key][key]
+        gone = copy.deepcopy(obj)
+        gone["metadata"]["resourceVersion"] = self._next_rv()
+        self._emit(kind, "DELETED", gone)
+        uid = meta["uid"]
+        self.pod_sim.pop(uid, None)
+        self.progress.pop(uid, None)
+        for k in [k for k in self.applied if k[0] == uid]:
+            del self.applied[k]
+        if kind.kind == "CustomResourceDefinition":
+            self._unregister_crd(obj)
+        if not cascade:
+            return
+        for other_key, objs in list(self.objects.items()):
+            other_kind = self.kinds.get(other_key)
+            if other_kind is None:
+                continue
+            for o in list(objs.values()):
+                om = o["metadata"]
+                if owned_by(o, uid) or (kind.kind == "Namespace" and other_kind.namespaced
+                                        and om.get("namespace") == meta["name"]):
+                    self._delete_obj(other_kind, o, True)
+
+    # -- CRDs
+
+    def enable_crd(self, name):
+        with self.lock:
+            crds = self.kinds["apiextensions.k8s.io/customresourcedefinitions"]
+            if self.get(crds, "", name) is None:
+                self.create(crds, crd_object(name), "", "platform-test")
+
+    def disable_crd(self, name):
+        with self.lock:
+            crds = self.kinds["apiextensions.k8s.io/customresourcedefinitions"]
+            if self.get(crds, "", name) is not None:
+                self.delete(crds, "", name)
+
+    @staticmethod
+    def _crd_status(obj):
+        names = (obj.get("spec") or {}).get("names") or {}
+        obj["status"] = {"acceptedNames": names, "storedVersions": [
+            v.get("name") for v in (obj.get("spec") or {}).get("versions") or [] if v.get("storage")],
+            "conditions": [{"type": t, "status": "True", "reason": r, "message": m,
+                            "lastTransitionTime": rfc3339(time.time())}
+                           for t, r, m in (("NamesAccepted", "NoConflicts", "no conflicts found"),
+                                           ("Established", "InitialNamesAccepted",
+                                            "the initial names have been accepted"))]}
+
+    def _register_crd(self, obj):
+        spec = obj.get("spec") or {}
+        names = spec.get("names") or {}
+        versions = [v for v in spec.get("versions") or [] if v.get("served", True)]
+        if not versions or not names.get("plural") or not names.get("kind"):
+            return
+        k = Kind(spec.get("group", ""), versions[0].get("name", "v1"), names["plural"],
+                 names["kind"], spec.get("scope", "Namespaced") == "Namespaced",
+                 names.get("shortNames") or [], names.get("categories") or [], subresources=())
+        self.kinds[k.key] = k
+
+    def _unregister_crd(self, obj):
+        spec = obj.get("spec") or {}
+        key = f"{spec.get('group', '')}/{(spec.get('names') or {}).get('plural', '')}"
+        kind = self.kinds.pop(key, None)
+        if kind:
+            for o in list(self.objects[key].values()):
+                self._delete_obj(kind, o, True)
+
+    # -- faults and request log
+
+    def take_fault(self, method, path):
+        with self.lock:
+            for f in self.faults:
+                m = (f.get("method") or "*").upper()
+                if m not in ("*", method) or not path.startswith(f.get("pathPrefix") or ""):
+                    continue
+                if f.get("count", 1) == 0:
+                    continue
+                if f.get("count", 1) > 0:
+                    f["count"] = f.get("count", 1) - 1
+                return f
+        return None
+
+    # -- controllers
+
+    def run_controllers(self):
+        while not self.stopping.wait(0.05):
+            try:
+                with self.lock:
+                    self.reconcile(time.time())
+            except Exception:  # keep the controllers alive; a test will notice the symptom
+                traceback.print_exc()
+
+    def reconcile(self, now):
+        pods, rss, deps = (self.kinds[k] for k in ("/pods", "apps/replicasets", "apps/deployments"))
+        for pod in list(self.objects[pods.key].values()):
+            self.reconcile_pod(pods, pod, now)
+        for dep in list(self.objects[deps.key].values()):
+            self.reconcile_deployment(deps, rss, pods, dep, now)
+        for rs in list(self.objects[rss.key].values()):
+            self.reconcile_replicaset(rss, pods, rs)
+        for dep in list(self.objects[deps.key].values()):
+            self.deployment_status(deps, rss, pods, dep, now)
+
+    def reconcile_pod(self, pods, pod, now):
+        uid = pod["metadata"]["uid"]
+        sim = self.pod_sim.setdefault(uid, {"created": now, "ip": self.allocate_ip("pod")})
+        status = pod_status(pod, sim, now, self.opts.ready_delay)
+        if status != pod.get("status"):
+            new = copy.deepcopy(pod)
+            new["status"] = status
+            new.setdefault("spec", {}).setdefault("nodeName", "platform-test-node")
+            self._write(pods, pod, new)
+
+    def _write(self, kind, old, new):
+        new["metadata"]["resourceVersion"] = self._next_rv()
+        self._store(kind, new)
+        self._emit(kind, "MODIFIED", new, old)
+        return new
+
+    def reconcile_deployment(self, deps, rss, pods, dep, now):
+        meta, spec = dep["metadata"], dep.get("spec") or {}
+        ns, uid = meta["namespace"], meta["uid"]
+        desired = spec.get("replicas", 1)
+        template = spec.get("template") or {}
+        h = template_hash(template)
+        owned = [rs for rs in self.list(rss, ns) if owned_by(rs, uid)]
+        revision = lambda rs: int((rs["metadata"].get("annotations") or {}).get(REVISION, "0"))
+        max_rev = max((revision(rs) for rs in owned), default=0)
+        new = next((rs for rs in owned if (rs["metadata"].get("labels") or {})
+                    .get("pod-template-hash") == h), None)
+        if new is None:
+            tmpl = copy.deepcopy(template)
+            tmpl.setdefault("metadata", {}).setdefault("labels", {})["pod-template-hash"] = h
+            selector = copy.deepcopy(spec.get("selector") or {})
+            selector.setdefault("matchLabels", {})["pod-template-hash"] = h
+            rs = {"metadata": {
+                "name": f"{meta['name']}-{h}", "labels": dict(tmpl["metadata"]["labels"]),
+                "annotations": {REVISION: str(max_rev + 1),
+                                "deployment.kubernetes.io/desired-replicas": str(desired),
+                                "deployment.kubernetes.io/max-replicas": str(desired)},
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment",
+                                     "name": meta["name"], "uid": uid, "controller": True,
+                                     "blockOwnerDeletion": True}]},
+                "spec": {"replicas": desired, "selector": selector, "template": tmpl}}
+            existing = self.get(rss, ns, rs["metadata"]["name"])
+            if existing is not None:  # a leftover with our name: adopt it by replacing it
+                self._delete_obj(rss, existing, True)
+            new = self.create(rss, rs, ns, "kube-controller-manager")
+            owned.append(new)
+        elif revision(new) < max_rev:  # rollback to an older template: new revision number
+            upd = copy.deepcopy(new)
+            upd["metadata"]["annotations"][REVISION] = str(max_rev + 1)
+            new = self._write(rss, new, upd)
+        rev = str(revision(new))
+        if (meta.get("annotations") or {}).get(REVISION) != rev:
+            upd = copy.deepcopy(dep)
+            upd["metadata"].setdefault("annotations", {})[REVISION] = rev
+            dep = self._write(deps, dep, upd)
+        if self.progress.get(uid, (None,))[0] != h:
+            self.progress[uid] = (h, now)
+        if (new.get("spec") or {}).get("replicas") != desired:
+            upd = copy.deepcopy(new)
+            upd["spec"]["replicas"] = desired
+            upd["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] = \
+                str(desired)
+            upd["metadata"]["generation"] = upd["metadata"].get("generation", 1) + 1
+            new = self._write(rss, new, upd)
+        new_uid = new["metadata"]["uid"]
+        ready = sum(1 for p in self.list(pods, ns) if owned_by(p, new_uid) and pod_ready(p))
+        if ready >= desired:
+            for rs in owned:
+                if rs["metadata"]["uid"] != new_uid and (rs.get("spec") or {}).get("replicas"):
+                    upd = copy.deepcopy(rs)
+                    upd["spec"]["replicas"] = 0
+                    upd["metadata"]["generation"] = upd["metadata"].get("generation", 1) + 1
+                    self._write(rss, rs, upd)
+
+    def reconcile_replicaset(self, rss, pods, rs):
+        meta, spec = rs["metadata"], rs.get("spec") or {}
+        ns, uid = meta["namespace"], meta["uid"]
+        want = spec.get("replicas", 1)
+        mine = [p for p in self.list(pods, ns) if owned_by(p, uid)]
+        tmpl = spec.get("template") or {}
+        while len(mine) < want:
+            pod = {"metadata": {
+                "generateName": meta["name"] + "-",
+                "labels": dict((tmpl.get("metadata") or {}).get("labels") or {}),
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                                     "name": meta["name"], "uid": uid, "controller": True,
+                                     "blockOwnerDeletion": True}]},
+                "spec": copy.deepcopy(tmpl.get("spec") or {})}
+            if (tmpl.get("metadata") or {}).get("annotations"):
+                pod["metadata"]["annotations"] = dict(tmpl["metadata"]["annotations"])
+            pod["spec"]["nodeName"] = "platform-test-node"
+            mine.append(self.create(pods, pod, ns, "kube-controller-manager"))
+        if len(mine) > want:
+            mine.sort(key=lambda p: (pod_ready(p), -self.pod_sim.get(
+                p["metadata"]["uid"], {}).get("created", 0)))
+            for p in mine[:len(mine) - want]:
+                self._delete_obj(pods, p, True)
+            mine = mine[len(mine) - want:]
+        ready = sum(1 for p in mine if pod_ready(p))
+        status = {"replicas": len(mine), "observedGeneration": meta.get("generation", 1)}
+        if mine:
+            status["fullyLabeledReplicas"] = len(mine)
+        if ready:
+            status["readyReplicas"] = ready
+            status["availableReplicas"] = ready
+        if status != rs.get("status"):
+            upd = copy.deepcopy(rs)
+            upd["status"] = status
+            self._write(rss, rs, upd)
+
+    def deployment_status(self, deps, rss, pods, dep, now):
+        meta, spec = dep["metadata"], dep.get("spec") or {}
+        ns, uid = meta["namespace"], meta["uid"]
+        desired = spec.get("replicas", 1)
+        h = template_hash(spec.get("template") or {})
+        owned = [rs for rs in self.list(rss, ns) if owned_by(rs, uid)]
+        new = next((rs for rs in owned if (rs["metadata"].get("labels") or {})
+                    .get("pod-template-hash") == h), None)
+        uids = {rs["metadata"]["uid"] for rs in owned}
+        all_pods = [p for p in self.list(pods, ns)
+                    if any(owned_by(p, u) for u in uids)]
+        updated = [p for p in all_pods if new is not None and owned_by(p, new["metadata"]["uid"])]
+        ready = sum(1 for p in all_pods if pod_ready(p))
+        old = dep.get("status") or {}
+        conds = {c["type"]: c for c in old.get("conditions") or []}
+
+        def cond(ctype, status, reason, message):
+            prev = conds.get(ctype)
+            stamp = rfc3339(now)
+            if prev and prev["status"] == status and prev["reason"] == reason:
+                return prev
+            return {"type": ctype, "status": status, "lastUpdateTime": stamp,
+                    "lastTransitionTime": prev["lastTransitionTime"]
+                    if prev and prev["status"] == status else stamp,
+                    "reason": reason, "message": message}
+
+        rs_name = new["metadata"]["name"] if new else meta["name"]
+        available = cond("Available", "True", "MinimumReplicasAvailable",
+                         "Deployment has minimum availability.") if ready >= desired else \
+            cond("Available", "False", "MinimumReplicasUnavailable",
+                 "Deployment does not have minimum availability.")
+        complete = len(updated) == desired and len(all_pods) == desired and \
+            sum(1 for p in updated if pod_ready(p)) >= desired
+        since = self.progress.get(uid, (h, now))[1]
+        deadline = spec.get("progressDeadlineSeconds", 600)
+        if complete:
+            progressing = cond("Progressing", "True", "NewReplicaSetAvailable",
+                               f'ReplicaSet "{rs_name}" has successfully progressed.')
+        elif (conds.get("Progressing") or {}).get("reason") == "ProgressDeadlineExceeded" and \
+                self.progress.get(uid, (None, 0))[1] <= since and now - since > deadline:
+            progressing = conds["Progressing"]
+        elif now - since > deadline:
+            progressing = cond("Progressing", "False", "ProgressDeadlineExceeded",
+                               f'ReplicaSet "{rs_name}" has timed out progressing.')
+        else:
+            progressing = cond("Progressing", "True", "ReplicaSetUpdated",
+                               f'ReplicaSet "{rs_name}" is progressing.')
+        status = {"observedGeneration": meta.get("generation", 1), "replicas": len(all_pods),
+                  "updatedReplicas": len(updated), "readyReplicas": ready,
+                  "availableReplicas": ready, "conditions": [available, progressing]}
+        if desired - ready > 0:
+            status["unavailableReplicas"] = desired - ready
+        status = {k: v for k, v in status.items() if v != 0 or k == "observedGeneration"}
+        if status != old:
+            upd = copy.deepcopy(dep)
+            upd["status"] = status
+            self._write(deps, dep, upd)
+
+
+def strip_status(obj):
+    return {k: v for k, v in obj.items() if k != "status"}
+
+
+def set_managed(obj, manager, operation, api_version, fields, now, subresource=None,
+                keep_time=False):
+    meta = obj.setdefault("metadata", {})
+    entries = meta.get("managedFields") or []
+    prev = next((e for e in entries if e.get("manager") == manager and
+                 e.get("operation") == operation and e.get("subresource") == subresource), None)
+    if fields is None:
+        fields = prev["fieldsV1"] if prev else {}
+    entry = {"manager": manager, "operation": operation, "apiVersion": api_version,
+             "time": prev["time"] if prev and keep_time else rfc3339(now),
+             "fieldsType": "FieldsV1", "fieldsV1": fields}
+    if subresource:
+        entry["subresource"] = subresource
+    meta["managedFields"] = [e for e in entries if e is not prev] + [entry]
+
+
+def pod_status(pod, sim, now, ready_delay):
+    created = sim["created"]
+    ready_at = created + ready_delay
+    started = now >= ready_at
+    spec = pod.get("spec") or {}
+    name = pod["metadata"]["name"]
+    statuses, all_ok, pending = [], True, not started
+    for c in spec.get("containers") or []:
+        image = c.get("image", "")
+        tag = image_tag(image)
+        st = {"name": c.get("name"), "image": image,
+              "imageID": "", "ready": False, "restartCount": 0, "started": False,
+              "state": {"waiting": {"reason": "ContainerCreating"}}, "lastState": {}}
+        if started and tag == "broken":
+            st["state"] = {"waiting": {"reason": "ImagePullBackOff", "message":
+                                       f'Back-off pulling image "{image}": ErrImagePull: failed '
+                                       f'to pull and unpack image "{image}": not found'}}
+            pending = True
+        elif started and tag == "crash":
+            restarts = 1 + int((now - ready_at) / 0.5)
+            last_start = ready_at + (restarts - 1) * 0.5
+            st.update({"restartCount": restarts, "imageID": image_id(image),
+                       "containerID": container_id(pod, c),
+                       "state": {"waiting": {"reason": "CrashLoopBackOff", "message":
+                                             f"back-off 10s restarting failed container="
+                                             f"{c.get('name')} pod={name}_"
+                                             f"{pod['metadata'].get('namespace')}"
+                                             f"({pod['metadata']['uid']})"}},
+                       "lastState": {"terminated": {"exitCode": 1, "reason": "Error",
+                                                    "startedAt": rfc3339(last_start),
+                                                    "finishedAt": rfc3339(last_start + 0.2),
+                                                    "containerID": container_id(pod, c)}}})
+        elif started:
+            st.update({"ready": True, "started": True, "imageID": image_id(image),
+                       "containerID": container_id(pod, c),
+                       "state": {"running": {"startedAt": rfc3339(ready_at)}}})
+        if not st["ready"]:
+            all_ok = False
+        statuses.append(st)
+    created_s, ready_s = rfc3339(created), rfc3339(ready_at if started else created)
+    not_ready = [s["name"] for s in statuses if not s["ready"]]
+
+    def cond(ctype, ok, stamp, reason=None):
+        c = {"type": ctype, "status": "True" if ok else "False", "lastProbeTime": None,
+             "lastTransitionTime": stamp}
+        if not ok and reason:
+            c["reason"] = reason
+            c["message"] = f"containers with unready status: [{' '.join(not_ready)}]"
+        return c
+
+    ready_stamp = ready_s if all_ok else created_s
+    conditions = [cond("PodReadyToStartContainers", started, ready_s),
+                  cond("Initialized", True, created_s),
+                  cond("Ready", all_ok, ready_stamp, "ContainersNotReady"),
+                  cond("ContainersReady", all_ok, ready_stamp, "ContainersNotReady"),
+                  cond("PodScheduled", True, created_s)]
+    resources = any(c.get("resources") for c in spec.get("containers") or [])
+    status = {"phase": "Pending" if pending else "Running", "conditions": conditions,
+              "hostIP": "192.168.49.2", "hostIPs": [{"ip": "192.168.49.2"}],
+              "startTime": created_s, "containerStatuses": statuses,
+              "qosClass": "Burstable" if resources else "BestEffort"}
+    if started:
+        status["podIP"] = sim["ip"]
+        status["podIPs"] = [{"ip": sim["ip"]}]
+    return status
+
+
+def image_id(image):
+    ref = image if "/" in image.split(":")[0] else "docker.io/library/" + image
+    return ref.split(":")[0] + "@sha256:" + hashlib.sha256(image.encode()).hexdigest()
+
+
+def container_id(pod, container):
+    data = (pod["metadata"]["uid"] + container.get("name", "")).encode()
+    return "containerd://" + hashlib.sha256(data).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# Discovery, OpenAPI, tables
+
+
+def api_resource_list(cluster, group, version):
+    kinds = [k for k in cluster.kinds.values() if k.group == group and k.version == version]
+    if not kinds:
+        return None
+    resources = []
+    for k in sorted(kinds, key=lambda k: k.plural):
+        r = {"name": k.plural, "singularName": k.singular, "namespaced": k.namespaced,
+             "kind": k.kind, "verbs": ALL_VERBS}
+        if k.short_names:
+            r["shortNames"] = k.short_names
+        if k.categories:
+            r["categories"] = k.categories
+        resources.append(r)
+        for sub in k.subresources:
+            if sub == "log":
+                resources.append({"name": f"{k.plural}/log", "singularName": "",
+                                  "namespaced": True, "kind": "Pod", "verbs": ["get"]})
+            elif sub == "scale":
+                resources.append({"name": f"{k.plural}/scale", "singularName": "",
+                                  "namespaced": k.namespaced, "group": "autoscaling",
+                                  "version": "v1", "kind": "Scale",
+                                  "verbs": ["get", "patch", "update"]})
+            else:
+                resources.append({"name": f"{k.plural}/{sub}", "singularName": "",
+                                  "namespaced": k.namespaced, "kind": k.kind,
+                                  "verbs": ["get", "patch", "update"]})
+    gv = f"{group}/{version}" if group else version
+    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv,
+            "resources": resources}
+
+
+def api_group(cluster, group):
+    versions = sorted({k.version for k in cluster.kinds.values() if k.group == group})
+    if not versions:
+        return None
+    vs = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
+    return {"kind": "APIGroup", "apiVersion": "v1", "name": group, "versions": vs,
+            "preferredVersion": vs[0]}
+
+
+def api_group_list(cluster):
+    groups = []
+    for g in dict.fromkeys(k.group for k in cluster.kinds.values() if k.group):
+        grp = api_group(cluster, g)
+        del grp["kind"], grp["apiVersion"]
+        groups.append(grp)
+    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+
+
+def openapi_prefix(group, version):
+    return f"api/{version}" if not group else f"apis/{group}/{version}"
+
+
+def schema_name(k):
+    if not k.group:
+        return f"io.k8s.api.core.v1.{k.kind}"
+    if k.group.endswith(".k8s.io") or "." not in k.group:
+        g = k.group[:-len(".k8s.io")] if k.group.endswith(".k8s.io") else k.group
+        if k.group == "apiextensions.k8s.io":
+            return f"io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.{k.kind}"
+        return f"io.k8s.api.{g}.{k.version}.{k.kind}"
+    return ".".join(reversed(k.group.split("."))) + f".{k.version}.{k.kind}"
+
+
+def openapi_document(cluster, group, version):
+    kinds = [k for k in cluster.kinds.values() if k.group == group and k.version == version]
+    if not kinds:
+        return None
+    meta_ref = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+    status_ref = "io.k8s.apimachinery.pkg.apis.meta.v1.Status"
+    schemas = {
+        meta_ref: {"type": "object", "description": "Standard object metadata.",
+                   "x-kubernetes-preserve-unknown-fields": True},
+        status_ref: {"type": "object", "description": "Status is a return value for calls.",
+                     "x-kubernetes-preserve-unknown-fields": True,
+                     "x-kubernetes-group-version-kind": [
+                         {"group": "", "version": "v1", "kind": "Status"}]},
+    }
+
+    def ref(name):
+        return {"$ref": f"#/components/schemas/{name}"}
+
+    def body(name):
+        return {"content": {"application/json": {"schema": ref(name)}}}
+
+    def qparam(name, description):
+        return {"name": name, "in": "query", "description": description,
+                "schema": {"type": "string", "uniqueItems": True}}
+
+    write_params = [qparam("dryRun", "When present, modifications are not persisted."),
+                    qparam("fieldManager", "A name for the actor making changes."),
+                    qparam("fieldValidation", "How to handle unknown or duplicate fields.")]
+    paths = {}
+    base = "/" + openapi_prefix(group, version)
+    for k in kinds:
+        name = schema_name(k)
+        gvk = {"group": k.group, "version": k.version, "kind": k.kind}
+        schemas[name] = {
+            "type": "object", "description": f"{k.kind} (schema is permissive in tests).",
+            "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
+                           "metadata": {"allOf": [ref(meta_ref)], "default": {}}},
+            "x-kubernetes-preserve-unknown-fields": True,
+            "x-kubernetes-group-version-kind": [gvk]}
+        schemas[name + "List"] = {
+            "type": "object", "required": ["items"],
+            "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
+                           "items": {"type": "array", "items": ref(name)},
+                           "metadata": {"type": "object",
+                                        "x-kubernetes-preserve-unknown-fields": True}},
+            "x-kubernetes-group-version-kind": [dict(gvk, kind=k.kind + "List")]}
+        scope = "Namespaced" if k.namespaced else ""
+        ns_part = "/namespaces/{namespace}" if k.namespaced else ""
+        op_id = lambda verb: f"{verb}{(k.group.split('.')[0] or 'core').capitalize()}" \
+                             f"{k.version.capitalize()}{scope}{k.kind}"
+        path_params = ([{"name": "namespace", "in": "path", "required": True,
+                         "schema": {"type": "string", "uniqueItems": True}}]
+                       if k.namespaced else [])
+        ok = {"200": {"description": "OK", "content": {"application/json": {"schema": ref(name)}}}}
+        paths[f"{base}{ns_part}/{k.plural}"] = {
+            "get": {"operationId": op_id("list"), "responses": {"200": {
+                "description": "OK", "content": {"application/json": {
+                    "schema": ref(name + "List")}}}},
+                    "x-kubernetes-action": "list", "x-kubernetes-group-version-kind": gvk},
+            "post": {"operationId": op_id("create"), "parameters": write_params,
+                     "requestBody": body(name), "responses": dict(ok, **{"201": ok["200"]}),
+                     "x-kubernetes-action": "post", "x-kubernetes-group-version-kind": gvk},
+            "parameters": path_params}
+        item_params = [{"name": "name", "in": "path", "required": True,
+                        "schema": {"type": "string", "uniqueItems": True}}] + path_params
+        patch_body = {"content": {ct: {"schema": {"type": "object"}} for ct in
+                                  (CT_APPLY, CT_JSON_PATCH, CT_MERGE, CT_SMP)}}
+        paths[f"{base}{ns_part}/{k.plural}/{{name}}"] = {
+            "get": {"operationId": op_id("read"), "responses": ok,
+                    "x-kubernetes-action": "get", "x-kubernetes-group-version-kind": gvk},
+            "put": {"operationId": op_id("replace"), "parameters": write_params,
+                    "requestBody": body(name), "responses": ok,
+                    "x-kubernetes-action": "put", "x-kubernetes-group-version-kind": gvk},
+            "patch": {"operationId": op_id("patch"),
+                      "parameters": write_params + [qparam("force", "Force apply.")],
+                      "requestBody": patch_body, "responses": ok,
+                      "x-kubernetes-action": "patch", "x-kubernetes-group-version-kind": gvk},
+            "delete": {"operationId": op_id("delete"), "responses": {"200": {
+                "description": "OK", "content": {"application/json": {
+                    "schema": ref(status_ref)}}}},
+                       "x-kubernetes-action": "delete", "x-kubernetes-group-version-kind": gvk},
+            "parameters": item_params}
+    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": GIT_VERSION},
+            "paths": paths, "components": {"schemas": schemas}}
+
+
+def table_columns(kind):
+    col = lambda name, typ="string", fmt="": {"name": name, "type": typ, "format": fmt,
+                                              "description": name, "priority": 0}
+    extra = {
+        "Pod": [col("Ready"), col("Status"), col("Restarts", "string"), col("Age")],
+        "Deployment": [col("Ready"), col("Up-to-date", "integer"), col("Available", "integer"),
+                       col("Age")],
+        "ReplicaSet": [col("Desired", "integer"), col("Current", "integer"),
+                       col("Ready", "integer"), col("Age")],
+        "Service": [col("Type"), col("Cluster-IP"), col("External-IP"), col("Port(s)"),
+                    col("Age")],
+        "Namespace": [col("Status"), col("Age")],
+        "ConfigMap": [col("Data", "integer"), col("Age")],
+        "Ingress": [col("Class"), col("Hosts"), col("Address"), col("Ports"), col("Age")],
+    }
+    return [col("Name", "string", "name")] + extra.get(kind.kind, [col("Age")])
+
+
+def table_cells(kind, obj, now):
+    meta, spec, status = obj["metadata"], obj.get("spec") or {}, obj.get("status") or {}
+    try:
+        age = human_age(now - parse_time(meta["creationTimestamp"]))
+    except (KeyError, ValueError):
+        age = "<unknown>"
+    if kind.kind == "Pod":
+        cs = status.get("containerStatuses") or []
+        reason = status.get("phase", "Pending")
+        for c in cs:
+            w = (c.get("state") or {}).get("waiting")
+            if w and w.get("reason"):
+                reason = w["reason"]
+        ready = sum(1 for c in cs if c.get("ready"))
+        restarts = sum(c.get("restartCount", 0) for c in cs)
+        return [meta["name"], f"{ready}/{len(spec.get('containers') or [])}", reason,
+                str(restarts), age]
+    if kind.kind == "Deployment":
+        return [meta["name"], f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
+                status.get("updatedReplicas", 0), status.get("availableReplicas", 0), age]
+    if kind.kind == "ReplicaSet":
+        return [meta["name"], spec.get("replicas", 1), status.get("replicas", 0),
+                status.get("readyReplicas", 0), age]
+    if kind.kind == "Service":
+        ports = ",".join(f"{p.get('port')}/{p.get('protocol', 'TCP')}"
+                         for p in spec.get("ports") or [])
+        return [meta["name"], spec.get("type", "ClusterIP"), spec.get("clusterIP", "None"),
+                "<none>", ports or "<none>", age]
+    if kind.kind == "Namespace":
+        return [meta["name"], status.get("phase", "Active"), age]
+    if kind.kind == "ConfigMap":
+        return [meta["name"], len(obj.get("data") or {}) + len(obj.get("binaryData") or {}), age]
+    if kind.kind == "Ingress":
+        hosts = ",".join(r.get("host", "*") for r in spec.get("rules") or []) or "*"
+        return [meta["name"], spec.get("ingressClassName", "<none>"), hosts, "",
+                "443" if spec.get("tls") else "80", age]
+    return [meta["name"], age]
+
+
+def to_table(kind, objs, include, rv):
+    now = time.time()
+    rows = []
+    for o in objs:
+        row = {"cells": table_cells(kind, o, now)}
+        if include == "Object":
+            row["object"] = o
+        elif include != "None":
+            row["object"] = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                             "metadata": o["metadata"]}
+        rows.append(row)
+    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": rv},
+            "columnDefinitions": table_columns(kind), "rows": rows}
+
+
+# --------------------------------------------------------------------------------------------
+# Pod logs
+
+
+def container_log_state(pod, container):
+    for cs in (pod.get("status") or {}).get("containerStatuses") or []:
+        if cs.get("name") == container:
+            return cs
+    return {}
+
+
+def log_entries(cluster, pod, container, start):
+    """The deterministic backlog of a container: a list of (timestamp, text)."""
+    spec = next((c for c in pod["spec"]["containers"] if c.get("name") == container), {})
+    port = next((p.get("containerPort") for p in spec.get("ports") or []
+                 if isinstance(p, dict) and p.get("containerPort")), 8080)
+    if image_tag(spec.get("image")) == "crash":
+        texts = [f"INFO {container} starting", "INFO loading configuration from /etc/app",
+                 "INFO connecting to database db:5432",
+                 "ERROR fatal: dial tcp 10.96.0.20:5432: connect: connection refused"]
+    else:
+        n = max(1, cluster.opts.log_lines)
+        texts = [f"INFO {container} started on port {port}"] + [
+            f"INFO request {i} GET /healthz 200" for i in range(1, n)]
+    step = 30.0
+    out = []
+    for i, text in enumerate(texts):
+        ts = start - (len(texts) - 1 - i) * step + i * 0.001
+        out.append((ts, f"{rfc3339_millis(ts)} {text}\n"))
+    return out
+
+
+BULK_WIDTH = 100
+
+
+def bulk_line_parts(start):
+    pre = f"{rfc3339_millis(start)} INFO request ".encode()
+    suf_len = BULK_WIDTH - len(pre) - 12 - 1
+    suf = (" GET /api/items 200 " + "." * BULK_WIDTH)[:suf_len].encode() + b"\n"
+    return pre, suf
+
+
+def bulk_chunks(start, total, first_line, stamp_prefix, limit):
+    """Yields the --log-bytes backlog from line first_line on, in ~1 MiB chunks."""
+    pre, suf = bulk_line_parts(start)
+    nfull, rem = divmod(total, BULK_WIDTH)
+    stamp = stamp_prefix.encode()
+    fmt = stamp + pre + b"%012d" + suf
+    sent = 0
+    i = first_line
+    per_chunk = 10000
+    while i < nfull:
+        j = min(nfull, i + per_chunk)
+        data = b"".join([fmt % n for n in range(i, j)])
+        i = j
+        if limit is not None and sent + len(data) >= limit:
+            yield data[:limit - sent]
+            return
+        sent += len(data)
+        yield data
+    if rem and first_line <= nfull:
+        data = stamp + ((pre + b"%012d" % nfull + suf)[:rem - 1] + b"\n" if rem > 1 else b"\n")
+        if limit is not None:
+            data = data[:max(0, limit - sent)]
+        yield data
+
+
+# --------------------------------------------------------------------------------------------
+# Protobuf request bodies. kubectl's typed commands (`kubectl create namespace|configmap|secret`)
+# send application/vnd.kubernetes.protobuf; the few simple kinds below are decoded, others get 415.
+
+CT_PROTOBUF = "application/vnd.kubernetes.protobuf"
+PB_OWNER_REF = {1: ("kind", "str"), 3: ("name", "str"), 4: ("uid", "str"),
+                5: ("apiVersion", "str"), 6: ("controller", "bool"),
+                7: ("blockOwnerDeletion", "bool")}
+PB_META = {1: ("name", "str"), 2: ("generateName", "str"), 3: ("namespace", "str"),
+           5: ("uid", "str"), 6: ("resourceVersion", "str"), 7: ("generation", "int"),
+           11: ("labels", "map"), 12: ("annotations", "map"),
+           13: ("ownerReferences", [PB_OWNER_REF]), 14: ("finalizers", ["str"])}
+PB_KINDS = {
+    "Namespace": {1: ("metadata", PB_META), 2: ("spec", {1: ("finalizers", ["str"])}),
+                  3: ("status", {1: ("phase", "str")})},
+    "ConfigMap": {1: ("metadata", PB_META), 2: ("data", "map"), 3: ("binaryData", "bmap"),
+                  4: ("immutable", "bool")},
+    "Secret": {1: ("metadata", PB_META), 2: ("data", "bmap"), 3: ("type", "str"),
+               4: ("stringData", "map"), 5: ("immutable", "bool")},
+    "ServiceAccount": {1: ("metadata", PB_META), 3: ("imagePullSecrets", [{1: ("name", "str")}]),
+                       4: ("automountServiceAccountToken", "bool")},
+}
+
+
+def pb_fields(data):
+    """Yields (field number, wire type, value) of a protobuf message."""
+    i, n = 0, len(data)
+
+    def varint():
+        nonlocal i
+        shift = result = 0
+        while True:
+            b = data[i]
+            i += 1
+            result |= (b & 0x7F) << shift
+            shift += 7
+            if b < 0x80:
+                return result
+
+    while i < n:
+        key = varint()
+        field, wire = key >> 3, key & 7
+        if wire == 0:
+            yield field, wire, varint()
+        elif wire == 2:
+            length = varint()
+            yield field, wire, data[i:i + length]
+            i += length
+        elif wire == 1:
+            i += 8
+        elif wire == 5:
+            i += 4
+        else:
+            raise ValueError(f"unsupported protobuf wire type {wire}")
+
+
+def pb_decode(data, schema):
+    import base64
+    out = {}
+    for field, _, value in pb_fields(data):
+        if field not in schema:
+            continue
+        name, typ = schema[field]
+        if typ == "str":
+            out[name] = value.decode()
+        elif typ in ("int", "bool"):
+            out[name] = bool(value) if typ == "bool" else value
+        elif typ in ("map", "bmap"):
+            entry = {f: v for f, _, v in pb_fields(value)}
+            v = entry.get(2, b"")
+            out.setdefault(name, {})[entry.get(1, b"").decode()] = \
+                base64.b64encode(v).decode() if typ == "bmap" else v.decode()
+        elif isinstance(typ, list):
+            item = typ[0]
+            out.setdefault(name, []).append(value.decode() if item == "str"
+                                            else pb_decode(value, item))
+        elif isinstance(typ, dict):
+            out[name] = pb_decode(value, typ)
+    return out
+
+
+def decode_protobuf(body):
+    if not body.startswith(b"k8s\x00"):
+        raise ApiError(400, "protobuf body without the k8s envelope")
+    envelope = {f: v for f, _, v in pb_fields(body[4:])}
+    type_meta = {f: v.decode() for f, _, v in pb_fields(envelope.get(1, b""))}
+    api_version, kind = type_meta.get(1, ""), type_meta.get(2, "")
+    schema = PB_KINDS.get(kind)
+    if schema is None or api_version != "v1":
+        raise ApiError(415, f"the test API server cannot decode protobuf for {api_version} "
+                            f"{kind}; send JSON (for example kubectl apply -f)",
+                       "UnsupportedMediaType")
+    obj = pb_decode(envelope.get(2, b""), schema)
+    obj["apiVersion"], obj["kind"] = api_version, kind
+    return obj
+
+
+# --------------------------------------------------------------------------------------------
+# HTTP
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "platform-test-apiserver"
+
+    def log_message(self, fmt, *args):
+        if self.server.opts.verbose:
+            sys.stderr.write("%s %s\n" % (self.address_string(), fmt % args))
+
+    @property
+    def cluster(self):
+        return self.server.cluster
+
+    def do_GET(self):
+        self.dispatch("GET")
+
+    def do_POST(self):
+        self.dispatch("POST")
+
+    def do_PUT(self):
+        self.dispatch("PUT")
+
+    def do_PATCH(self):
+        self.dispatch("PATCH")
+
+    def do_DELETE(self):
+        self.dispatch("DELETE")
+
+    # -- plumbing
+
+    def read_body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def send_json(self, code, obj, content_type=CT_JSON):
+        data = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-cache, private")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def send_error_status(self, err):
+        self.send_json(err.code, err.status())
+
+    def start_chunked(self, content_type):
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Cache-Control", "no-cache, private")
+        self.end_headers()
+        self.close_connection = True
+
+    def write_chunk(self, data):
+        if data:
+            self.wfile.write(b"%x\r\n" % len(data) + data + b"\r\n")
+
+    def end_chunked(self):
+        try:
+            self.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            pass
+
+    def client_gone(self):
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            if readable:
+                return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+        return False
+
+    def dispatch(self, method):
+        parsed = urllib.parse.urlsplit(self.path)
+        path = parsed.path.rstrip("/") or "/"
+        query = {k: v[-1] for k, v in urllib.parse.parse_qs(parsed.query,
+                                                             keep_blank_values=True).items()}
+        try:
+            body = self.read_body()
+            if path.startswith("/_test/") or path == "/_test":
+                return self.test_control(method, path, query, body)
+            content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+            with self.cluster.lock:
+                self.cluster.requests.append({"method": method, "path": path,
+                                              "query": parsed.query, "contentType": content_type})
+            fault = self.cluster.take_fault(method, path)
+            if fault:
+                code = int(fault.get("status", 500))
+                raise ApiError(code, fault.get("message") or
+                               f"injected fault: {method} {path} failed with status {code}",
+                               fault.get("reason"))
+            self.route(method, path, query, body, content_type)
+        except ApiError as e:
+            self.send_error_status(e)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        except Exception as e:  # a bug here: report it as a 500 and keep serving
+            traceback.print_exc()
+            try:
+                self.send_error_status(ApiError(500, f"internal error: {e!r}"))
+            except OSError:
+                pass
+
+    def route(self, method, path, query, body, content_type):
+        cluster = self.cluster
+        if path == "/version":
+            return self.send_json(200, {
+                "major": "1", "minor": "37", "emulationMajor": "1", "emulationMinor": "37",
+                "minCompatibilityMajor": "1", "minCompatibilityMinor": "36",
+                "gitVersion": GIT_VERSION, "gitCommit": "0" * 40, "gitTreeState": "clean",
+                "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.25.0",
+                "compiler": "gc", "platform": "linux/amd64"})
+        if path in ("/healthz", "/readyz", "/livez"):
+            data = b"ok"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            return self.wfile.write(data)
+        with cluster.lock:
+            if path == "/api":
+                host = f"127.0.0.1:{self.server.server_address[1]}"
+                return self.send_json(200, {"kind": "APIVersions", "versions": ["v1"],
+                                            "serverAddressByClientCIDRs": [
+                                                {"clientCIDR": "0.0.0.0/0",
+                                                 "serverAddress": host}]})
+            if path == "/apis":
+                return self.send_json(200, api_group_list(cluster))
+            if path == "/openapi/v2":
+                return self.serve_openapi_v2()
+            if path == "/openapi/v3":
+                return self.send_json(200, self.openapi_index())
+            if path.startswith("/openapi/v3/"):
+                seg = path[len("/openapi/v3/"):].split("/")
+                doc = None
+                if len(seg) == 2 and seg[0] == "api":
+                    doc = openapi_document(cluster, "", seg[1])
+                elif len(seg) == 3 and seg[0] == "apis":
+                    doc = openapi_document(cluster, seg[1], seg[2])
+                if doc is None:
+                    raise ApiError(404, "the server could not find the requested resource")
+                return self.send_json(200, doc)
+        segs = path.strip("/").split("/")
+        if segs[0] == "api" and len(segs) >= 2:
+            group, version, rest = "", segs[1], segs[2:]
+        elif segs[0] == "apis" and len(segs) >= 2:
+            group = segs[1]
+            if len(segs) == 2:
+                with cluster.lock:
+                    grp = api_group(cluster, group)
+                if grp is None:
+                    raise ApiError(404, "the server could not find the requested resource")
+                return self.send_json(200, grp)
+            version, rest = segs[2], segs[3:]
+        else:
+            raise ApiError(404, "the server could not find the requested resource")
+        with cluster.lock:
+            if not rest:
+                lst = api_resource_list(cluster, group, version)
+                if lst is None:
+                    raise ApiError(404, "the server could not find the requested resource")
+                return self.send_json(200, lst)
+            ns = None
+            if rest[0] == "namespaces" and len(rest) >= 3:
+                k = cluster.kind_for(group, version, rest[2])
+                if k is not None and k.namespaced:
+                    ns, rest = rest[1], rest[2:]
+            kind = cluster.kind_for(group, version, rest[0])
+        if kind is None or len(rest) > 3 or (kind.namespaced and ns is None and len(rest) > 1):
+            raise ApiError(404, "the server could not find the requested resource")
+        name = rest[1] if len(rest) > 1 else None
+        sub = rest[2] if len(rest) > 2 else None
+        if sub is not None and sub not in kind.subresources:
+            raise ApiError(404, "the server could not find the requested resource")
+        scope_ns = ns if kind.namespaced else ""
+        if name is None:
+            if method == "GET":
+                if query.get("watch") in ("true", "1"):
+                    return self.serve_watch(kind, ns, query)
+                return self.serve_list(kind, ns, query)
+            if method == "POST":
+                if kind.namespaced and ns is None:
+                    raise ApiError(405, "the server does not allow this method on the "
+                                        "requested resource")
+                return self.serve_create(kind, scope_ns, query, body)
+            if method == "DELETE":
+                return self.serve_delete_collection(kind, ns, query, body)
+            raise ApiError(405, "the server does not allow this method on the requested resource")
+        if method == "GET" and sub == "log":
+            return self.serve_logs(ns, name, query)
+        if method == "GET" and query.get("watch") in ("true", "1"):
+            query = dict(query, fieldSelector=f"metadata.name={name}")
+            return self.serve_watch(kind, ns, query)
+        if method == "GET":
+            with cluster.lock:
+                obj = cluster.get(kind, scope_ns, name)
+                if obj is None:
+                    raise not_found(kind, name)
+                if sub == "scale":
+                    return self.send_json(200, scale_of(obj))
+                return self.send_object(kind, obj)
+        if method == "PUT":
+            return self.serve_update(kind, scope_ns, name, sub, query, body)
+        if method == "PATCH":
+            return self.serve_patch(kind, scope_ns, name, sub, query, body, content_type)
+        if method == "DELETE" and sub is None:
+            return self.serve_delete(kind, scope_ns, name, query, body)
+        raise ApiError(405, "the server does not allow this method on the requested resource")
+
+    def openapi_index(self):
+        paths = {}
+        for (group, version) in self.cluster.group_versions():
+            doc = openapi_document(self.cluster, group, version)
+            digest = hashlib.sha512(json.dumps(doc, sort_keys=True).encode()).hexdigest().upper()
+            prefix = openapi_prefix(group, version)
+            paths[prefix] = {"serverRelativeURL": f"/openapi/v3/{prefix}?hash={digest[:128]}"}
+        return {"paths": paths}
+
+    def serve_openapi_v2(self):
+        # kubectl falls back to client-side validation against OpenAPI v2 for documents whose
+        # kind does not advertise fieldValidation (a v1 List): an OpenAPI v2 document with no
+        # definitions makes it skip that validation (the server validates).
+        if "protobuf" in (self.headers.get("Accept") or ""):
+            data = b"\x0a\x032.0"  # openapi_v2.Document{swagger: "2.0"}
+            self.send_response(200)
+            self.send_header("Content-Type",
+                             "application/com.github.proto-openapi.spec.v2.v1.0+protobuf")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            return self.wfile.write(data)
+        self.send_json(200, {"swagger": "2.0", "info": {"title": "Kubernetes",
+                                                        "version": GIT_VERSION},
+                             "paths": {}, "definitions": {}})
+
+    def wants_table(self):
+        return "as=Table" in (self.headers.get("Accept") or "")
+
+    def send_object(self, kind, obj, code=200):
+        if self.wants_table():
+            include = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get(
+                "includeObject", ["Metadata"])[-1]
+            return self.send_json(code, to_table(kind, [obj], include,
+                                                 obj["metadata"].get("resourceVersion", "")))
+        self.send_json(code, obj)
+
+    # -- reads
+
+    def serve_list(self, kind, ns, query):
+        labels = parse_label_selector(query.get("labelSelector"))
+        fields = parse_field_selector(query.get("fieldSelector"))
+        with self.cluster.lock:
+            items = self.cluster.list(kind, ns, labels, fields)
+            rv = str(self.cluster.rv)
+        if self.wants_table():
+            return self.send_json(200, to_table(kind, items, query.get("includeObject",
+                                                                       "Metadata"), rv))
+        self.send_json(200, {"kind": kind.kind + "List", "apiVersion": kind.api_version,
+                             "metadata": {"resourceVersion": rv}, "items": items})
+
+    def serve_watch(self, kind, ns, query):
+        cluster = self.cluster
+        labels = parse_label_selector(query.get("labelSelector"))
+        fields = parse_field_selector(query.get("fieldSelector"))
+        send_initial = query.get("sendInitialEvents") == "true"
+        rv = query.get("resourceVersion", "")
+        timeout = float(query.get("timeoutSeconds") or 0) or None
+        table = self.wants_table()
+        include = query.get("includeObject", "Metadata")
+        watcher = Watcher(kind, ns, labels, fields)
+        initial = []
+        with cluster.lock:
+            if send_initial or rv in ("", "0"):
+                initial = [("ADDED", o) for o in cluster.list(kind, ns, labels, fields)]
+            else:
+                try:
+                    since = int(rv)
+                except ValueError:
+                    raise ApiError(400, f'invalid resource version "{rv}"') from None
+                for erv, key, etype, obj, old in cluster.history:
+                    if erv > since and key == kind.key:
+                        watcher.offer(etype, obj, old)
+            current = str(cluster.rv)
+            cluster.watchers.add(watcher)
+        self.server.streams.add(self)
+        deadline = time.time() + timeout if timeout else None
+
+        def encode(etype, obj):
+            if table and etype != "BOOKMARK":
+                obj = to_table(kind, [obj], include, obj["metadata"].get("resourceVersion", ""))
+            return json.dumps({"type": etype, "object": obj}).encode() + b"\n"
+
+        try:
+            self.start_chunked(CT_JSON)
+            for etype, obj in initial:
+                self.write_chunk(encode(etype, obj))
+            if send_initial:
+                self.write_chunk(encode("BOOKMARK", {
+                    "kind": kind.kind, "apiVersion": kind.api_version,
+                    "metadata": {"resourceVersion": current,
+                                 "annotations": {INITIAL_EVENTS_END: "true"}}}))
+            while not cluster.stopping.is_set():
+                if deadline and time.time() >= deadline:
+                    break
+                try:
+                    etype, obj = watcher.queue.get(timeout=0.2)
+                except queue.Empty:
+                    if self.client_gone():
+                        return
+                    continue
+                self.write_chunk(encode(etype, obj))
+            self.end_chunked()
+        except OSError:
+            pass
+        finally:
+            with cluster.lock:
+                cluster.watchers.discard(watcher)
+            self.server.streams.discard(self)
+
+    # -- writes
+
+    def parse_json(self, body):
+        content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+        if content_type == CT_PROTOBUF:
+            try:
+                return decode_protobuf(body)
+            except (ValueError, IndexError, UnicodeDecodeError) as e:
+                raise ApiError(400, f"cannot decode protobuf body: {e}") from None
+        try:
+            return json.loads(body or b"{}")
+        except ValueError as e:
+            raise ApiError(400, f"the body of the request was in an unknown format - accepted "
+                                f"media types include: application/json (only JSON is "
+                                f"understood by the test server): {e}") from None
+
+    def manager(self, query, default_suffix=""):
+        if query.get("fieldManager"):
+            return query["fieldManager"]
+        agent = (self.headers.get("User-Agent") or "unknown").split("/")[0]
+        return agent + default_suffix
+
+    def check_body(self, kind, obj, ns, name=None):
+        if not isinstance(obj, dict):
+            raise ApiError(400, "the body of the request must be a JSON object")
+        api_version, k = obj.get("apiVersion"), obj.get("kind")
+        if (api_version and api_version != kind.api_version) or (k and k != kind.kind):
+            raise ApiError(400, f"the API version in the data ({api_version}) does not match "
+                                f"the expected API version ({kind.api_version})"
+                           if api_version != kind.api_version else
+                           f"the kind in the data ({k}) does not match the expected kind "
+                           f"({kind.kind})")
+        meta = obj.get("metadata") or {}
+        if kind.namespaced and meta.get("namespace") and meta["namespace"] != ns:
+            raise ApiError(400, "the namespace of the provided object does not match the "
+                                "namespace sent on the request")
+        if name is not None and meta.get("name") and meta["name"] != name:
+            raise ApiError(400, "the name of the object (%s) does not match the name on the URL "
+                                "(%s)" % (meta["name"], name))
+
+    def serve_create(self, kind, ns, query, body):
+        obj = self.parse_json(body)
+        self.check_body(kind, obj, ns)
+        with self.cluster.lock:
+            created = self.cluster.create(kind, obj, ns, self.manager(query),
+                                          dry_run=query.get("dryRun") == "All")
+        self.send_object(kind, created, 201)
+
+    def serve_update(self, kind, ns, name, sub, query, body):
+        obj = self.parse_json(body)
+        dry = query.get("dryRun") == "All"
+        with self.cluster.lock:
+            old = self.cluster.get(kind, ns, name)
+            if old is None:
+                raise not_found(kind, name)
+            if sub == "scale":
+                new = copy.deepcopy(old)
+                new["spec"]["replicas"] = (obj.get("spec") or {}).get("replicas", 0)
+                res = self.cluster.update(kind, old, new, self.manager(query), dry)
+                return self.send_json(200, scale_of(res))
+            self.check_body(kind, obj, ns, name)
+            rv = (obj.get("metadata") or {}).get("resourceVersion")
+            if rv and rv != old["metadata"]["resourceVersion"]:
+                raise conflict(kind, name)
+            res = self.cluster.update(kind, old, copy.deepcopy(obj), self.manager(query), dry,
+                                      subresource=sub)
+        self.send_object(kind, res)
+
+    def serve_patch(self, kind, ns, name, sub, query, body, content_type):
+        dry = query.get("dryRun") == "All"
+        patch = self.parse_json(body)
+        cluster = self.cluster
+        with cluster.lock:
+            old = cluster.get(kind, ns, name)
+            if content_type == CT_APPLY:
+                return self.serve_apply(kind, ns, name, sub, query, patch, old, dry)
+            if old is None:
+                raise not_found(kind, name)
+            base = scale_of(old) if sub == "scale" else copy.deepcopy(old)
+            try:
+                if content_type == CT_SMP:
+                    if kind.kind not in {k.kind for k in BUILTIN_KINDS}:
+                        raise ApiError(415, "strategic merge patch is not supported for custom "
+                                            "resources", "UnsupportedMediaType")
+                    new = strategic_merge(base, patch)
+                elif content_type == CT_MERGE:
+                    new = json_merge_patch(base, patch)
+                elif content_type == CT_JSON_PATCH:
+                    if not isinstance(patch, list):
+                        raise ApiError(400, "a JSON patch must be a list of operations")
+                    new = json_patch(base, patch)
+                else:
+                    raise ApiError(415, f'the body of the request was in an unknown format - '
+                                        f'accepted media types include: {CT_JSON_PATCH}, '
+                                        f'{CT_MERGE}, {CT_APPLY}, {CT_SMP}',
+                                   "UnsupportedMediaType")
+            except ValueError as e:
+                raise ApiError(422, str(e)) from None
+            if not isinstance(new, dict):
+                raise ApiError(422, "the patch did not produce an object")
+            manager = self.manager(query)
+            if sub == "scale":
+                upd = copy.deepcopy(old)
+                upd["spec"]["replicas"] = (new.get("spec") or {}).get("replicas", 0)
+                res = cluster.update(kind, old, upd, manager, dry)
+                return self.send_json(200, scale_of(res))
+            rv = (new.get("metadata") or {}).get("resourceVersion")
+            if rv and rv != old["metadata"]["resourceVersion"]:
+                raise conflict(kind, name)
+            res = cluster.update(kind, old, new, manager, dry, subresource=sub)
+        self.send_object(kind, res)
+
+    def serve_apply(self, kind, ns, name, sub, query, applied, old, dry):
+        cluster = self.cluster
+        self.check_body(kind, applied, ns, name)
+        if not applied.get("apiVersion") or not applied.get("kind"):
+            raise ApiError(400, "apiVersion and kind must be set in an apply patch")
+        manager = query.get("fieldManager")
+        if not manager:
+            raise ApiError(422, "PATCH, application/apply-patch+yaml requires fieldManager "
+                                "to be set", "Invalid")
+        applied = copy.deepcopy(applied)
+        applied.setdefault("metadata", {})["name"] = name
+        fields = field_set(applied)
+        if old is None:
+            if sub:
+                raise not_found(kind, name)
+            obj = cluster.create(kind, applied, ns, manager, dry, "Apply", fields)
+            if not dry:
+                cluster.applied[(obj["metadata"]["uid"], manager)] = applied
+            return self.send_object(kind, obj, 201)
+        uid = old["metadata"]["uid"]
+        previous = cluster.applied.get((uid, manager))
+        base = copy.deepcopy(old)
+        if previous is not None:
+            base = apply_prune(base, previous, applied)
+        new = apply_merge(base, applied)
+        res = cluster.update(kind, old, new, manager, dry, "Apply", fields, subresource=sub)
+        if not dry:
+            cluster.applied[(uid, manager)] = applied
+        self.send_object(kind, res)
+
+    def delete_options(self, query, body):
+        opts = {}
+        if body:
+            try:
+                opts = json.loads(body)
+            except ValueError:
+                opts = {}
+        policy = query.get("propagationPolicy") or opts.get("propagationPolicy") or "Background"
+        dry = query.get("dryRun") == "All" or "All" in (opts.get("dryRun") or [])
+        return policy, dry
+
+    def serve_delete(self, kind, ns, name, query, body):
+        policy, dry = self.delete_options(query, body)
+        with self.cluster.lock:
+            obj = self.cluster.delete(kind, ns, name, policy, dry)
+        if kind.kind in ("Pod", "Namespace"):
+            return self.send_object(kind, obj)
+        self.send_json(200, {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                             "status": "Success", "details": {
+                                 "name": name, "group": kind.group, "kind": kind.plural,
+                                 "uid": obj["metadata"]["uid"]}})
+
+    def serve_delete_collection(self, kind, ns, query, body):
+        policy, dry = self.delete_options(query, body)
+        labels = parse_label_selector(query.get("labelSelector"))
+        fields = parse_field_selector(query.get("fieldSelector"))
+        with self.cluster.lock:
+            items = self.cluster.list(kind, ns, labels, fields)
+            for o in items:
+                if not dry:
+                    self.cluster._delete_obj(kind, o, policy != "Orphan")
+            rv = str(self.cluster.rv)
+        self.send_json(200, {"kind": kind.kind + "List", "apiVersion": kind.api_version,
+                             "metadata": {"resourceVersion": rv}, "items": items})
+
+    # -- logs
+
+    def serve_logs(self, ns, name, query):
+        cluster = self.cluster
+        pods = cluster.kinds["/pods"]
+        with cluster.lock:
+            pod = cluster.get(pods, ns, name)
+            if pod is None:
+                raise not_found(pods, name)
+            names = [c.get("name") for c in (pod.get("spec") or {}).get("containers") or []]
+            container = query.get("container")
+            if not container:
+                if len(names) != 1:
+                    raise ApiError(400, f"a container name must be specified for pod {name}, "
+                                        f"choose one of: [{' '.join(names)}]")
+                container = names[0]
+            if container not in names:
+                raise ApiError(400, f"container {container} is not valid for pod {name}")
+            state = container_log_state(pod, container)
+            waiting = ((state.get("state") or {}).get("waiting") or {}).get("reason")
+            if waiting in ("ContainerCreating", "ImagePullBackOff", "ErrImagePull") or not state:
+                detail = "trying and failing to pull image" if waiting in (
+                    "ImagePullBackOff", "ErrImagePull") else waiting or "ContainerCreating"
+                raise ApiError(400, f'container "{container}" in pod "{name}" is waiting to '
+                                    f"start: {detail}")
+            sim = cluster.pod_sim.get(pod["metadata"]["uid"]) or {"created": time.time()}
+            start = sim["created"] + cluster.opts.ready_delay
+            uid = pod["metadata"]["uid"]
+            crash = waiting == "CrashLoopBackOff"
+        timestamps = query.get("timestamps") == "true"
+        follow = query.get("follow") == "true" and not crash
+        tail = int(query["tailLines"]) if query.get("tailLines") not in (None, "") else None
+        limit = int(query["limitBytes"]) if query.get("limitBytes") else None
+        since = None
+        if query.get("sinceSeconds"):
+            since = time.time() - int(query["sinceSeconds"])
+        elif query.get("sinceTime"):
+            since = parse_time(query["sinceTime"])
+        self.start_chunked("text/plain")
+        self.server.streams.add(self)
+        sent = 0
+        try:
+            if cluster.opts.log_bytes is not None and not crash:
+                nlines = -(-cluster.opts.log_bytes // BULK_WIDTH)
+                first = 0 if tail is None else max(0, nlines - tail)
+                if since is not None and start < since:
+                    first = nlines
+                stamp = rfc3339_nano(start) + " " if timestamps else ""
+                for chunk in bulk_chunks(start, cluster.opts.log_bytes, first, stamp, limit):
+                    self.write_chunk(chunk)
+                    sent += len(chunk)
+                counter = nlines
+            else:
+                entries = log_entries(cluster, pod, container, start)
+                if since is not None:
+                    entries = [e for e in entries if e[0] >= since]
+                if tail is not None:
+                    entries = entries[len(entries) - tail:] if tail > 0 else []
+                data = b"".join(((rfc3339_nano(ts) + " " if timestamps else "") + text).encode()
+                                for ts, text in entries)
+                if limit is not None:
+                    data = data[:limit]
+                self.write_chunk(data)
+                sent += len(data)
+                counter = cluster.opts.log_lines
+            while follow and not cluster.stopping.is_set():
+                if limit is not None and sent >= limit:
+                    break
+                if self.client_gone():
+                    return
+                time.sleep(0.2)
+                with cluster.lock:
+                    current = cluster.get(pods, ns, name)
+                    if current is None or current["metadata"]["uid"] != uid:
+                        break
+                now = time.time()
+                text = f"{rfc3339_millis(now)} INFO request {counter} GET /healthz 200\n"
+                counter += 1
+                line = ((rfc3339_nano(now) + " " if timestamps else "") + text).encode()
+                if limit is not None:
+                    line = line[:limit - sent]
+                self.write_chunk(line)
+                sent += len(line)
+            self.end_chunked()
+        except OSError:
+            pass
+        finally:
+            self.server.streams.discard(self)
+
+    # -- test control
+
+    def test_control(self, method, path, query, body):
+        cluster = self.cluster
+        parts = path.strip("/").split("/")[1:]
+        if parts == ["crds"] and method in ("POST", "DELETE"):
+            name = query.get("name")
+            if not name:
+                raise ApiError(400, "name query parameter is required")
+            (cluster.enable_crd if method == "POST" else cluster.disable_crd)(name)
+            return self.send_json(200, {"name": name, "enabled": method == "POST"})
+        if parts == ["faults"]:
+            with cluster.lock:
+                if method == "POST":
+                    fault = self.parse_json(body)
+                    if not isinstance(fault, dict):
+                        raise ApiError(400, "a fault is a JSON object")
+                    fault.setdefault("count", 1)
+                    fault.setdefault("status", 500)
+                    cluster.faults.append(fault)
+                elif method == "DELETE":
+                    cluster.faults = []
+                return self.send_json(200, {"faults": cluster.faults})
+        if parts == ["state"] and method == "GET":
+            with cluster.lock:
+                objects = [o for key in sorted(cluster.objects)
+                           for _, o in sorted(cluster.objects[key].items())]
+                return self.send_json(200, {"resourceVersion": str(cluster.rv),
+                                            "objects": objects})
+        if parts == ["requests"]:
+            with cluster.lock:
+                if method == "DELETE":
+                    cluster.requests = []
+                return self.send_json(200, list(cluster.requests))
+        if len(parts) == 4 and parts[0] == "pods" and parts[3] == "delete" and method == "POST":
+            pods = cluster.kinds["/pods"]
+            with cluster.lock:
+                obj = cluster.delete(pods, parts[1], parts[2])
+            return self.send_json(200, obj)
+        raise ApiError(404, f"unknown test control endpoint {method} {path}")
+
+
+def conflict(kind, name):
+    return ApiError(409, f'Operation cannot be fulfilled on {kind.qualified} "{name}": the object '
+                         "has been modified; please apply your changes to the latest version "
+                         "and try again", "Conflict",
+                    {"name": name, "group": kind.group, "kind": kind.plural})
+
+
+def scale_of(obj):
+    meta = obj["metadata"]
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    return {"kind": "Scale", "apiVersion": "autoscaling/v1",
+            "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion",
+                                              "creationTimestamp") if k in meta},
+            "spec": {"replicas": spec.get("replicas", 1)},
+            "status": {"replicas": status.get("replicas", 0),
+                       "selector": selector_string((spec.get("selector") or {})
+                                                   .get("matchLabels"))}}
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, opts):
+        super().__init__(("127.0.0.1", opts.port), Handler)
+        self.opts = opts
+        self.cluster = Cluster(opts)
+        self.streams = set()
+
+
+def write_kubeconfig(path, port):
+    text = f"""apiVersion: v1
+kind: Config
+clusters:
+- name: platform-test
+  cluster:
+    server: http://127.0.0.1:{port}
+contexts:
+- name: platform-test
+  context:
+    cluster: platform-test
+    user: platform-test
+current-context: platform-test
+users:
+- name: platform-test
+  user: {{}}
+preferences: {{}}
+"""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description="Kubernetes test API server for platform tests.")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--kubeconfig", required=True)
+    p.add_argument("--ready-delay", type=float, default=0.3)
+    p.add_argument("--crd", action="append", default=[])
+    p.add_argument("--log-lines", type=int, default=20)
+    p.add_argument("--log-bytes", type=int, default=None)
+    p.add_argument("--verbose", action="store_true", help="log requests to stderr")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    opts = parse_args(argv)
+    server = Server(opts)
+    port = server.server_address[1]
+    write_kubeconfig(opts.kubeconfig, port)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    threading.Thread(target=server.cluster.run_controllers, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                     daemon=True).start()
+    sys.stdout.write(f"{port}\n")
+    sys.stdout.flush()
+    while not stop.wait(0.5):
+        pass
+    server.cluster.stopping.set()
+    server.shutdown()
+    deadline = time.time() + 2
+    while server.streams and time.time() < deadline:  # let streams write their last chunk
+        time.sleep(0.05)
+    server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
