@@ -111,6 +111,7 @@ case "$template" in
     ;;
   go/*)
     export GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local
+    if [ -z "${GOCACHE:-}" ] && [ -z "${HOME:-}" ]; then export GOCACHE="$tmp/gocache"; fi
     log "running unit tests (go vet, go test)"
     go vet ./... >&2 || die "go vet failed"
     go test ./... >&2 || die "unit tests failed"
