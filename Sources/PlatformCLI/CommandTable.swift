@@ -5,6 +5,7 @@ public enum CommandTable {
         CommandEntry(TemplatesCommand.self),
         CommandEntry(VersionCommand.self),
         CommandEntry(HelpCommand.self),
+        CommandEntry(ExecCommand.self),  // hidden: internal, for `make bench`
     ]
 
     public static var specs: [CommandSpec] { entries.map(\.spec) }

@@ -1,6 +1,7 @@
 /// Help text, rendered from the command table.
 public enum Help {
     public static func main(commands: [CommandSpec]) -> String {
+        let commands = commands.filter { !$0.hidden }
         var text = """
         platform - self-service for app teams: scaffold, create, deploy and follow services
 

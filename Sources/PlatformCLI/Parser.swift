@@ -59,7 +59,7 @@ public struct ArgumentParser: Sendable {
                 if command == nil && !optionsEnded {
                     guard let found = commands.first(where: { $0.name == argument }) else {
                         throw PlatformError.usage(
-                            "unknown command '\(argument)'" + suggestion(argument, among: commands.map(\.name)),
+                            "unknown command '\(argument)'" + suggestion(argument, among: commands.filter { !$0.hidden }.map(\.name)),
                             command: nil)
                     }
                     command = found

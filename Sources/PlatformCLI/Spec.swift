@@ -62,9 +62,13 @@ public struct CommandSpec: Sendable, Equatable {
     public var examples: [String]
     /// Global options this command actually uses, shown in its help (all are accepted anywhere).
     public var usesGlobals: [String]
+    /// Internal commands (e.g. `__exec` for benchmarks): parsed and run like any other, but left out
+    /// of help, suggestions, completions and the reference docs.
+    public var hidden: Bool
 
     public init(_ name: String, summary: String, discussion: String = "", arguments: [ArgumentSpec] = [],
-                options: [OptionSpec] = [], examples: [String] = [], usesGlobals: [String] = []) {
+                options: [OptionSpec] = [], examples: [String] = [], usesGlobals: [String] = [],
+                hidden: Bool = false) {
         self.name = name
         self.summary = summary
         self.discussion = discussion
@@ -72,6 +76,7 @@ public struct CommandSpec: Sendable, Equatable {
         self.options = options
         self.examples = examples
         self.usesGlobals = usesGlobals
+        self.hidden = hidden
     }
 
     public var usageLine: String {
