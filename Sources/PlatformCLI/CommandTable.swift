@@ -2,6 +2,7 @@
 public enum CommandTable {
     public static let entries: [CommandEntry] = [
         CommandEntry(ScaffoldCommand.self),
+        CommandEntry(CreateCommand.self),
         CommandEntry(TemplatesCommand.self),
         CommandEntry(VersionCommand.self),
         CommandEntry(HelpCommand.self),

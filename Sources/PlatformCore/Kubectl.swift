@@ -51,6 +51,17 @@ public struct Kubectl: Sendable {
         return try JSONDecoder().decode(JSONValue.self, from: result.stdout)
     }
 
+    /// `kubectl get TYPE/NAME... -n NS --ignore-not-found -o json` → those that exist (one request
+    /// round for several objects; cluster-scoped types ignore the namespace).
+    public func getExisting(_ references: [String], namespace: String) async throws -> [JSONValue] {
+        let arguments = ["get"] + references + ["-n", namespace, "--ignore-not-found", "-o", "json"]
+        let result = try await runner.checked(command(arguments))
+        guard !result.stdout.allSatisfy({ $0 == 10 || $0 == 32 }) else { return [] }
+        let value = try JSONDecoder().decode(JSONValue.self, from: result.stdout)
+        if let items = value["items"]?.arrayValue { return items }
+        return value["kind"] == nil ? [] : [value]
+    }
+
     /// `kubectl get KIND -l SELECTOR -n NS -o json` → items.
     public func list(_ kind: String, selector: String, namespace: String) async throws -> [JSONValue] {
         let result = try await runner.checked(command(["get", kind, "-n", namespace, "-l", selector, "-o", "json"]))

@@ -1,0 +1,123 @@
+import Foundation
+import PlatformCore
+
+struct CreateCommand: PlatformCommand {
+    struct Options: Sendable, Equatable {
+        var name: String
+        /// `-e` as given; nil lets PLATFORM_ENVIRONMENT, the user config and the default decide.
+        var environment: String?
+        var image: String?
+        var replicas: Int?
+        var port: Int?
+        var instanceType: String?
+        var variables: [String: String]
+        var dryRun: Bool
+        var detailedExitCode: Bool
+        var output: OutputFormat
+        var kubeContext: String?
+        var kubeconfig: String?
+    }
+
+    static let spec = CommandSpec(
+        "create", summary: "Provision an app: its infrastructure with Terraform, then its Kubernetes objects",
+        discussion: """
+        Runs the application Terraform module in the app's workspace (STATE/workspaces/ENV/NAME), then
+        applies Namespace ENV, Deployment, Service, Ingress (NAME.ENV.DOMAIN) and, when the cluster has
+        the Prometheus Operator CRD, a ServiceMonitor in one server-side apply. Prints the app's URL.
+        Defaults come from flags, PLATFORM_* variables, platform.json, the user config, then built-ins.
+        Rerunning with the same inputs changes nothing; without --image the image running in the
+        cluster is kept.
+        """,
+        arguments: [ArgumentSpec("NAME", help: "App name: lowercase letters, digits and '-', starting with a letter", completion: .apps)],
+        options: [
+            OptionSpec("image", value: "IMAGE", help: "Container image (default: platform.json's image, else NAME:latest)"),
+            OptionSpec("replicas", value: "N", help: "Number of pods (default: 1)"),
+            OptionSpec("port", value: "PORT", help: "Port the app listens on (default: 8080)"),
+            OptionSpec("instance-type", value: "TYPE", help: "Instance type for the infrastructure (default: t3.medium)"),
+            OptionSpec("set", value: "KEY=VALUE", help: "Set a Terraform module variable (repeatable; passed as TF_VAR_KEY)", repeatable: true),
+            OptionSpec("detailed-exitcode", help: "With --dry-run: exit 2 when something would change, 0 when not"),
+        ],
+        examples: [
+            "platform create shop -e staging",
+            "platform create shop --image registry.example.com/shop:1.2.0 --replicas 3 -e prod",
+            "platform create shop --dry-run --detailed-exitcode",
+            "platform create shop --set owner=team-a -o json",
+        ],
+        usesGlobals: ["environment", "dry-run", "output", "quiet", "verbose", "kube-context", "kubeconfig"])
+
+    static func parse(_ parsed: ParsedCommandLine, globals: GlobalOptions, environment: [String: String]) throws -> Options {
+        let name = try positionals(parsed, min: 1, max: 1)[0]
+        var variables: [String: String] = [:]
+        for pair in parsed.all("set") {
+            let (key, value) = try Validate.keyValue(pair)
+            variables[key] = value
+        }
+        return Options(
+            name: name, environment: parsed.value("environment"), image: parsed.value("image"),
+            replicas: try parsed.value("replicas").map {
+                try Validate.positiveInteger($0, what: "replicas", range: ConfigLoader.replicaRange)
+            },
+            port: try parsed.value("port").map { try Validate.positiveInteger($0, what: "port", range: 1...65535) },
+            instanceType: parsed.value("instance-type"), variables: variables, dryRun: globals.dryRun,
+            detailedExitCode: parsed.flag("detailed-exitcode"), output: globals.output,
+            kubeContext: globals.kubeContext, kubeconfig: globals.kubeconfig)
+    }
+
+    static func validate(_ options: Options) throws {
+        if options.detailedExitCode && !options.dryRun {
+            throw usage("--detailed-exitcode works only with --dry-run")
+        }
+        try Validate.name(options.name)
+        if let environment = options.environment { try Validate.environment(environment) }
+        if let image = options.image { try Validate.image(image) }
+    }
+
+    static func run(_ options: Options, _ context: CommandContext) async throws {
+        let flags = SettingsFlags(name: options.name, environment: options.environment, image: options.image,
+                                  replicas: options.replicas, port: options.port, instanceType: options.instanceType,
+                                  kubeContext: options.kubeContext, kubeconfig: options.kubeconfig,
+                                  variables: options.variables)
+        let settings = try ConfigLoader.resolve(flags: flags, environment: context.environment,
+                                                currentDirectory: context.currentDirectory)
+        let moduleSource = try settings.moduleSource.value
+            ?? ApplicationModule.locate(in: templateStore(nil, context).directories)
+        var lockTimeout = 600.0
+        if let raw = context.environment["PLATFORM_LOCK_TIMEOUT"], !raw.isEmpty {
+            lockTimeout = try Validate.duration(raw, what: "PLATFORM_LOCK_TIMEOUT")
+        }
+        let request = CreateRequest(settings: settings, moduleSource: moduleSource,
+                                    stateDirectory: StateDirectory.resolve(environment: context.environment),
+                                    processEnvironment: context.environment, dryRun: options.dryRun,
+                                    lockTimeout: lockTimeout)
+        let service = CreateService(runner: context.runner, reporter: context.console, signals: context.signals)
+        let result = try await service.create(request)
+
+        if options.output == .json {
+            try context.printJSON(result)
+        } else if result.dryRun {
+            printDryRun(result, context)
+        } else {
+            context.print(result.url)
+            context.console.success("Created \(result.name) in \(result.environment): "
+                                    + result.objects.map(\.description).joined(separator: ", "))
+        }
+        if options.detailedExitCode && result.changes == true {
+            throw PlatformError.changesPending
+        }
+    }
+
+    static func printDryRun(_ result: CreateResult, _ context: CommandContext) {
+        context.print("Dry run: \(result.name) in \(result.environment) at \(result.url) (image \(result.image))")
+        context.print("Terraform: " + (result.terraform.changes == true ? "changes pending (plan above)" : "no changes"))
+        let changed = result.kubernetesChanges ?? []
+        context.print("Kubernetes: " + (changed.isEmpty ? "no changes" : "would apply " + changed.map(\.description).joined(separator: ", ")))
+        for skipped in result.skipped {
+            context.print("Skipped: \(skipped.kind) (\(skipped.reason))")
+        }
+        let list = JSONValue.object(["apiVersion": .string("v1"), "kind": .string("List"),
+                                     "items": .array(result.documents ?? [])])
+        if let data = try? list.encoded(pretty: true) {
+            context.print(String(decoding: data, as: UTF8.self))
+        }
+    }
+}

@@ -1,0 +1,487 @@
+import Foundation
+
+/// Resource requests and limits for the app's container (`{"requests": {"cpu": "100m"}, "limits": {...}}`).
+public struct ResourceSettings: Codable, Sendable, Equatable {
+    public var requests: [String: String]?
+    public var limits: [String: String]?
+
+    public init(requests: [String: String]? = nil, limits: [String: String]? = nil) {
+        self.requests = requests
+        self.limits = limits
+    }
+
+    public static let builtIn = ResourceSettings(requests: ["cpu": "100m", "memory": "128Mi"], limits: ["memory": "256Mi"])
+}
+
+/// Where Terraform keeps state: `{"type": "s3", "config": {...}}` becomes `terraform.backend.s3`.
+public struct BackendSettings: Codable, Sendable, Equatable {
+    public var type: String
+    public var config: [String: JSONValue]?
+
+    public init(type: String, config: [String: JSONValue]? = nil) {
+        self.type = type
+        self.config = config
+    }
+}
+
+/// The user config, `$XDG_CONFIG_HOME/platform/config.json` (else `~/.config/platform/config.json`).
+public struct UserConfig: Codable, Sendable, Equatable {
+    public struct Environment: Codable, Sendable, Equatable {
+        public var kubeContext: String?
+        public var domain: String?
+
+        enum CodingKeys: String, CodingKey {
+            case kubeContext = "kube_context"
+            case domain
+        }
+
+        public init(kubeContext: String? = nil, domain: String? = nil) {
+            self.kubeContext = kubeContext
+            self.domain = domain
+        }
+    }
+
+    public var domain: String?
+    public var moduleSource: String?
+    public var backend: BackendSettings?
+    public var environments: [String: Environment]?
+    public var defaultEnvironment: String?
+    public var resources: ResourceSettings?
+    public var instanceType: String?
+    public var replicas: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case domain
+        case moduleSource = "module_source"
+        case backend, environments
+        case defaultEnvironment = "default_environment"
+        case resources
+        case instanceType = "instance_type"
+        case replicas
+    }
+
+    public init() {}
+
+    static let keys = CodingKeys.allKeys
+}
+
+/// The project config, `platform.json` in the current folder or a parent (written by the templates).
+public struct ProjectConfig: Codable, Sendable, Equatable {
+    public var name: String?
+    public var port: Int?
+    /// Image repository without tag.
+    public var image: String?
+    public var healthPath: String?
+    public var metricsPath: String?
+    public var replicas: Int?
+    public var instanceType: String?
+    public var resources: ResourceSettings?
+    /// RFC 7386 merge patches per kind, applied to the rendered documents.
+    public var overrides: [String: JSONValue]?
+
+    enum CodingKeys: String, CodingKey {
+        case name, port, image, healthPath, metricsPath, replicas
+        case instanceType = "instance_type"
+        case resources, overrides
+    }
+
+    public init() {}
+
+    static let keys = CodingKeys.allKeys
+}
+
+extension UserConfig.CodingKeys: CaseIterable {
+    static var allKeys: [String] { allCases.map(\.rawValue) }
+}
+
+extension ProjectConfig.CodingKeys: CaseIterable {
+    static var allKeys: [String] { allCases.map(\.rawValue) }
+}
+
+/// Where a setting's value came from (for messages and `platform config show`).
+public enum SettingSource: Sendable, Equatable, CustomStringConvertible, Encodable {
+    case flag(String)
+    case environment(String)
+    case project(String)
+    case user(String)
+    case builtIn
+
+    public var description: String {
+        switch self {
+        case .flag(let name): return "flag --\(name)"
+        case .environment(let name): return "environment variable \(name)"
+        case .project(let path): return "project config \(path)"
+        case .user(let path): return "user config \(path)"
+        case .builtIn: return "built-in default"
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+/// A value and where it came from.
+public struct Sourced<Value: Sendable & Equatable>: Sendable, Equatable {
+    public var value: Value
+    public var source: SettingSource
+
+    public init(_ value: Value, _ source: SettingSource) {
+        self.value = value
+        self.source = source
+    }
+}
+
+/// What the command line says (nil = not given).
+public struct SettingsFlags: Sendable, Equatable {
+    public var name: String
+    public var environment: String?
+    public var image: String?
+    public var replicas: Int?
+    public var port: Int?
+    public var instanceType: String?
+    public var kubeContext: String?
+    public var kubeconfig: String?
+    public var variables: [String: String]
+
+    public init(name: String, environment: String? = nil, image: String? = nil, replicas: Int? = nil, port: Int? = nil,
+                instanceType: String? = nil, kubeContext: String? = nil, kubeconfig: String? = nil,
+                variables: [String: String] = [:]) {
+        self.name = name
+        self.environment = environment
+        self.image = image
+        self.replicas = replicas
+        self.port = port
+        self.instanceType = instanceType
+        self.kubeContext = kubeContext
+        self.kubeconfig = kubeconfig
+        self.variables = variables
+    }
+}
+
+/// The merged settings for one app in one environment, each with its origin.
+public struct AppSettings: Sendable, Equatable {
+    public var name: String
+    public var environment: Sourced<String>
+    public var image: Sourced<String>
+    public var replicas: Sourced<Int>
+    public var port: Sourced<Int>
+    public var instanceType: Sourced<String>
+    public var domain: Sourced<String>
+    /// nil: the bundled application module.
+    public var moduleSource: Sourced<String?>
+    /// nil: local state in the workspace.
+    public var backend: Sourced<BackendSettings?>
+    public var kubeContext: Sourced<String?>
+    public var kubeconfig: String?
+    public var resources: Sourced<ResourceSettings>
+    public var healthPath: Sourced<String>
+    public var metricsPath: Sourced<String>
+    public var overrides: [String: JSONValue]
+    /// `--set` values, passed to Terraform as `TF_VAR_` variables.
+    public var variables: [String: String]
+    public var userConfigPath: String
+    public var projectConfigPath: String?
+
+    /// Whether the image was chosen on purpose (a flag), so it may replace what runs in the cluster.
+    public var imageIsExplicit: Bool {
+        if case .flag = image.source { return true }
+        return false
+    }
+
+    public var host: String { "\(name).\(environment.value).\(domain.value)" }
+    public var url: String { "https://\(host)" }
+
+    /// Every setting as (key, shown value, origin), for `platform config show`.
+    public var origins: [(key: String, value: String, source: SettingSource)] {
+        func show(_ value: ResourceSettings) -> String {
+            (try? JSONValue(encoding: value).encoded()).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        }
+        return [
+            ("environment", environment.value, environment.source),
+            ("image", image.value, image.source),
+            ("replicas", String(replicas.value), replicas.source),
+            ("port", String(port.value), port.source),
+            ("instance_type", instanceType.value, instanceType.source),
+            ("domain", domain.value, domain.source),
+            ("module_source", moduleSource.value ?? "(bundled application module)", moduleSource.source),
+            ("backend", backend.value?.type ?? "local", backend.source),
+            ("kube_context", kubeContext.value ?? "(kubeconfig's current context)", kubeContext.source),
+            ("resources", show(resources.value), resources.source),
+            ("healthPath", healthPath.value, healthPath.source),
+            ("metricsPath", metricsPath.value, metricsPath.source),
+        ]
+    }
+}
+
+/// Loads the user and project configs and merges them with flags, environment variables and built-ins.
+/// Precedence: flags > environment variables > project > user > built-in.
+public enum ConfigLoader {
+    public static let projectFileName = "platform.json"
+    public static let overridableKinds = ["Namespace", "Deployment", "Service", "Ingress", "ServiceMonitor"]
+
+    public static func userConfigPath(environment: [String: String]) -> String {
+        if let xdg = environment["XDG_CONFIG_HOME"], xdg.hasPrefix("/") {
+            return xdg + "/platform/config.json"
+        }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return home + "/.config/platform/config.json"
+    }
+
+    /// `platform.json` in `directory` or the nearest parent that has one.
+    public static func findProjectConfig(from directory: String) -> String? {
+        var url = URL(fileURLWithPath: directory).standardizedFileURL
+        while true {
+            let candidate = url.appendingPathComponent(projectFileName).path
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+            if url.path == "/" || url.path.isEmpty { return nil }
+            url.deleteLastPathComponent()
+        }
+    }
+
+    public static func loadUserConfig(at path: String) throws -> UserConfig? {
+        guard let text = try readIfPresent(path) else { return nil }
+        let value = try parse(text, path: path)
+        try checkKeys(value, allowed: UserConfig.keys, path: path, text: text, context: nil)
+        if let environments = value["environments"]?.objectValue {
+            for (name, entry) in environments.sorted(by: { $0.key < $1.key }) {
+                try checkKeys(entry, allowed: ["kube_context", "domain"], path: path, text: text, context: "environments.\(name)")
+            }
+        }
+        if let backend = value["backend"] {
+            try checkKeys(backend, allowed: ["type", "config"], path: path, text: text, context: "backend")
+        }
+        if let resources = value["resources"] {
+            try checkKeys(resources, allowed: ["requests", "limits"], path: path, text: text, context: "resources")
+        }
+        return try decode(UserConfig.self, value, path: path, text: text)
+    }
+
+    public static func loadProjectConfig(at path: String) throws -> ProjectConfig {
+        let text = try readIfPresent(path) ?? "{}"
+        let value = try parse(text, path: path)
+        try checkKeys(value, allowed: ProjectConfig.keys, path: path, text: text, context: nil)
+        if let resources = value["resources"] {
+            try checkKeys(resources, allowed: ["requests", "limits"], path: path, text: text, context: "resources")
+        }
+        if let overrides = value["overrides"] {
+            guard let kinds = overrides.objectValue else {
+                throw PlatformError.invalidInput("\(path):\(line(of: "overrides", in: text)): 'overrides' must be an object of merge patches per kind")
+            }
+            for (kind, patch) in kinds.sorted(by: { $0.key < $1.key }) {
+                guard overridableKinds.contains(kind) else {
+                    throw PlatformError.invalidInput(
+                        "\(path):\(line(of: kind, in: text)): unknown kind \(Validate.quoted(kind)) in 'overrides' (allowed: \(overridableKinds.joined(separator: ", ")))")
+                }
+                guard patch.objectValue != nil else {
+                    throw PlatformError.invalidInput("\(path):\(line(of: kind, in: text)): overrides.\(kind) must be a JSON object (a merge patch)")
+                }
+            }
+        }
+        return try decode(ProjectConfig.self, value, path: path, text: text)
+    }
+
+    /// Resolves every setting for `flags.name`; validates the merged values (nothing is touched).
+    public static func resolve(flags: SettingsFlags, environment: [String: String], currentDirectory: String) throws -> AppSettings {
+        let userPath = userConfigPath(environment: environment)
+        let user = try loadUserConfig(at: userPath) ?? UserConfig()
+        var project = ProjectConfig()
+        var projectPath: String?
+        if let found = findProjectConfig(from: currentDirectory) {
+            let loaded = try loadProjectConfig(at: found)
+            if loaded.name == nil || loaded.name == flags.name {
+                project = loaded
+                projectPath = found
+            }
+        }
+        func env(_ key: String) -> String? {
+            environment[key].flatMap { $0.isEmpty ? nil : $0 }
+        }
+        let userSource = SettingSource.user(userPath)
+        let projectSource = SettingSource.project(projectPath ?? projectFileName)
+
+        // Environment
+        let environmentName: Sourced<String>
+        if let given = flags.environment { environmentName = Sourced(given, .flag("environment")) }
+        else if let fromEnv = env("PLATFORM_ENVIRONMENT") { environmentName = Sourced(fromEnv, .environment("PLATFORM_ENVIRONMENT")) }
+        else if let fromUser = user.defaultEnvironment { environmentName = Sourced(fromUser, userSource) }
+        else { environmentName = Sourced("development", .builtIn) }
+        let envConfig = user.environments?[environmentName.value]
+
+        func pick<T>(_ flag: (T?, String), _ envKey: String?, parse: (String) throws -> T,
+                     _ projectValue: T?, _ userValue: T?, _ builtIn: T) throws -> Sourced<T> {
+            if let value = flag.0 { return Sourced(value, .flag(flag.1)) }
+            if let envKey, let raw = env(envKey) { return Sourced(try parse(raw), .environment(envKey)) }
+            if let value = projectValue { return Sourced(value, projectSource) }
+            if let value = userValue { return Sourced(value, userSource) }
+            return Sourced(builtIn, .builtIn)
+        }
+
+        let replicas = try pick((flags.replicas, "replicas"), "PLATFORM_REPLICAS",
+                                parse: { try Validate.positiveInteger($0, what: "PLATFORM_REPLICAS", range: replicaRange) },
+                                project.replicas, user.replicas, 1)
+        let port = try pick((flags.port, "port"), "PLATFORM_PORT",
+                            parse: { try Validate.positiveInteger($0, what: "PLATFORM_PORT", range: 1...65535) },
+                            project.port, nil, 8080)
+        let instanceType = try pick((flags.instanceType, "instance-type"), "PLATFORM_INSTANCE_TYPE", parse: { $0 },
+                                    project.instanceType, user.instanceType, "t3.medium")
+        let image = try pick((flags.image, "image"), nil, parse: { $0 },
+                             project.image.map { Validate.splitImage($0).tag == nil ? $0 + ":latest" : $0 }, nil,
+                             flags.name + ":latest")
+        let resources = try pick((nil, "resources"), nil, parse: { _ in ResourceSettings() },
+                                 project.resources, user.resources, ResourceSettings.builtIn)
+        let healthPath = try pick((nil, ""), nil, parse: { $0 }, project.healthPath, nil, "/healthz")
+        let metricsPath = try pick((nil, ""), nil, parse: { $0 }, project.metricsPath, nil, "/metrics")
+
+        let domain: Sourced<String>
+        if let value = env("PLATFORM_DOMAIN") { domain = Sourced(value, .environment("PLATFORM_DOMAIN")) }
+        else if let value = envConfig?.domain { domain = Sourced(value, userSource) }
+        else if let value = user.domain { domain = Sourced(value, userSource) }
+        else { domain = Sourced("example.com", .builtIn) }
+
+        let moduleSource: Sourced<String?>
+        if let value = env("PLATFORM_MODULE_SOURCE") { moduleSource = Sourced(value, .environment("PLATFORM_MODULE_SOURCE")) }
+        else if let value = user.moduleSource { moduleSource = Sourced(value, userSource) }
+        else { moduleSource = Sourced(nil, .builtIn) }
+
+        let kubeContext: Sourced<String?>
+        if let value = flags.kubeContext { kubeContext = Sourced(value, .flag("kube-context")) }
+        else if let value = envConfig?.kubeContext { kubeContext = Sourced(value, userSource) }
+        else { kubeContext = Sourced(nil, .builtIn) }
+
+        let settings = AppSettings(
+            name: flags.name, environment: environmentName, image: image, replicas: replicas, port: port,
+            instanceType: instanceType, domain: domain, moduleSource: moduleSource,
+            backend: Sourced(user.backend, user.backend == nil ? .builtIn : userSource), kubeContext: kubeContext,
+            kubeconfig: flags.kubeconfig, resources: resources, healthPath: healthPath, metricsPath: metricsPath,
+            overrides: project.overrides ?? [:], variables: flags.variables, userConfigPath: userPath,
+            projectConfigPath: projectPath)
+        try validate(settings)
+        return settings
+    }
+
+    public static let replicaRange = 0...1000
+
+    /// Checks every merged value, naming the value, what is allowed and where it came from.
+    public static func validate(_ settings: AppSettings) throws {
+        func from(_ source: SettingSource) -> String {
+            if case .flag = source { return "" }
+            return " (from \(source))"
+        }
+        try Validate.name(settings.name)
+        do { try Validate.environment(settings.environment.value) } catch let PlatformError.invalidInput(message) {
+            throw PlatformError.invalidInput(message + from(settings.environment.source))
+        }
+        do { try Validate.image(settings.image.value) } catch let PlatformError.invalidInput(message) {
+            throw PlatformError.invalidInput(message + from(settings.image.source))
+        }
+        if !replicaRange.contains(settings.replicas.value) {
+            throw PlatformError.invalidInput(
+                "invalid replicas \(settings.replicas.value): use a whole number from \(replicaRange.lowerBound) to \(replicaRange.upperBound)" + from(settings.replicas.source))
+        }
+        if !(1...65535).contains(settings.port.value) {
+            throw PlatformError.invalidInput("invalid port \(settings.port.value): use a whole number from 1 to 65535" + from(settings.port.source))
+        }
+        let instance = settings.instanceType.value
+        if instance.isEmpty || instance.count > 64
+            || !instance.allSatisfy({ ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "." || $0 == "-" || $0 == "_" }) {
+            throw PlatformError.invalidInput(
+                "invalid instance type \(Validate.quoted(instance)): use letters, digits, '.', '-' or '_' (e.g. t3.medium)" + from(settings.instanceType.source))
+        }
+        let domain = settings.domain.value
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        if domain.count > 200 || labels.count < 1 || !labels.allSatisfy({ label in
+            !label.isEmpty && label.count <= 63 && label.first != "-" && label.last != "-"
+                && label.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }
+        }) {
+            throw PlatformError.invalidInput(
+                "invalid domain \(Validate.quoted(domain)): use lowercase DNS labels separated by '.' (e.g. example.com)" + from(settings.domain.source))
+        }
+        if (settings.name + "." + settings.environment.value + "." + domain).count > 253 {
+            throw PlatformError.invalidInput("host \(settings.host) is longer than 253 characters")
+        }
+        for (label, path) in [("healthPath", settings.healthPath), ("metricsPath", settings.metricsPath)] {
+            if !path.value.hasPrefix("/") || path.value.contains(where: { $0.isWhitespace }) {
+                throw PlatformError.invalidInput(
+                    "invalid \(label) \(Validate.quoted(path.value)): use an absolute URL path such as /healthz" + from(path.source))
+            }
+        }
+        for key in settings.variables.keys.sorted() {
+            if ["name", "environment", "domain", "instance_type", "replicas"].contains(key) {
+                throw PlatformError.invalidInput(
+                    "invalid --set key \(Validate.quoted(key)): the platform sets it; use --\(key == "instance_type" ? "instance-type" : key) or the config instead")
+            }
+        }
+        if let backend = settings.backend.value, !Validate.isIdentifier(backend.type) {
+            throw PlatformError.invalidInput("invalid backend type \(Validate.quoted(backend.type)): use a Terraform backend name such as s3, gcs or http" + from(settings.backend.source))
+        }
+    }
+
+    // MARK: - Reading
+
+    static func readIfPresent(_ path: String) throws -> String? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw PlatformError.invalidInput("\(path): cannot be read as UTF-8 text: \(error.localizedDescription)")
+        }
+    }
+
+    static func parse(_ text: String, path: String) throws -> JSONValue {
+        let value: JSONValue
+        do {
+            value = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        } catch {
+            throw PlatformError.invalidInput("\(path): invalid JSON: \(describe(decodingError: error))")
+        }
+        guard value.objectValue != nil else {
+            throw PlatformError.invalidInput("\(path):1: expected a JSON object at the top level")
+        }
+        return value
+    }
+
+    static func checkKeys(_ value: JSONValue, allowed: [String], path: String, text: String, context: String?) throws {
+        guard let object = value.objectValue else {
+            throw PlatformError.invalidInput("\(path):\(line(of: context?.split(separator: ".").last.map(String.init) ?? "", in: text)): '\(context ?? "")' must be a JSON object")
+        }
+        for key in object.keys.sorted() where !allowed.contains(key) {
+            let place = context.map { " in '\($0)'" } ?? ""
+            throw PlatformError.invalidInput(
+                "\(path):\(line(of: key, in: text)): unknown key \(Validate.quoted(key))\(place) (allowed: \(allowed.joined(separator: ", ")))")
+        }
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ value: JSONValue, path: String, text: String) throws -> T {
+        do {
+            return try value.decode(T.self)
+        } catch let error as DecodingError {
+            var key = ""
+            switch error {
+            case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+                key = context.codingPath.last(where: { $0.intValue == nil })?.stringValue ?? ""
+            case .keyNotFound(let missing, _):
+                key = missing.stringValue
+            @unknown default:
+                break
+            }
+            throw PlatformError.invalidInput("\(path):\(line(of: key, in: text)): \(describe(decodingError: error))")
+        }
+    }
+
+    /// The 1-based line where `"key":` first appears (1 when not found).
+    static func line(of key: String, in text: String) -> Int {
+        guard !key.isEmpty else { return 1 }
+        let needle = "\"\(key)\""
+        var search = text.startIndex..<text.endIndex
+        while let found = text.range(of: needle, range: search) {
+            let rest = text[found.upperBound...].drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+            if rest.first == ":" {
+                return text[..<found.lowerBound].reduce(1) { $1 == "\n" ? $0 + 1 : $0 }
+            }
+            search = found.upperBound..<text.endIndex
+        }
+        return 1
+    }
+}

@@ -1,0 +1,227 @@
+import Foundation
+
+/// Everything `platform create` needs, resolved and validated.
+public struct CreateRequest: Sendable {
+    public var settings: AppSettings
+    /// The module the root module calls: `settings.moduleSource` or the bundled module's path.
+    public var moduleSource: String
+    public var stateDirectory: String
+    /// The platform's own environment (to see whether the user set `TF_PLUGIN_CACHE_DIR`).
+    public var processEnvironment: [String: String]
+    public var dryRun: Bool
+    /// How long to wait for another run holding the workspace lock.
+    public var lockTimeout: Double
+
+    public init(settings: AppSettings, moduleSource: String, stateDirectory: String,
+                processEnvironment: [String: String], dryRun: Bool = false, lockTimeout: Double = 600) {
+        self.settings = settings
+        self.moduleSource = moduleSource
+        self.stateDirectory = stateDirectory
+        self.processEnvironment = processEnvironment
+        self.dryRun = dryRun
+        self.lockTimeout = lockTimeout
+    }
+}
+
+/// What `create` did (or, with `--dry-run`, would do). Encoded as the `-o json` document.
+public struct CreateResult: Encodable, Sendable, Equatable {
+    public struct Skipped: Codable, Sendable, Equatable {
+        public var kind: String
+        public var reason: String
+    }
+
+    public struct TerraformPart: Encodable, Sendable, Equatable {
+        public var workspace: String
+        public var outputs: [String: JSONValue]
+        public var changes: Bool?
+    }
+
+    public var name: String
+    public var environment: String
+    public var url: String
+    public var image: String
+    public var dryRun: Bool
+    public var terraform: TerraformPart
+    /// Applied objects (with `--dry-run`: the objects that would be applied).
+    public var objects: [ObjectReference]
+    public var skipped: [Skipped]
+    /// With `--dry-run`: whether anything would change, in Terraform or in the cluster.
+    public var changes: Bool?
+    public var kubernetesChanges: [ObjectReference]?
+    /// With `--dry-run`: the documents as the server would store them (or as rendered when it cannot say).
+    public var documents: [JSONValue]?
+}
+
+/// Provisions an application: Terraform for its infrastructure, then one server-side apply of its
+/// Kubernetes objects. Plan first (read the cluster, render everything), then act.
+public struct CreateService: Sendable {
+    public let runner: CommandRunner
+    public let reporter: ProgressReporter
+    public let signals: SignalForwarder?
+
+    public static let monitoringGroup = "monitoring.coreos.com"
+
+    public init(runner: CommandRunner, reporter: ProgressReporter, signals: SignalForwarder? = nil) {
+        self.runner = runner
+        self.reporter = reporter
+        self.signals = signals
+    }
+
+    public func create(_ request: CreateRequest) async throws -> CreateResult {
+        let settings = request.settings
+        let name = settings.name
+        let environment = settings.environment.value
+        let kubectl = Kubectl(runner: runner, target: KubeTarget(context: settings.kubeContext.value,
+                                                                 kubeconfig: settings.kubeconfig))
+        let workspace = Workspace(stateDirectory: request.stateDirectory, environment: environment, name: name)
+
+        // Plan: read the cluster, render the documents and the root module.
+        reporter.progress("Reading the cluster for \(name) in \(environment)")
+        let monitors = try await step { try await kubectl.hasResource("servicemonitors", group: Self.monitoringGroup) }
+        var references = ["namespace/\(environment)", "deployment/\(name)", "service/\(name)", "ingress/\(name)"]
+        if monitors { references.append("servicemonitors.\(Self.monitoringGroup)/\(name)") }
+        let live = try await step { try await kubectl.getExisting(references, namespace: environment) }
+        let liveImage = Self.currentImage(in: live, name: name)
+        let image = settings.imageIsExplicit ? settings.image.value : (liveImage ?? settings.image.value)
+        if let liveImage, !settings.imageIsExplicit, liveImage != settings.image.value {
+            reporter.detail("Keeping the image running in the cluster, \(liveImage) (use --image to change it)")
+        }
+        let documents = try Manifests.render(.init(settings: settings, image: image, serviceMonitor: monitors))
+        var skipped: [CreateResult.Skipped] = []
+        if !monitors {
+            let reason = "the cluster has no \(Self.monitoringGroup) ServiceMonitor resource (Prometheus Operator CRD)"
+            skipped.append(.init(kind: "ServiceMonitor", reason: reason))
+            reporter.progress("Skipping the ServiceMonitor: \(reason)")
+        }
+        let rootModule = try RootModule(settings: settings, moduleSource: request.moduleSource).encoded()
+        let moduleHash = SHA256.hex(rootModule)
+        let secrets = settings.variables.filter { Redactor.isSecretKey($0.key) }.map(\.value)
+        let terraformEnvironment = Terraform.toolEnvironment(processEnvironment: request.processEnvironment,
+                                                             stateDirectory: request.stateDirectory,
+                                                             variables: settings.variables)
+        var result = CreateResult(
+            name: name, environment: environment, url: settings.url, image: image, dryRun: request.dryRun,
+            terraform: .init(workspace: workspace.path, outputs: [:], changes: nil),
+            objects: documents.compactMap(ObjectReference.init), skipped: skipped)
+
+        if request.dryRun {
+            let lock = workspace.exists
+                ? try await workspace.lock(timeout: request.lockTimeout, reporter: reporter, signals: signals) : nil
+            defer { lock?.release() }
+            let terraformChanges = try await planInScratchCopy(workspace: workspace, rootModule: rootModule,
+                                                               environment: terraformEnvironment, secrets: secrets)
+            let (serverDocuments, changed) = try await dryRunApply(kubectl, documents: documents, live: live)
+            result.terraform.changes = terraformChanges
+            result.kubernetesChanges = changed
+            result.documents = serverDocuments
+            result.changes = terraformChanges || !changed.isEmpty
+            return result
+        }
+
+        let lock = try await workspace.lock(timeout: request.lockTimeout, reporter: reporter, signals: signals)
+        defer { lock.release() }
+        try workspace.writeModule(rootModule)
+        let terraform = Terraform(runner: runner, directory: workspace.path, environment: terraformEnvironment,
+                                  reporter: reporter, secrets: secrets)
+        if workspace.isInitialized(for: moduleHash) {
+            reporter.progress("Terraform workspace \(workspace.path) is initialised for this module")
+        } else {
+            reporter.progress("Initialising Terraform in \(workspace.path)")
+            try await step { try await terraform.initialize() }
+            try workspace.recordHash(moduleHash)
+        }
+        reporter.progress("Applying the infrastructure for \(name) (\(environment))")
+        try await step { try await terraform.apply() }
+        result.terraform.outputs = try await step { try await terraform.output() }
+
+        reporter.progress("Applying \(documents.count) objects to namespace \(environment)")
+        _ = try await step { try await kubectl.apply(documents) }
+        return result
+    }
+
+    /// Runs one step; a failure after a signal is reported as the interruption it is.
+    private func step<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        try signals?.checkInterrupted()
+        do {
+            let value = try await body()
+            try signals?.checkInterrupted()
+            return value
+        } catch {
+            try signals?.checkInterrupted()
+            throw error
+        }
+    }
+
+    /// `terraform plan` in a scratch copy of the workspace, so a dry run changes no file of it.
+    private func planInScratchCopy(workspace: Workspace, rootModule: Data, environment: [String: String],
+                                   secrets: [String]) async throws -> Bool {
+        let files = FileManager.default
+        let scratch = files.temporaryDirectory.appendingPathComponent("platform-plan-\(UUID().uuidString)").path
+        try files.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? files.removeItem(atPath: scratch) }
+        try rootModule.write(to: URL(fileURLWithPath: scratch + "/" + Workspace.moduleFile))
+        for file in [Workspace.stateFile, ".terraform.lock.hcl"] where files.fileExists(atPath: workspace.path + "/" + file) {
+            try files.copyItem(atPath: workspace.path + "/" + file, toPath: scratch + "/" + file)
+        }
+        let terraform = Terraform(runner: runner, directory: scratch, environment: environment, reporter: reporter,
+                                  secrets: secrets)
+        reporter.progress("Planning the infrastructure (dry run)")
+        try await step { try await terraform.initialize() }
+        return try await step { try await terraform.plan(detailedExitCode: true, lock: false) }
+    }
+
+    /// Server-side dry run of the documents; returns what the server would store and which objects
+    /// differ from the live ones. A namespace that does not exist yet cannot hold dry-run objects, so
+    /// then only the Namespace goes to the server and everything counts as a change.
+    private func dryRunApply(_ kubectl: Kubectl, documents: [JSONValue],
+                             live: [JSONValue]) async throws -> ([JSONValue], [ObjectReference]) {
+        let namespaceExists = live.contains { $0["kind"]?.stringValue == "Namespace" }
+        reporter.progress("Checking \(documents.count) objects with the API server (dry run)")
+        guard namespaceExists else {
+            let namespaces = documents.filter { $0["kind"]?.stringValue == "Namespace" }
+            let answered = try await step { try await kubectl.apply(namespaces, dryRun: true) }
+            let fromServer = Self.items(answered.stdout)
+            let rest = documents.filter { $0["kind"]?.stringValue != "Namespace" }
+            return (fromServer + rest, documents.compactMap(ObjectReference.init))
+        }
+        let answered = try await step { try await kubectl.apply(documents, dryRun: true) }
+        let fromServer = Self.items(answered.stdout)
+        var changed: [ObjectReference] = []
+        for document in fromServer {
+            guard let reference = ObjectReference(document) else { continue }
+            let current = live.first { ObjectReference($0).map { $0.kind == reference.kind && $0.name == reference.name } ?? false }
+            if current.map({ Self.comparable($0) != Self.comparable(document) }) ?? true {
+                changed.append(reference)
+            }
+        }
+        return (fromServer, changed)
+    }
+
+    static func items(_ data: Data) -> [JSONValue] {
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: data) else { return [] }
+        return value["items"]?.arrayValue ?? [value]
+    }
+
+    /// An object without what the server changes on every write (status, versions, managed fields).
+    static func comparable(_ object: JSONValue) -> JSONValue {
+        guard var fields = object.objectValue else { return object }
+        fields["status"] = nil
+        if var metadata = fields["metadata"]?.objectValue {
+            for key in ["resourceVersion", "uid", "generation", "creationTimestamp", "managedFields", "selfLink"] {
+                metadata[key] = nil
+            }
+            fields["metadata"] = .object(metadata)
+        }
+        return .object(fields)
+    }
+
+    /// The image of the app's container in the live Deployment, if there is one.
+    static func currentImage(in live: [JSONValue], name: String) -> String? {
+        guard let deployment = live.first(where: {
+            $0["kind"]?.stringValue == "Deployment" && $0["metadata", "name"]?.stringValue == name
+        }) else { return nil }
+        let containers = deployment["spec", "template", "spec", "containers"]?.arrayValue ?? []
+        let container = containers.first { $0["name"]?.stringValue == name } ?? containers.first
+        return container?["image"]?.stringValue
+    }
+}
