@@ -4,8 +4,17 @@ public enum CommandTable {
         CommandEntry(ScaffoldCommand.self),
         CommandEntry(CreateCommand.self),
         CommandEntry(TemplatesCommand.self),
+        CommandEntry(DeployCommand.self),
+        CommandEntry(ReleasesCommand.self),
+        CommandEntry(RollbackCommand.self),
+        CommandEntry(LogsCommand.self),
+        CommandEntry(StatusCommand.self),
         CommandEntry(VersionCommand.self),
         CommandEntry(HelpCommand.self),
+        CommandEntry(CompletionCommand.self),
+        CommandEntry(DoctorCommand.self),
+        CommandEntry(MetricsCommand.self),
+        CommandEntry(CompleteValuesCommand.self),  // hidden: values for the completion scripts
         CommandEntry(ExecCommand.self),  // hidden: internal, for `make bench`
     ]
 

@@ -190,7 +190,9 @@ public final class ProcessRunner: CommandRunner, @unchecked Sendable {
         let group = DispatchGroup()
         group.enter()
         let signals = self.signals
+        let child = ChildHandle()
         process.terminationHandler = { finished in
+            child.finished()
             signals.unregister(finished.processIdentifier)
             group.leave()
         }
@@ -201,6 +203,7 @@ public final class ProcessRunner: CommandRunner, @unchecked Sendable {
             throw PlatformError.failed("could not start \(executable): \(error.localizedDescription)")
         }
         signals.register(process.processIdentifier)
+        child.started(process.processIdentifier)
 
         if let inputPipe, let input = command.input {
             let writer = inputPipe.fileHandleForWriting
@@ -219,8 +222,13 @@ public final class ProcessRunner: CommandRunner, @unchecked Sendable {
                 group.leave()
             }
         }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            group.notify(queue: .global()) { continuation.resume() }
+        // Cancelling the task stops the child (SIGTERM); the run still waits for it to finish.
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                group.notify(queue: .global()) { continuation.resume() }
+            }
+        } onCancel: {
+            child.terminate()
         }
         if let sig = signals.receivedSignal { throw PlatformError.interrupted(signal: sig) }
         if process.terminationReason == .uncaughtSignal {
@@ -270,6 +278,36 @@ public final class ProcessRunner: CommandRunner, @unchecked Sendable {
                 remaining -= written
             }
         }
+    }
+}
+
+/// The pid of a running child, for stopping it when the task that waits for it is cancelled.
+final class ChildHandle: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pid: pid_t?
+    private var done = false
+    private var cancelled = false
+
+    func started(_ pid: pid_t) {
+        lock.lock()
+        self.pid = pid
+        let stop = cancelled && !done
+        lock.unlock()
+        if stop { kill(pid, SIGTERM) }
+    }
+
+    func finished() {
+        lock.lock()
+        done = true
+        lock.unlock()
+    }
+
+    func terminate() {
+        lock.lock()
+        cancelled = true
+        let target = done ? nil : pid
+        lock.unlock()
+        if let target { kill(target, SIGTERM) }
     }
 }
 

@@ -1,0 +1,71 @@
+import Foundation
+import PlatformCore
+
+struct ReleasesCommand: PlatformCommand {
+    struct Options: Sendable, Equatable {
+        var name: String
+        var environment: String
+        var output: OutputFormat
+    }
+
+    static let spec = CommandSpec(
+        "releases", summary: "Show the release history of an app (shared by the team, kept in the cluster)",
+        discussion: """
+        The history is the ConfigMap platform-releases-NAME in the environment's namespace: the last 50
+        deploys and rollbacks, newest last, with image, who, when, message and result
+        (succeeded, rolled-back, failed, applied, pending). '*' marks the release that serves now.
+        """,
+        arguments: [ArgumentSpec("NAME", help: "The app", completion: .apps)],
+        examples: ["platform releases shop -e staging", "platform releases shop -o json"],
+        usesGlobals: ["environment", "output", "kube-context", "kubeconfig"])
+
+    static func parse(_ parsed: ParsedCommandLine, globals: GlobalOptions, environment: [String: String]) throws -> Options {
+        let name = try positionals(parsed, min: 1, max: 1)[0]
+        return Options(name: name, environment: globals.environment, output: globals.output)
+    }
+
+    static func validate(_ options: Options) throws {
+        try Validate.name(options.name)
+        try Validate.environment(options.environment)
+    }
+
+    static func run(_ options: Options, _ context: CommandContext) async throws {
+        let report = try await ReleaseStore(kubectl: deployKubectl(context))
+            .report(app: options.name, namespace: options.environment)
+        if options.output == .json {
+            try context.printJSON(report)
+            return
+        }
+        guard !report.releases.isEmpty else {
+            context.console.detail("No releases of \(options.name) in \(options.environment) yet.")
+            return
+        }
+        context.print(table(report))
+    }
+
+    static func table(_ report: ReleasesReport) -> String {
+        var rows = [["REVISION", "IMAGE", "RESULT", "WHO", "WHEN", "MESSAGE"]]
+        for release in report.releases {
+            var result = release.result.rawValue
+            if let restored = release.rolledBackTo { result += " (to \(restored))" }
+            var message = release.message ?? ""
+            if release.kind == .rollback {
+                message = "rollback" + (release.rollbackOf.map { " to \($0)" } ?? "") + (message.isEmpty ? "" : ": \(message)")
+            }
+            rows.append([(release.revision == report.current ? "*" : " ") + String(release.revision), release.image,
+                         result, release.user, release.time, message])
+        }
+        return formatTable(rows)
+    }
+}
+
+/// Left-aligned columns separated by two spaces; the last column is not padded.
+func formatTable(_ rows: [[String]]) -> String {
+    guard let columns = rows.map(\.count).max() else { return "" }
+    let widths = (0..<columns).map { column in rows.map { column < $0.count ? $0[column].count : 0 }.max() ?? 0 }
+    return rows.map { row in
+        row.enumerated().map { index, cell in
+            index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+        }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+    }.joined(separator: "\n")
+}

@@ -1,0 +1,59 @@
+import Foundation
+import PlatformCore
+
+struct StatusCommand: PlatformCommand {
+    struct Options: Sendable, Equatable {
+        var name: String
+        var environment: String
+        var output: OutputFormat
+    }
+
+    static let spec = CommandSpec(
+        "status", summary: "Show an app: replicas, image, current release, Pods and URL",
+        discussion: "Exit 0 when the app exists (whatever its health; see 'healthy' in -o json), 1 when it does not.",
+        arguments: [ArgumentSpec("NAME", help: "The app", completion: .apps)],
+        examples: ["platform status shop -e staging", "platform status shop -o json"],
+        usesGlobals: ["environment", "output", "kube-context", "kubeconfig"])
+
+    static func parse(_ parsed: ParsedCommandLine, globals: GlobalOptions, environment: [String: String]) throws -> Options {
+        let name = try positionals(parsed, min: 1, max: 1)[0]
+        return Options(name: name, environment: globals.environment, output: globals.output)
+    }
+
+    static func validate(_ options: Options) throws {
+        try Validate.name(options.name)
+        try Validate.environment(options.environment)
+    }
+
+    static func run(_ options: Options, _ context: CommandContext) async throws {
+        let status = try await StatusService(kubectl: deployKubectl(context))
+            .status(app: options.name, environment: options.environment)
+        if options.output == .json {
+            try context.printJSON(status)
+        } else {
+            context.print(text(status))
+        }
+    }
+
+    static func text(_ status: AppStatus) -> String {
+        let r = status.replicas
+        var lines = ["\(status.app) in \(status.environment): " + (status.healthy ? "healthy" : "not ready")]
+        lines.append("  URL:       " + (status.url ?? "(no ingress)"))
+        lines.append("  Image:     " + (status.image ?? "?"))
+        lines.append("  Replicas:  \(r.ready)/\(r.desired) ready, \(r.updated)/\(r.desired) updated, \(r.available) available")
+        if let release = status.release {
+            lines.append("  Release:   \(release.revision) \(release.image) \(release.result.rawValue) by \(release.user) at \(release.time)"
+                         + (release.message.map { " (\($0))" } ?? ""))
+        } else {
+            lines.append("  Release:   (none recorded)")
+        }
+        lines.append("")
+        var rows = [["POD", "PHASE", "READY", "RESTARTS", "AGE", "REASON"]]
+        for pod in status.pods {
+            rows.append([pod.name, pod.phase, pod.ready ? "yes" : "no", String(pod.restarts), pod.age ?? "",
+                         pod.reason.map { $0 + (pod.message.map { ": \($0)" } ?? "") } ?? ""])
+        }
+        lines.append(status.pods.isEmpty ? "No pods." : formatTable(rows))
+        return lines.joined(separator: "\n")
+    }
+}

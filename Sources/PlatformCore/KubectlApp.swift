@@ -1,0 +1,73 @@
+import Foundation
+
+/// The conventions an app follows in the cluster (shared with `platform create`).
+public enum AppConventions {
+    /// The label every object of the app carries; the Deployment's selector.
+    public static let nameLabel = "app.kubernetes.io/name"
+    public static let instanceLabel = "app.kubernetes.io/instance"
+    public static let managedByLabel = "app.kubernetes.io/managed-by"
+    /// The field manager of `deploy`/`rollback` (create owns the rest of the app as `platform`).
+    public static let deployFieldManager = "platform-deploy"
+
+    public static func selector(_ name: String) -> String { "\(nameLabel)=\(name)" }
+    public static func releasesConfigMap(_ name: String) -> String { "platform-releases-\(name)" }
+}
+
+/// The kubectl calls of deploy, releases, rollback, logs, status and destroy.
+public extension Kubectl {
+    /// The app's Deployment, nil when there is none.
+    func deployment(_ name: String, namespace: String) async throws -> JSONValue? {
+        try await get("deployment", name, namespace: namespace)
+    }
+
+    /// The app's Pods (by the `app.kubernetes.io/name` selector).
+    func pods(app name: String, namespace: String) async throws -> [JSONValue] {
+        try await list("pods", selector: AppConventions.selector(name), namespace: namespace)
+    }
+
+    /// Changes only the image of the app's container: a partial server-side apply with its own
+    /// field manager, so create's fields stay with `platform`.
+    func setImage(app name: String, namespace: String, image: String) async throws {
+        try await applyAsDeploy(imagePatch(app: name, namespace: namespace, image: image))
+    }
+
+    /// The partial Deployment that `setImage` applies: only the container's image.
+    func imagePatch(app name: String, namespace: String, image: String) -> JSONValue {
+        JSONValue.object([
+            "apiVersion": .string("apps/v1"),
+            "kind": .string("Deployment"),
+            "metadata": .object(["name": .string(name), "namespace": .string(namespace)]),
+            "spec": .object(["template": .object(["spec": .object([
+                "containers": .array([.object(["name": .string(name), "image": .string(image)])]),
+            ])])]),
+        ])
+    }
+
+    /// Applies a whole document with the deploy field manager (the release ConfigMap).
+    func applyAsDeploy(_ document: JSONValue) async throws {
+        _ = try await runner.checked(command(
+            ["apply", "--server-side", "--field-manager=\(AppConventions.deployFieldManager)", "--force-conflicts",
+             "-f", "-"],
+            input: try document.encoded()))
+    }
+
+    /// `kubectl logs POD -n NS -c CONTAINER --tail=N [--since=…] [--timestamps] [--previous] [-f]`.
+    func logsCommand(pod: String, namespace: String, container: String, tail: Int, sinceSeconds: Int? = nil,
+                     timestamps: Bool = false, previous: Bool = false, follow: Bool = false) -> Command {
+        var arguments = ["logs", pod, "-n", namespace, "-c", container, "--tail=\(tail)"]
+        if let sinceSeconds { arguments.append("--since=\(sinceSeconds)s") }
+        if timestamps { arguments.append("--timestamps") }
+        if previous { arguments.append("--previous") }
+        if follow { arguments.append("-f") }
+        return command(arguments)
+    }
+
+    /// Deletes objects by `kind/name`, ignoring those that are gone; returns what kubectl deleted
+    /// (`kind/name` lines of `-o name`).
+    func delete(_ references: [String], namespace: String) async throws -> [String] {
+        guard !references.isEmpty else { return [] }
+        let result = try await runner.checked(command(
+            ["delete"] + references + ["-n", namespace, "--ignore-not-found", "--wait=false", "-o", "name"]))
+        return result.stdoutText.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+    }
+}

@@ -1,0 +1,279 @@
+import Foundation
+
+/// What `platform logs` was asked for.
+public struct LogsRequest: Sendable, Equatable {
+    public var app: String
+    public var environment: String
+    /// Lines per container from its backlog (`--tail`).
+    public var lines: Int
+    public var follow: Bool
+    /// Only lines newer than this many seconds.
+    public var sinceSeconds: Int?
+    public var container: String?
+    public var timestamps: Bool
+    /// Only lines containing this text.
+    public var grep: String?
+    /// With `follow`: stop after this many seconds (for tests and scripts); nil = until Ctrl-C.
+    public var followLimit: Double?
+
+    public init(app: String, environment: String, lines: Int = 100, follow: Bool = false, sinceSeconds: Int? = nil,
+                container: String? = nil, timestamps: Bool = false, grep: String? = nil, followLimit: Double? = nil) {
+        self.app = app
+        self.environment = environment
+        self.lines = lines
+        self.follow = follow
+        self.sinceSeconds = sinceSeconds
+        self.container = container
+        self.timestamps = timestamps
+        self.grep = grep
+        self.followLimit = followLimit
+    }
+}
+
+/// Writes whole prefixed lines, one at a time, from any number of concurrent streams.
+public final class PrefixedLineWriter: @unchecked Sendable {
+    private let lock = NSLock()
+    private let output: @Sendable (Data) -> Void
+    private let grep: Data?
+    private var count = 0
+
+    public init(grep: String?, output: @escaping @Sendable (Data) -> Void) {
+        self.grep = grep.flatMap { $0.isEmpty ? nil : Data($0.utf8) }
+        self.output = output
+    }
+
+    /// Lines written so far.
+    public var linesWritten: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
+    }
+
+    /// `line` ends in "\n"; it is written as `prefix + line` in one piece, or dropped by the filter.
+    public func write(prefix: String, line: Data) {
+        if let grep, line.range(of: grep) == nil { return }
+        var data = Data(prefix.utf8)
+        data.append(line)
+        lock.lock()
+        defer { lock.unlock() }
+        count += 1
+        output(data)
+    }
+
+    /// A chunk consumer for one stream: splits into lines and writes each with the prefix.
+    public func consumer(prefix: String) -> (consume: @Sendable (Data) -> Void, finish: @Sendable () -> Void) {
+        let splitter = SplitterBox()
+        return ({ [self] chunk in
+            for line in splitter.feed(chunk) { write(prefix: prefix, line: line) }
+        }, { [self] in
+            if let last = splitter.finish() { write(prefix: prefix, line: last) }
+        })
+    }
+}
+
+/// A LineSplitter shared between the reader callback and the end of the stream.
+final class SplitterBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var splitter = LineSplitter()
+
+    func feed(_ chunk: Data) -> [Data] {
+        lock.lock()
+        defer { lock.unlock() }
+        return splitter.feed(chunk)
+    }
+
+    func finish() -> Data? {
+        lock.lock()
+        defer { lock.unlock() }
+        return splitter.finish()
+    }
+}
+
+/// One container whose log can be read.
+public struct LogSource: Sendable, Equatable, Hashable {
+    public var pod: String
+    public var uid: String
+    public var container: String
+    public var restarts: Int
+
+    public var prefix: String { "\(pod)/\(container) | " }
+}
+
+/// Prints the logs of all the app's Pods, prefixed; with `follow`, keeps streaming and picks up
+/// Pods that appear later.
+public struct LogsService: Sendable {
+    public let kubectl: Kubectl
+    public let reporter: ProgressReporter
+    public let signals: SignalForwarder
+    /// Seconds between two looks for new Pods while following.
+    public var pollInterval: Double
+
+    public init(kubectl: Kubectl, reporter: ProgressReporter, signals: SignalForwarder, pollInterval: Double = 1) {
+        self.kubectl = kubectl
+        self.reporter = reporter
+        self.signals = signals
+        self.pollInterval = pollInterval
+    }
+
+    /// The containers of `pods` that have a log to read (started at least once), sorted by pod name.
+    /// `container` limits to that container; nil = every container of the pod.
+    public static func sources(_ pods: [JSONValue], container: String?) -> [LogSource] {
+        var sources: [LogSource] = []
+        for pod in pods.sorted(by: { RolloutRules.podName($0) < RolloutRules.podName($1) }) {
+            let name = RolloutRules.podName(pod)
+            let uid = pod["metadata", "uid"]?.stringValue ?? name
+            let statuses = pod["status", "containerStatuses"]?.arrayValue ?? []
+            let names = (pod["spec", "containers"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
+            for containerName in names where container == nil || container == containerName {
+                let status = statuses.first { $0["name"]?.stringValue == containerName }
+                guard let status, hasLog(status) else { continue }
+                sources.append(LogSource(pod: name, uid: uid, container: containerName,
+                                         restarts: status["restartCount"]?.intValue ?? 0))
+            }
+        }
+        return sources
+    }
+
+    /// Running, terminated, or waiting to restart after having run: there is something to read.
+    static func hasLog(_ status: JSONValue) -> Bool {
+        if status["state", "running"] != nil || status["state", "terminated"] != nil { return true }
+        return (status["restartCount"]?.intValue ?? 0) > 0 || status["lastState", "terminated"] != nil
+    }
+
+    /// Runs until the logs are printed (or, following, until the bound or Ctrl-C).
+    public func run(_ request: LogsRequest, output: @escaping @Sendable (Data) -> Void) async throws {
+        let writer = PrefixedLineWriter(grep: request.grep, output: output)
+        let pods = try await kubectl.pods(app: request.app, namespace: request.environment)
+        if pods.isEmpty {
+            if try await kubectl.deployment(request.app, namespace: request.environment) == nil {
+                throw PlatformError.failed("app \(Validate.quoted(request.app)) not found in environment \(Validate.quoted(request.environment)) (no Deployment and no Pods with \(AppConventions.selector(request.app)))")
+            }
+            throw PlatformError.failed("app \(request.app) has no pods in environment \(request.environment)")
+        }
+        if let container = request.container {
+            let known = Set(pods.flatMap { ($0["spec", "containers"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue } })
+            guard known.contains(container) else {
+                throw PlatformError.invalidInput("container \(Validate.quoted(container)) not found in the pods of \(request.app); containers: \(known.sorted().joined(separator: ", "))")
+            }
+        }
+        if request.follow {
+            try await follow(request, initial: pods, writer: writer)
+            return
+        }
+        let sources = Self.sources(pods, container: request.container)
+        guard !sources.isEmpty else {
+            throw PlatformError.failed("no pod of \(request.app) in \(request.environment) has started yet; nothing to show (see 'platform status \(request.app)')")
+        }
+        var failures = 0
+        for source in sources {
+            let status = try await stream(source, request, writer: writer, follow: false)
+            if status != 0 { failures += 1 }
+        }
+        if failures == sources.count {
+            throw PlatformError.failed("could not read the logs of any pod of \(request.app)")
+        }
+    }
+
+    /// One `kubectl logs` for a container, lines written through the writer; returns kubectl's status.
+    func stream(_ source: LogSource, _ request: LogsRequest, writer: PrefixedLineWriter, follow: Bool) async throws -> Int32 {
+        let command = kubectl.logsCommand(pod: source.pod, namespace: request.environment, container: source.container,
+                                          tail: request.lines, sinceSeconds: request.sinceSeconds,
+                                          timestamps: request.timestamps, follow: follow)
+        let (consume, finish) = writer.consumer(prefix: source.prefix)
+        let errors = BoundedText(limit: 4096)
+        let status = try await kubectl.runner.stream(command, stdout: .chunks(consume), stderr: .chunks(errors.append))
+        finish()
+        if status != 0 && !Task.isCancelled {
+            let message = errors.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            reporter.warning("no logs from \(source.pod)/\(source.container)" + (message.isEmpty ? "" : ": \(message)"))
+        }
+        return status
+    }
+
+    /// Streams every container; looks for new Pods every `pollInterval`; ends each stream when its
+    /// Pod is gone; stops at the bound or on Ctrl-C.
+    func follow(_ request: LogsRequest, initial: [JSONValue], writer: PrefixedLineWriter) async throws {
+        let deadline = request.followLimit.map { ProcessInfo.processInfo.systemUptime + $0 }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var started: [LogSource: Void] = [:]
+            var running: [String: LogSource] = [:]
+            let ended = EndedStreams()
+            var pods = initial
+            while true {
+                try signals.checkInterrupted()
+                let live = Set(pods.compactMap { $0["metadata", "uid"]?.stringValue })
+                for source in Self.sources(pods, container: request.container) where started[source] == nil {
+                    // A container that restarted gets a new stream; one still streaming keeps its stream.
+                    let key = source.uid + "/" + source.container
+                    if let current = running[key], !ended.contains(current) { continue }
+                    started[source] = ()
+                    running[key] = source
+                    group.addTask {
+                        defer { ended.insert(source) }
+                        do {
+                            _ = try await stream(source, request, writer: writer, follow: true)
+                        } catch let error as PlatformError {
+                            if case .interrupted = error { throw error }
+                            reporter.warning("no logs from \(source.pod)/\(source.container): \(error)")
+                        }
+                    }
+                }
+                for (key, source) in running where !live.contains(source.uid) {
+                    running[key] = nil  // its stream ends by itself when kubectl sees the pod is gone
+                }
+                let remaining = deadline.map { $0 - ProcessInfo.processInfo.systemUptime }
+                if let remaining, remaining <= 0 { break }
+                try await Task.sleep(nanoseconds: UInt64(min(pollInterval, remaining ?? pollInterval) * 1_000_000_000))
+                if let remaining, remaining <= pollInterval { break }
+                pods = try await kubectl.pods(app: request.app, namespace: request.environment)
+            }
+            // The bound was reached: stop the streams (cancellation terminates their kubectl).
+            group.cancelAll()
+            do {
+                try await group.waitForAll()
+            } catch is CancellationError {
+            }
+        }
+        try signals.checkInterrupted()
+    }
+}
+
+/// The streams that have ended (so a restarted container may get a new one).
+final class EndedStreams: @unchecked Sendable {
+    private let lock = NSLock()
+    private var sources: Set<LogSource> = []
+
+    func insert(_ source: LogSource) {
+        lock.lock()
+        sources.insert(source)
+        lock.unlock()
+    }
+
+    func contains(_ source: LogSource) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return sources.contains(source)
+    }
+}
+
+/// The last `limit` bytes of a stream, as text (a child's stderr for the error message).
+final class BoundedText: @unchecked Sendable {
+    private let lock = NSLock()
+    private let limit: Int
+    private var data = Data()
+
+    init(limit: Int) { self.limit = limit }
+
+    func append(_ chunk: Data) {
+        lock.lock()
+        data.append(chunk)
+        if data.count > limit { data = data.suffix(limit) }
+        lock.unlock()
+    }
+
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+
+/// One deploy or rollback of an app, as recorded in the cluster.
+public struct Release: Codable, Sendable, Equatable {
+    public enum Result: String, Codable, Sendable, Equatable {
+        /// Applied; the rollout is being watched (or the deploy was interrupted while watching).
+        case pending
+        /// Applied with `--no-wait`: nobody checked the rollout.
+        case applied
+        case succeeded
+        /// Failed and the previous release serves again.
+        case rolledBack = "rolled-back"
+        /// Failed and not rolled back (`--no-rollback`, or the rollback failed too).
+        case failed
+    }
+
+    public enum Kind: String, Codable, Sendable, Equatable {
+        case deploy, rollback
+    }
+
+    public var revision: Int
+    public var image: String
+    /// Who ran it: git's user.name, else $USER, else "unknown".
+    public var user: String
+    /// When it started, ISO 8601 (UTC).
+    public var time: String
+    public var message: String?
+    public var result: Result
+    public var kind: Kind
+    /// Why it failed (fast-fail reason or timeout).
+    public var reason: String?
+    /// The image the rollback restored (result `rolled-back`).
+    public var rolledBackTo: String?
+    /// For `rollback`: the revision whose image was re-deployed.
+    public var rollbackOf: Int?
+
+    public init(revision: Int, image: String, user: String, time: String, message: String?, result: Result,
+                kind: Kind = .deploy, reason: String? = nil, rolledBackTo: String? = nil, rollbackOf: Int? = nil) {
+        self.revision = revision
+        self.image = image
+        self.user = user
+        self.time = time
+        self.message = message
+        self.result = result
+        self.kind = kind
+        self.reason = reason
+        self.rolledBackTo = rolledBackTo
+        self.rollbackOf = rollbackOf
+    }
+}
+
+/// The release history of one app: a JSON array (newest last, at most `limit`) in the data key
+/// `releases` of the ConfigMap `platform-releases-NAME` in the app's namespace.
+public struct ReleaseHistory: Sendable, Equatable {
+    public static let limit = 50
+    public static let dataKey = "releases"
+
+    public var releases: [Release]
+
+    public init(_ releases: [Release] = []) {
+        self.releases = releases
+    }
+
+    /// Reads the history from the ConfigMap (nil = no history yet).
+    public init(configMap: JSONValue?) throws {
+        guard let text = configMap?["data", Self.dataKey]?.stringValue, !text.isEmpty else {
+            self.init()
+            return
+        }
+        do {
+            self.init(try JSONDecoder().decode([Release].self, from: Data(text.utf8)))
+        } catch {
+            throw PlatformError.failed("the release history in ConfigMap \(configMap?["metadata", "name"]?.stringValue ?? "?") is not readable: \(error)")
+        }
+    }
+
+    public var nextRevision: Int { (releases.map(\.revision).max() ?? 0) + 1 }
+
+    public func release(_ revision: Int) -> Release? {
+        releases.last { $0.revision == revision }
+    }
+
+    /// The release that serves now: the newest that succeeded.
+    public var current: Release? {
+        releases.last { $0.result == .succeeded }
+    }
+
+    /// What `rollback` goes back to by default: the newest successful release before the current
+    /// one with a different image.
+    public var previousSuccessful: Release? {
+        guard let current else { return nil }
+        return releases.last { $0.result == .succeeded && $0.revision < current.revision && $0.image != current.image }
+    }
+
+    /// Adds or replaces (same revision) a release, keeping the newest `limit`.
+    public mutating func record(_ release: Release) {
+        if let index = releases.lastIndex(where: { $0.revision == release.revision }) {
+            releases[index] = release
+        } else {
+            releases.append(release)
+        }
+        if releases.count > Self.limit { releases.removeFirst(releases.count - Self.limit) }
+    }
+
+    /// The ConfigMap document that holds this history.
+    public func configMap(app name: String, namespace: String, environment: String) throws -> JSONValue {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let text = String(decoding: try encoder.encode(releases), as: UTF8.self)
+        return .object([
+            "apiVersion": .string("v1"),
+            "kind": .string("ConfigMap"),
+            "metadata": .object([
+                "name": .string(AppConventions.releasesConfigMap(name)),
+                "namespace": .string(namespace),
+                "labels": .object([
+                    AppConventions.nameLabel: .string(name),
+                    AppConventions.instanceLabel: .string("\(name)-\(environment)"),
+                    AppConventions.managedByLabel: .string("platform"),
+                ]),
+            ]),
+            "data": .object([Self.dataKey: .string(text)]),
+        ])
+    }
+}
+
+/// Reads and writes an app's release history in the cluster.
+public struct ReleaseStore: Sendable {
+    public let kubectl: Kubectl
+
+    public init(kubectl: Kubectl) {
+        self.kubectl = kubectl
+    }
+
+    public func read(app name: String, namespace: String) async throws -> ReleaseHistory {
+        try ReleaseHistory(configMap: try await kubectl.get("configmap", AppConventions.releasesConfigMap(name),
+                                                             namespace: namespace))
+    }
+
+    /// Re-reads the history, records `release` in it and applies it (so releases others recorded
+    /// meanwhile are kept).
+    @discardableResult
+    public func record(_ release: Release, app name: String, namespace: String) async throws -> ReleaseHistory {
+        var history = try await read(app: name, namespace: namespace)
+        history.record(release)
+        try await kubectl.applyAsDeploy(try history.configMap(app: name, namespace: namespace, environment: namespace))
+        return history
+    }
+}
+
+/// `platform releases NAME`: the history, newest last.
+public struct ReleasesReport: Codable, Sendable, Equatable {
+    public var app: String
+    public var environment: String
+    public var current: Int?
+    public var releases: [Release]
+}
+
+public extension ReleaseStore {
+    func report(app name: String, namespace: String) async throws -> ReleasesReport {
+        let history = try await read(app: name, namespace: namespace)
+        if history.releases.isEmpty, try await kubectl.deployment(name, namespace: namespace) == nil {
+            throw PlatformError.failed("app \(Validate.quoted(name)) not found in environment \(Validate.quoted(namespace)) (no Deployment and no release history)")
+        }
+        return ReleasesReport(app: name, environment: namespace, current: history.current?.revision,
+                              releases: history.releases)
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+
+/// `platform status NAME`: what runs, how healthy, which release, where.
+public struct AppStatus: Codable, Sendable, Equatable {
+    public struct Replicas: Codable, Sendable, Equatable {
+        public var desired: Int
+        public var updated: Int
+        public var ready: Int
+        public var available: Int
+    }
+
+    public struct Pod: Codable, Sendable, Equatable {
+        public var name: String
+        public var phase: String
+        public var ready: Bool
+        public var restarts: Int
+        public var image: String?
+        /// The waiting reason of a container that is not running (ImagePullBackOff, …).
+        public var reason: String?
+        public var message: String?
+        public var age: String?
+    }
+
+    public var app: String
+    public var environment: String
+    public var namespace: String
+    /// `https://HOST` from the Ingress, nil without one.
+    public var url: String?
+    public var image: String?
+    public var replicas: Replicas
+    /// True when every desired replica is updated and ready.
+    public var healthy: Bool
+    public var release: Release?
+    public var pods: [Pod]
+}
+
+public struct StatusService: Sendable {
+    public let kubectl: Kubectl
+
+    public init(kubectl: Kubectl) {
+        self.kubectl = kubectl
+    }
+
+    public func status(app: String, environment: String) async throws -> AppStatus {
+        guard let deployment = try await kubectl.deployment(app, namespace: environment) else {
+            throw PlatformError.failed("app \(Validate.quoted(app)) not found in environment \(Validate.quoted(environment)) (no Deployment \(app) in namespace \(environment))")
+        }
+        let pods = try await kubectl.pods(app: app, namespace: environment)
+        let ingress = try await kubectl.get("ingress", app, namespace: environment)
+        let history = try await ReleaseStore(kubectl: kubectl).read(app: app, namespace: environment)
+        return Self.status(app: app, environment: environment, deployment: deployment, pods: pods, ingress: ingress,
+                           history: history)
+    }
+
+    /// The report from the objects (pure, for tests).
+    public static func status(app: String, environment: String, deployment: JSONValue, pods: [JSONValue],
+                              ingress: JSONValue?, history: ReleaseHistory, now: Date = Date()) -> AppStatus {
+        let status = deployment["status"] ?? .object([:])
+        let replicas = AppStatus.Replicas(desired: deployment["spec", "replicas"]?.intValue ?? 1,
+                                          updated: status["updatedReplicas"]?.intValue ?? 0,
+                                          ready: status["readyReplicas"]?.intValue ?? 0,
+                                          available: status["availableReplicas"]?.intValue ?? 0)
+        let host = (ingress?["spec", "rules"]?.arrayValue ?? []).compactMap { $0["host"]?.stringValue }.first
+        let url = host.map { "https://" + $0 }  // the platform's convention: TLS at the ingress
+        let podReports = pods.sorted { RolloutRules.podName($0) < RolloutRules.podName($1) }.map { pod in
+            podReport(pod, app: app, now: now)
+        }
+        let image = RolloutRules.image(of: deployment, container: app)
+        var healthy = false
+        if let image, case .ready = RolloutRules.assess(deployment: deployment, pods: pods, app: app, image: image) {
+            healthy = true
+        }
+        return AppStatus(app: app, environment: environment, namespace: environment, url: url, image: image,
+                         replicas: replicas, healthy: healthy, release: history.current ?? history.releases.last,
+                         pods: podReports)
+    }
+
+    static func podReport(_ pod: JSONValue, app: String, now: Date) -> AppStatus.Pod {
+        let statuses = pod["status", "containerStatuses"]?.arrayValue ?? []
+        let ready = !statuses.isEmpty && statuses.allSatisfy { $0["ready"]?.boolValue == true }
+        let restarts = statuses.reduce(0) { $0 + ($1["restartCount"]?.intValue ?? 0) }
+        let waiting = statuses.compactMap { $0["state", "waiting"] }.first
+        let containers = pod["spec", "containers"]?.arrayValue ?? []
+        let image = (containers.first { $0["name"]?.stringValue == app } ?? containers.first)?["image"]?.stringValue
+        var phase = pod["status", "phase"]?.stringValue ?? "Unknown"
+        if pod["metadata", "deletionTimestamp"] != nil { phase = "Terminating" }
+        let age = pod["metadata", "creationTimestamp"]?.stringValue.flatMap { text -> String? in
+            guard let created = ISO8601DateFormatter().date(from: text) else { return nil }
+            return humanAge(now.timeIntervalSince(created))
+        }
+        return AppStatus.Pod(name: RolloutRules.podName(pod), phase: phase, ready: ready, restarts: restarts,
+                             image: image, reason: waiting?["reason"]?.stringValue,
+                             message: waiting?["message"]?.stringValue, age: age)
+    }
+
+    /// `42s`, `5m`, `3h`, `2d`.
+    public static func humanAge(_ seconds: Double) -> String {
+        let s = max(0, Int(seconds))
+        if s < 120 { return "\(s)s" }
+        if s < 7200 { return "\(s / 60)m" }
+        if s < 172_800 { return "\(s / 3600)h" }
+        return "\(s / 86400)d"
+    }
+}
