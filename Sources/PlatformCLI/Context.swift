@@ -48,6 +48,9 @@ public struct CommandContext: Sendable {
     public var signals: SignalForwarder
     public var globals: GlobalOptions
     public var currentDirectory: String
+    /// What the command reports for its event in events.jsonl (app, image, deploy outcome), shared by
+    /// every copy of this context. See docs/metrics.md.
+    public var details = RunDetails()
 
     public init(io: IOStreams, console: Console, environment: [String: String], runner: CommandRunner,
                 signals: SignalForwarder, globals: GlobalOptions, currentDirectory: String) {

@@ -31,9 +31,12 @@ public enum PlatformCLI {
         var console = Console(io: io, color: IOStreams.colorEnabled(isTTY: io.stderrIsTTY, environment: environment,
                                                                      noColorFlag: false), quiet: false)
         var parsedCommand: String?
+        var parsedLine: ParsedCommandLine?
+        let details = RunDetails(), started = Date()
         do {
             let parsed = try parser.parse(arguments)
             parsedCommand = parsed.command
+            parsedLine = parsed
             globals = try GlobalOptions.from(parsed, environment: environment)
             console = Console(io: io, color: IOStreams.colorEnabled(isTTY: io.stderrIsTTY, environment: environment,
                                                                      noColorFlag: globals.noColor),
@@ -68,13 +71,19 @@ public enum PlatformCLI {
             }
             let commandRunner: CommandRunner = runner ?? ProcessRunner(
                 environment: environment, signals: signals, redactor: Redactor(secrets: secrets), echo: echo)
-            let context = CommandContext(io: io, console: console, environment: environment, runner: commandRunner,
+            var context = CommandContext(io: io, console: console, environment: environment, runner: commandRunner,
                                          signals: signals, globals: globals, currentDirectory: currentDirectory)
+            context.details = details
             try await entry.execute(parsed, globals, context)
-            return ExitCode.success
+            let status = details.exitStatus ?? ExitCode.success
+            await recordEvent(parsedLine, globals: globals, status: status, error: nil, details: details, started: started,
+                              environment: environment, currentDirectory: currentDirectory, console: console, injected: runner)
+            return status
         } catch {
             let code = ExitCode.code(for: error)
             report(error, code: code, command: parsedCommand, globals: globals, console: console, io: io)
+            await recordEvent(parsedLine, globals: globals, status: code, error: error, details: details, started: started,
+                              environment: environment, currentDirectory: currentDirectory, console: console, injected: runner)
             return code
         }
     }
