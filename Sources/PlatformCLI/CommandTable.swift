@@ -15,10 +15,6 @@ public enum CommandTable {
         CommandEntry(DoctorCommand.self),
         CommandEntry(MetricsCommand.self),
         CommandEntry(CompleteValuesCommand.self),  // hidden: values for the completion scripts
-        CommandEntry(CompletionCommand.self),
-        CommandEntry(DoctorCommand.self),
-        CommandEntry(MetricsCommand.self),
-        CommandEntry(CompleteValuesCommand.self),  // hidden: values for the completion scripts
         CommandEntry(ExecCommand.self),  // hidden: internal, for `make bench`
     ]
 
