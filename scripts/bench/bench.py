@@ -1,0 +1,382 @@
+#!/usr/bin/env python3
+"""The `make bench` harness (run by scripts/bench.sh, which builds the binaries first).
+
+Every figure is a ratio against a reference measured in the same run, because these machines are
+noisy: median of several runs after warm-up runs, subject and reference interleaved run by run so
+that a slow phase of the machine hits both. Prints a table and writes JSON.
+
+Timing: wall clock around posix_spawn + wait4 (no shell in between). Peak RSS of platform itself:
+  - commands that start no children: ru_maxrss from wait4 (exact);
+  - commands that do: VmHWM of platform's own pid, sampled from /proc every millisecond in a
+    separate, untimed run (wait4's figure would include kubectl's/git's/terraform's).
+
+    bench.py --platform BIN --hello BIN --out DIR [--quick] [--only NAME,...]
+"""
+import argparse
+import datetime
+import json
+import os
+import platform as pyplatform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MIB = 1024 * 1024
+
+
+class BenchError(Exception):
+    pass
+
+
+class Sandbox:
+    """An isolated HOME, git and terraform config, state folder; PATH with .tools/bin first."""
+
+    def __init__(self):
+        self.root = tempfile.mkdtemp(prefix="platform-bench-")
+        self.home = os.path.join(self.root, "home")
+        self.work = os.path.join(self.root, "work")
+        for folder in (self.home, self.work, os.path.join(self.root, "state")):
+            os.makedirs(folder)
+        open(os.path.join(self.root, "terraformrc"), "w").close()
+        self.env = {
+            "PATH": os.path.join(ROOT, ".tools", "bin") + ":" + os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": self.home,
+            "XDG_CONFIG_HOME": os.path.join(self.home, ".config"),
+            "XDG_STATE_HOME": os.path.join(self.home, ".local", "state"),
+            "PLATFORM_STATE_DIR": os.path.join(self.root, "state"),
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_CONFIG_GLOBAL": os.path.join(self.home, ".gitconfig"),
+            "TF_CLI_CONFIG_FILE": os.path.join(self.root, "terraformrc"),
+            "TF_IN_AUTOMATION": "1",
+            "KUBECACHEDIR": os.path.join(self.root, "kubecache"),
+            "LANG": "C.UTF-8",
+            "NO_COLOR": "1",
+        }
+        if os.environ.get("TMPDIR"):
+            self.env["TMPDIR"] = os.environ["TMPDIR"]
+
+    def remove(self):
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def which(program, env):
+    if "/" in program:
+        return program
+    found = shutil.which(program, path=env.get("PATH"))
+    if not found:
+        raise BenchError(f"{program} not found on PATH")
+    return found
+
+
+def run_once(argv, env, cwd, sample_rss=False, stdout=os.devnull):
+    """Runs argv; returns (seconds, status, ru_maxrss KiB, sampled VmHWM KiB or None, stderr text)."""
+    errfile = tempfile.NamedTemporaryFile(prefix="bench-stderr-", delete=False)
+    errfile.close()
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, stdout, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644),
+        (os.POSIX_SPAWN_OPEN, 2, errfile.name, os.O_WRONLY | os.O_TRUNC, 0o644),
+    ]
+    previous = os.getcwd()
+    os.chdir(cwd)
+    try:
+        start = time.perf_counter()
+        pid = os.posix_spawn(which(argv[0], env), argv, env, file_actions=actions)
+    finally:
+        os.chdir(previous)
+    peak = [0]
+    stop = threading.Event()
+    sampler = None
+    if sample_rss:
+        def sample():
+            path = f"/proc/{pid}/status"
+            while not stop.is_set():
+                try:
+                    with open(path) as status:
+                        for line in status:
+                            if line.startswith("VmHWM:"):
+                                peak[0] = max(peak[0], int(line.split()[1]))
+                                break
+                except OSError:
+                    return
+                time.sleep(0.001)
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+    _, wait_status, usage = os.wait4(pid, 0)
+    elapsed = time.perf_counter() - start
+    stop.set()
+    if sampler:
+        sampler.join()
+    with open(errfile.name, errors="replace") as f:
+        stderr = f.read()
+    os.unlink(errfile.name)
+    return elapsed, os.waitstatus_to_exitcode(wait_status), usage.ru_maxrss, (peak[0] or None), stderr
+
+
+class Case:
+    """One program to time: argv, environment, folder, optional untimed setup before each run."""
+
+    def __init__(self, label, argv, env, cwd, setup=None, children=True, expect=0, stdout=os.devnull):
+        self.label, self.argv, self.env, self.cwd = label, argv, env, cwd
+        self.setup, self.children, self.expect, self.stdout = setup, children, expect, stdout
+        self.times = []
+        self.rss_kib = None
+
+    def run(self, record=True):
+        if self.setup:
+            self.setup()
+        elapsed, status, maxrss, _, stderr = run_once(self.argv, self.env, self.cwd, stdout=self.stdout)
+        if status != self.expect:
+            raise BenchError(f"{' '.join(self.argv)} exited {status} (expected {self.expect}): {stderr.strip()[-2000:]}")
+        if record:
+            self.times.append(elapsed)
+            if not self.children:
+                self.rss_kib = max(self.rss_kib or 0, maxrss)
+
+    def sample_rss(self):
+        if self.setup:
+            self.setup()
+        _, status, maxrss, peak, stderr = run_once(self.argv, self.env, self.cwd, sample_rss=True, stdout=self.stdout)
+        if status != self.expect:
+            raise BenchError(f"{' '.join(self.argv)} exited {status}: {stderr.strip()[-2000:]}")
+        self.rss_kib = maxrss if not self.children else peak
+
+    @property
+    def median(self):
+        return statistics.median(self.times)
+
+
+def measure(cases, runs, warmup):
+    """Warm-up, then `runs` rounds; each round runs every case once (interleaved)."""
+    for _ in range(warmup):
+        for case in cases:
+            case.run(record=False)
+    for _ in range(runs):
+        for case in cases:
+            case.run()
+
+
+def figure(name, subject, reference, target, comparison="<=", value=None, unit="x", note="", rss_case=None):
+    value = subject.median / reference.median if value is None else value
+    ok = value <= target if comparison == "<=" else value >= target
+    rss_case = rss_case or subject
+    return {
+        "name": name,
+        "subject": " ".join(subject.argv) if subject.label is None else subject.label,
+        "reference": " ".join(reference.argv) if reference.label is None else reference.label,
+        "subject_median_ms": round(subject.median * 1000, 3),
+        "reference_median_ms": round(reference.median * 1000, 3),
+        "value": round(value, 4),
+        "unit": unit,
+        "target": f"{comparison} {target}{unit if unit != 'x' else 'x'}",
+        "pass": ok,
+        "runs": len(subject.times),
+        "platform_peak_rss_mib": round(rss_case.rss_kib / 1024, 1) if rss_case.rss_kib else None,
+        "note": note,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Scenarios
+
+
+def bench_startup(args, results):
+    box = Sandbox()
+    try:
+        runs = 10 if args.quick else 30
+        platform = Case("platform --version", [args.platform, "--version"], box.env, box.work, children=False)
+        hello = Case("hello (Foundation, release)", [args.hello], box.env, box.work, children=False)
+        kubectl = Case("kubectl version --client", ["kubectl", "version", "--client"], box.env, box.work,
+                       children=False)
+        measure([platform, hello, kubectl], runs, warmup=3)
+        results.append(figure("startup vs Foundation hello-world", platform, hello, 1.5))
+        results.append(figure("startup vs kubectl version --client", platform, kubectl, 0.25))
+    finally:
+        box.remove()
+
+
+def bench_spawn(args, results):
+    box = Sandbox()
+    try:
+        runs = 10 if args.quick else 30
+        n = 50 if args.quick else 200
+        true = shutil.which("true", path=box.env["PATH"])
+        exec0 = Case("platform __exec --repeat 0", [args.platform, "__exec", "--repeat", "0", "--", true],
+                     box.env, box.work, children=False)
+        exec1 = Case("platform __exec -- true", [args.platform, "__exec", "--", true], box.env, box.work)
+        direct = Case("true", [true], box.env, box.work, children=False)
+        execn = Case(f"platform __exec --repeat {n}", [args.platform, "__exec", "--repeat", str(n), "--", true],
+                     box.env, box.work)
+        measure([exec0, exec1, direct, execn], runs, warmup=3)
+        exec1.sample_rss()
+        # Spawning `true` n times straight from here (posix_spawn + wait4), same runs.
+        loops = []
+        for _ in range(5 if args.quick else 10):
+            start = time.perf_counter()
+            for _ in range(n):
+                pid = os.posix_spawn(true, [true], box.env)
+                os.waitpid(pid, 0)
+            loops.append((time.perf_counter() - start) / n)
+        direct_each = statistics.median(loops)
+        one_extra = exec1.median - exec0.median - direct.median
+        each_extra = (execn.median - exec0.median) / n - direct_each
+        # Reference for the ratio columns: the child run directly.
+        results.append(dict(figure("spawn: one child through the CommandRunner", exec1, direct, 2.0,
+                                   value=one_extra * 1000, unit=" ms extra",
+                                   note="(platform __exec -- true) - (platform __exec --repeat 0) - (true run directly)")))
+        per = Case(f"per child, {n} in a row", [], box.env, box.work)
+        per.times = [(execn.median - exec0.median) / n]
+        ref = Case(f"true spawned directly, {n} in a row", [], box.env, box.work)
+        ref.times = [direct_each]
+        results.append(figure("spawn: per child, amortised", per, ref, 2.0, value=each_extra * 1000,
+                              unit=" ms extra", rss_case=exec1,
+                              note=f"((__exec --repeat {n}) - (--repeat 0)) / {n} - posix_spawn+wait of true"))
+    finally:
+        box.remove()
+
+
+def bench_scaffold(args, results):
+    box = Sandbox()
+    try:
+        runs = 3 if args.quick else 5
+        templates = os.path.join(box.root, "templates")
+        subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "bench", "make-template.py"), templates,
+                        "--files", "1000", "--bytes", str(10_000_000)], check=True)
+        out = os.path.join(box.root, "out")
+
+        def clean():
+            shutil.rmtree(out, ignore_errors=True)
+            os.makedirs(out)
+
+        platform = Case("platform scaffold (1000 files, 10 MB, git commit)",
+                        [args.platform, "scaffold", "bench", "--template", os.path.join(templates, "platform"),
+                         "--dir", out, "--quiet"], box.env, box.work, setup=clean)
+        cookie = Case("cookiecutter --no-input (same files)",
+                      ["cookiecutter", "--no-input", "-f", "-o", out, os.path.join(templates, "cookiecutter")],
+                      box.env, box.work, setup=clean)
+        cpgit = Case("cp -r + git init/add/commit",
+                     ["bash", os.path.join(ROOT, "scripts", "bench", "cp-git.sh"), os.path.join(templates, "platform"),
+                      os.path.join(out, "bench")], box.env, box.work, setup=clean)
+        measure([platform, cookie, cpgit], runs, warmup=1)
+        platform.sample_rss()
+        results.append(figure("scaffold vs cookiecutter", platform, cookie, 0.1,
+                              note="target: >= 10x faster, i.e. time ratio <= 0.1"))
+        results.append(figure("scaffold vs cp -r + git", platform, cpgit, 2.0))
+    finally:
+        box.remove()
+
+
+SCENARIOS = {
+    "startup": bench_startup,
+    "spawn": bench_spawn,
+    "scaffold": bench_scaffold,
+}
+
+
+def machine():
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
+    except OSError:
+        pass
+    memory = ""
+    try:
+        with open("/proc/meminfo") as f:
+            kib = int(next(line for line in f if line.startswith("MemTotal")).split()[1])
+            memory = f"{kib / MIB:.1f} GiB"
+    except (OSError, StopIteration):
+        pass
+    return {"os": f"{pyplatform.system()} {pyplatform.release()}", "cpu": cpu, "cores": os.cpu_count(),
+            "memory": memory, "hostname": pyplatform.node()}
+
+
+def tool_version(argv):
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=60).stdout.strip().splitlines()[0]
+    except (OSError, IndexError, subprocess.SubprocessError):
+        return None
+
+
+def print_table(results, stream):
+    headers = ["figure", "platform ms", "reference ms", "value", "target", "ok", "platform RSS MiB"]
+    rows = []
+    for r in results:
+        unit = "x" if r["unit"] == "x" else r["unit"]
+        rows.append([r["name"], f"{r['subject_median_ms']:.2f}", f"{r['reference_median_ms']:.2f}",
+                     f"{r['value']:.3f}{unit}", r["target"], "yes" if r["pass"] else "NO",
+                     "-" if r["platform_peak_rss_mib"] is None else f"{r['platform_peak_rss_mib']:.1f}"])
+    widths = [max(len(str(row[i])) for row in rows + [headers]) for i in range(len(headers))]
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+    print(line(headers), file=stream)
+    print(line(["-" * w for w in widths]), file=stream)
+    for row in rows:
+        print(line(row), file=stream)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--platform", required=True)
+    parser.add_argument("--hello", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--quick", action="store_true", help="fewer runs (for trying the script out)")
+    parser.add_argument("--only", default="", help="comma-separated scenarios: " + ",".join(SCENARIOS))
+    args = parser.parse_args()
+    args.platform = os.path.abspath(args.platform)
+    args.hello = os.path.abspath(args.hello)
+    selected = [s for s in args.only.split(",") if s] or list(SCENARIOS)
+    unknown = [s for s in selected if s not in SCENARIOS]
+    if unknown:
+        parser.error(f"unknown scenario {unknown}; known: {', '.join(SCENARIOS)}")
+
+    results, failures = [], []
+    for name in selected:
+        print(f"bench: {name} ...", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        try:
+            SCENARIOS[name](args, results)
+        except BenchError as error:
+            failures.append({"scenario": name, "error": str(error)})
+            print(f"bench: {name} FAILED: {error}", file=sys.stderr)
+        print(f"bench: {name} took {time.perf_counter() - started:.1f}s", file=sys.stderr, flush=True)
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    document = {
+        "date": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": machine(),
+        "platform_binary": args.platform,
+        "platform_version": tool_version([args.platform, "--version"]),
+        "commit": tool_version(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]),
+        "reference_binary": args.hello,
+        "kubectl": tool_version([os.path.join(ROOT, ".tools", "bin", "kubectl"), "version", "--client"]),
+        "method": "median of runs after warm-up; subject and reference interleaved; ratios within one run",
+        "figures": results,
+        "failures": failures,
+    }
+    os.makedirs(args.out, exist_ok=True)
+    path = os.path.join(args.out, "bench-" + now.strftime("%Y%m%dT%H%M%SZ") + ".json")
+    with open(path, "w") as f:
+        json.dump(document, f, indent=2)
+        f.write("\n")
+    shutil.copyfile(path, os.path.join(args.out, "latest.json"))
+
+    print(f"platform benchmarks, {document['date']}, {document['machine']['cpu']} x{document['machine']['cores']}")
+    print(f"binary: {args.platform} ({document['platform_version']}, commit {document['commit']})")
+    print()
+    print_table(results, sys.stdout)
+    print()
+    print(f"JSON: {path}")
+    for failure in failures:
+        print(f"FAILED scenario {failure['scenario']}: {failure['error']}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    sys.exit(main())
