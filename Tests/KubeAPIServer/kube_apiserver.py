@@ -1437,8 +1437,11 @@ def openapi_document(cluster, group, version):
             "parameters": path_params}
         item_params = [{"name": "name", "in": "path", "required": True,
                         "schema": {"type": "string", "uniqueItems": True}}] + path_params
+        # Strategic merge patch is accepted but not advertised: kubectl's client-side apply
+        # would otherwise compute patches from these permissive schemas and warn; without it,
+        # kubectl uses its compiled-in types (for CRDs a merge patch), as it should.
         patch_body = {"content": {ct: {"schema": {"type": "object"}} for ct in
-                                  (CT_APPLY, CT_JSON_PATCH, CT_MERGE, CT_SMP)}}
+                                  (CT_APPLY, CT_JSON_PATCH, CT_MERGE)}}
         paths[f"{base}{ns_part}/{k.plural}/{{name}}"] = {
             "get": {"operationId": op_id("read"), "responses": ok,
                     "x-kubernetes-action": "get", "x-kubernetes-group-version-kind": gvk},

@@ -205,6 +205,16 @@ class ApplyTests(KubectlTestCase):
         self.assertIn("is invalid", result.stderr)
         self.assertIn("`selector` does not match template `labels`", result.stderr)
 
+    def test_client_side_apply_and_wait(self):
+        self.kubectl("create", "namespace", NS)
+        out = self.kubectl("apply", "-f", "-", input=json.dumps(deployment())).stdout
+        self.assertEqual(out, "deployment.apps/web created\n")
+        out = self.kubectl("apply", "-f", "-", input=json.dumps(deployment(replicas=3))).stdout
+        self.assertEqual(out, "deployment.apps/web configured\n")
+        self.kubectl("wait", "--for=condition=Available", "deployment/web", "-n", NS,
+                     "--timeout=10s")
+        self.assertEqual(self.cluster.object("Deployment", NS, "web")["spec"]["replicas"], 3)
+
     def test_patch_types(self):
         self.deploy()
         self.kubectl("patch", "deployment", "web", "-n", NS, "--type=merge", "-p",
@@ -458,6 +468,10 @@ class FaultAndLifecycleTests(KubectlTestCase):
         self.cluster.clear_faults()
         result = self.kubectl("get", "cm", "-n", "default", quiet=False)
         self.assertEqual(result.stderr, "No resources found in default namespace.\n")
+
+    def test_sigint_exits_cleanly(self):
+        self.cluster.proc.send_signal(signal.SIGINT)
+        self.assertEqual(self.cluster.proc.wait(5), 0)
 
     def test_sigterm_with_open_watch_exits_cleanly(self):
         watch = self.cluster.kubectl_popen("get", "pods", "-A", "-w")
