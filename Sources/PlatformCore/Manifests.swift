@@ -187,9 +187,12 @@ public enum Manifests {
     public static func render(_ input: Input) throws -> [JSONValue] {
         let labels = labels(name: input.name, environment: input.environment)
         let selector = ["app.kubernetes.io/name": input.name]
+        // The Namespace is shared by every app of the environment, so it carries only the labels
+        // they agree on (app labels on it would flip with each app's create).
+        let namespaceLabels = labels.filter { $0.key == "app.kubernetes.io/managed-by" || $0.key == "platform.dev/environment" }
         func meta(namespaced: Bool = true) -> ObjectMeta {
             ObjectMeta(name: namespaced ? input.name : input.environment,
-                       namespace: namespaced ? input.environment : nil, labels: labels)
+                       namespace: namespaced ? input.environment : nil, labels: namespaced ? labels : namespaceLabels)
         }
         func probe(initialDelay: Int?, period: Int, failures: Int) -> Probe {
             Probe(httpGet: HTTPGetAction(path: input.healthPath, port: "http"), initialDelaySeconds: initialDelay,
