@@ -8,8 +8,8 @@
 # 4. runs the template's own unit tests,
 # 5. starts the service on a free port (PORT=...), checks /healthz and /metrics over 127.0.0.1, stops it.
 # Prints "check-template: LANG/FRAMEWORK ok" at the end; exits non-zero on any failure.
-# Environment: PLATFORM (binary), START_TIMEOUT (seconds to wait for the service, default 15;
-# swift/hummingbird builds before it starts, so its default is 900), KEEP_TMP=1 keeps the temp folder.
+# Environment: PLATFORM (binary), START_TIMEOUT (seconds to wait for /healthz once the service is
+# started, default 15), KEEP_TMP=1 keeps the temp folder. swift/hummingbird works too but takes minutes.
 set -euo pipefail
 
 usage() { echo "usage: $0 LANG/FRAMEWORK" >&2; exit 2; }
@@ -119,7 +119,6 @@ case "$template" in
     start_cmd=("$tmp/service")
     ;;
   swift/*)
-    start_timeout=${START_TIMEOUT:-900}
     log "running unit tests (swift test; this takes minutes)"
     swift test >&2 || die "unit tests failed"
     swift build --product "$name" >&2 || die "swift build failed"
