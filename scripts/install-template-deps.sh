@@ -25,6 +25,10 @@ fi
 command -v go >/dev/null 2>&1 || apt_packages+=(golang-go)
 
 if [ ${#apt_packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    say "missing: ${apt_packages[*]}; run as root: apt-get update && apt-get install -y ${apt_packages[*]}"
+    exit 1
+  fi
   say "apt-get install ${apt_packages[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
