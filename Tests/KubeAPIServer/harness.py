@@ -55,7 +55,7 @@ class TestCluster:
         self.kubeconfig = os.path.join(self.tmp, "kubeconfig")
         os.makedirs(os.path.join(self.tmp, "home"))
         args = [sys.executable, SERVER, "--port", "0", "--kubeconfig", self.kubeconfig,
-                "--ready-delay", str(self.ready_delay)]
+                "--ready-delay", str(self.ready_delay), "--exit-with-parent"]
         for crd in self.crds:
             args += ["--crd", crd]
         if self.log_lines is not None:

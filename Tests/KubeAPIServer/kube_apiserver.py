@@ -12,6 +12,7 @@ Prints one line, the port, once it serves; stops cleanly on SIGTERM/SIGINT.
 """
 
 import argparse
+import base64
 import collections
 import copy
 import datetime
@@ -622,6 +623,13 @@ def apply_defaults(kind, obj, cluster):
         obj.setdefault("status", {}).setdefault("loadBalancer", {})
     elif kind.kind == "Ingress":
         obj.setdefault("status", {}).setdefault("loadBalancer", {})
+    elif kind.kind == "Secret":
+        obj.setdefault("type", "Opaque")
+        string_data = obj.pop("stringData", None)
+        if isinstance(string_data, dict):
+            data = obj.setdefault("data", {})
+            for k, v in string_data.items():
+                data[k] = base64.b64encode(str(v).encode()).decode()
 
 
 def validate(kind, obj):
@@ -1657,7 +1665,6 @@ def pb_fields(data):
 
 
 def pb_decode(data, schema):
-    import base64
     out = {}
     for field, _, value in pb_fields(data):
         if field not in schema:
@@ -2392,6 +2399,8 @@ def parse_args(argv):
     p.add_argument("--log-lines", type=int, default=20)
     p.add_argument("--log-bytes", type=int, default=None)
     p.add_argument("--verbose", action="store_true", help="log requests to stderr")
+    p.add_argument("--exit-with-parent", action="store_true",
+                   help="exit when the process that started the server goes away")
     return p.parse_args(argv)
 
 
@@ -2408,8 +2417,10 @@ def main(argv=None):
                      daemon=True).start()
     sys.stdout.write(f"{port}\n")
     sys.stdout.flush()
+    parent = os.getppid()
     while not stop.wait(0.5):
-        pass
+        if opts.exit_with_parent and os.getppid() != parent:
+            break
     server.cluster.stopping.set()
     server.shutdown()
     deadline = time.time() + 2

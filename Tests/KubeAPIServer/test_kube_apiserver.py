@@ -196,6 +196,17 @@ class ApplyTests(KubectlTestCase):
         listed = self.kubectl_json("get", "configmaps", "-n", NS)
         self.assertEqual([c["metadata"]["name"] for c in listed["items"]], ["settings"])
 
+    def test_secret_string_data(self):
+        secret = {"apiVersion": "v1", "kind": "Secret",
+                  "metadata": {"name": "creds", "namespace": "default"},
+                  "stringData": {"password": "hunter2"}}
+        self.kubectl(*APPLY, input=json.dumps(secret))
+        got = self.kubectl_json("get", "secret", "creds", "-n", "default")
+        self.assertEqual((got["type"], got["data"]), ("Opaque", {"password": "aHVudGVyMg=="}))
+        self.kubectl("create", "secret", "generic", "other", "--from-literal=k=v", "-n",
+                     "default")
+        self.assertEqual(self.cluster.object("Secret", "default", "other")["data"], {"k": "dg=="})
+
     def test_invalid_object_is_rejected(self):
         bad = deployment()
         bad["spec"]["template"]["metadata"]["labels"] = {"other": "x"}
