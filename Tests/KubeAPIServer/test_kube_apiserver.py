@@ -297,7 +297,10 @@ class RolloutTests(KubectlTestCase):
         self.deploy()
         self.wait_rolled_out()
         self.deploy(image="registry.example.com/web:crash")
-        time.sleep(1.0)
+        restarted = lambda: [p for p in self.cluster.objects("Pod", NS)
+                             if p["status"]["containerStatuses"][0]["restartCount"] > 0]
+        self.assertEqual(len(self.cluster.wait_for(lambda: len(restarted()) == 2 and
+                                                   restarted(), timeout=3)), 2)
         crashing = [p for p in self.pods()
                     if p["spec"]["containers"][0]["image"].endswith(":crash")]
         self.assertEqual(len(crashing), 2)
@@ -386,9 +389,10 @@ class LogTests(KubectlTestCase):
 
     def test_watch_streams(self):
         proc = self.cluster.kubectl_popen("get", "pods", "-n", NS, "-w", "-o", "json")
-        time.sleep(0.8)
+        watching = lambda: [r for r in self.cluster.requests() if "watch=true" in r["query"]]
+        self.assertTrue(self.cluster.wait_for(watching, timeout=5))
         self.kubectl("scale", "deployment/web", "--replicas=3", "-n", NS)
-        time.sleep(0.8)
+        time.sleep(0.5)
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=5)
         decoder, objects, text = json.JSONDecoder(), [], out.strip()
