@@ -222,10 +222,13 @@ public enum CompletionScript {
 
         # Values that change (templates, environments, apps) come from the platform binary itself.
         (( $+functions[_platform_values] )) ||
+        # _platform_values [compadd options] KIND (_arguments passes the options first)
         _platform_values() {
+          local kind=$argv[-1]
+          argv[-1]=()
           local -a values
-          values=(${(f)"$(_call_program $1 ${(q)_platform_bin:-platform} __complete $1 2>/dev/null)"})
-          _wanted $1 expl $1 compadd -a values
+          values=(${(f)"$(_call_program $kind ${(q)_platform_bin:-platform} __complete $kind 2>/dev/null)"})
+          compadd "$@" -a values
         }
 
         (( $+functions[_platform_commands] )) ||

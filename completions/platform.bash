@@ -1,0 +1,186 @@
+# bash completion for platform. Generated from the command table by
+# 'platform completion bash'; do not edit (tests compare it with the generator).
+# Load it with bash-completion (installed as .../bash-completion/completions/platform) or
+# `source <(platform completion bash)`.
+
+_platform_words() {
+    local IFS=$' \t\n'
+    COMPREPLY=($(compgen -W "$1" -- "$cur"))
+}
+
+# Values that change (templates, environments, apps) come from the platform binary itself.
+_platform_dynamic() {
+    local IFS=$'\n' values
+    values=$("${_platform_bin:-platform}" __complete "$1" 2>/dev/null)
+    COMPREPLY=($(compgen -W "$values" -- "$cur"))
+}
+
+_platform_files() {
+    if declare -F _filedir >/dev/null; then
+        _filedir "$@"
+    else
+        local IFS=$'\n'
+        if [[ $1 == -d ]]; then COMPREPLY=($(compgen -d -- "$cur")); else COMPREPLY=($(compgen -f -- "$cur")); fi
+    fi
+}
+
+# _platform_takes_value COMMAND WORD: is WORD an option that takes a value?
+_platform_takes_value() {
+    case "$2" in
+        -e|--environment|-o|--output|--kube-context|--kubeconfig) return 0 ;;
+    esac
+    case "$1" in
+        scaffold) case "$2" in -t|--template|--language|--framework|--dir|--set|--templates-dir) return 0 ;; esac ;;
+        create) case "$2" in --image|--replicas|--port|--instance-type|--set) return 0 ;; esac ;;
+        templates) case "$2" in --templates-dir) return 0 ;; esac ;;
+        deploy) case "$2" in --image|--timeout|--rollback-timeout|-m|--message) return 0 ;; esac ;;
+        rollback) case "$2" in --to|--timeout|--rollback-timeout|-m|--message) return 0 ;; esac ;;
+        logs) case "$2" in -n|--lines|--since|-c|--container|--grep|--follow-for) return 0 ;; esac ;;
+        doctor) case "$2" in --templates-dir|--request-timeout) return 0 ;; esac ;;
+        metrics) case "$2" in --format|--since) return 0 ;; esac ;;
+    esac
+    return 1
+}
+
+# _platform_value COMMAND OPTION: completes the value of OPTION.
+_platform_value() {
+    case "$2" in
+        -e|--environment) _platform_dynamic environments; return ;;
+        -o|--output) _platform_words 'text json'; return ;;
+        --kube-context) COMPREPLY=(); return ;;
+        --kubeconfig) _platform_files; return ;;
+    esac
+    case "$1" in
+        scaffold)
+            case "$2" in
+                -t|--template) _platform_dynamic templates ;;
+                --language) COMPREPLY=() ;;
+                --framework) COMPREPLY=() ;;
+                --dir) _platform_files -d ;;
+                --set) COMPREPLY=() ;;
+                --templates-dir) _platform_files -d ;;
+            esac ;;
+        create)
+            case "$2" in
+                --image) COMPREPLY=() ;;
+                --replicas) COMPREPLY=() ;;
+                --port) COMPREPLY=() ;;
+                --instance-type) COMPREPLY=() ;;
+                --set) COMPREPLY=() ;;
+            esac ;;
+        templates)
+            case "$2" in
+                --templates-dir) _platform_files -d ;;
+            esac ;;
+        deploy)
+            case "$2" in
+                --image) COMPREPLY=() ;;
+                --timeout) COMPREPLY=() ;;
+                --rollback-timeout) COMPREPLY=() ;;
+                -m|--message) COMPREPLY=() ;;
+            esac ;;
+        rollback)
+            case "$2" in
+                --to) COMPREPLY=() ;;
+                --timeout) COMPREPLY=() ;;
+                --rollback-timeout) COMPREPLY=() ;;
+                -m|--message) COMPREPLY=() ;;
+            esac ;;
+        logs)
+            case "$2" in
+                -n|--lines) COMPREPLY=() ;;
+                --since) COMPREPLY=() ;;
+                -c|--container) COMPREPLY=() ;;
+                --grep) COMPREPLY=() ;;
+                --follow-for) COMPREPLY=() ;;
+            esac ;;
+        doctor)
+            case "$2" in
+                --templates-dir) _platform_files -d ;;
+                --request-timeout) COMPREPLY=() ;;
+            esac ;;
+        metrics)
+            case "$2" in
+                --format) _platform_words 'text json prometheus' ;;
+                --since) COMPREPLY=() ;;
+            esac ;;
+    esac
+}
+
+# _platform_options COMMAND: the options COMMAND accepts.
+_platform_options() {
+    local globals='-e --environment -o --output --dry-run -v --verbose -q --quiet --no-color --kube-context --kubeconfig -h --help'
+    case "$1" in
+        scaffold) echo "$globals -t --template --language --framework --dir --set --no-git --templates-dir" ;;
+        create) echo "$globals --image --replicas --port --instance-type --set --detailed-exitcode" ;;
+        templates) echo "$globals --templates-dir" ;;
+        deploy) echo "$globals --image --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;
+        rollback) echo "$globals --to --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;
+        logs) echo "$globals -n --lines -f --follow --since -c --container --timestamps --grep --follow-for" ;;
+        doctor) echo "$globals --templates-dir --request-timeout" ;;
+        metrics) echo "$globals --format --since" ;;
+        *) echo "$globals" ;;
+    esac
+}
+
+# _platform_positional COMMAND INDEX: completes the INDEX-th argument (from 0).
+_platform_positional() {
+    case "$1:$2" in
+        create:0) _platform_dynamic apps ;;
+        deploy:0) _platform_dynamic apps ;;
+        releases:0) _platform_dynamic apps ;;
+        rollback:0) _platform_dynamic apps ;;
+        logs:0) _platform_dynamic apps ;;
+        status:0) _platform_dynamic apps ;;
+        completion:0) _platform_words 'bash zsh fish' ;;
+        help:0) _platform_words "$_platform_commands" ;;
+        *) COMPREPLY=() ;;
+    esac
+}
+
+_platform_commands='scaffold create templates deploy releases rollback logs status version help completion doctor metrics'
+
+_platform() {
+    local cur prev words cword split=false
+    if declare -F _init_completion >/dev/null; then
+        _init_completion -s || return
+    else
+        COMPREPLY=()
+        words=("${COMP_WORDS[@]}")
+        cword=$COMP_CWORD
+        cur=${COMP_WORDS[COMP_CWORD]}
+        prev=${COMP_WORDS[COMP_CWORD-1]}
+        if [[ $cur == = && $cword -ge 2 ]]; then cur=""; prev=${COMP_WORDS[COMP_CWORD-1]}; split=true
+            prev=${COMP_WORDS[COMP_CWORD-2]}
+        elif [[ $prev == = && $cword -ge 3 ]]; then prev=${COMP_WORDS[COMP_CWORD-2]}; split=true
+        fi
+    fi
+    local _platform_bin=${words[0]}
+    local command="" word positional=0 skip=false ended=false i
+    for ((i = 1; i < cword; i++)); do
+        word=${words[i]}
+        if $skip; then skip=false; continue; fi
+        if ! $ended; then
+            case "$word" in
+                --) ended=true; continue ;;
+                --*=*|=) continue ;;
+                -*) _platform_takes_value "$command" "$word" && skip=true; continue ;;
+            esac
+        fi
+        if [[ -z $command ]]; then command=$word; else positional=$((positional + 1)); fi
+    done
+    if $split || { ! $ended && _platform_takes_value "$command" "$prev"; }; then
+        _platform_value "$command" "$prev"
+        return
+    fi
+    if [[ $cur == -* ]] && ! $ended; then
+        _platform_words "$(_platform_options "$command")"
+        return
+    fi
+    if [[ -z $command ]]; then
+        _platform_words "$_platform_commands"
+        return
+    fi
+    _platform_positional "$command" "$positional"
+}
+complete -F _platform platform

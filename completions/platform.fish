@@ -1,0 +1,150 @@
+# fish completion for platform. Generated from the command table by
+# 'platform completion fish'; do not edit (tests compare it with the generator).
+# Installed as .../fish/vendor_completions.d/platform.fish.
+
+# Prints the command and the number of arguments after it, reading the words typed so far.
+function __platform_state
+    set -l tokens (commandline -opc)
+    set -e tokens[1]
+    set -l command
+    set -l count 0
+    set -l skip 0
+    set -l valued -e --environment -o --output --kube-context --kubeconfig
+    for token in $tokens
+        if test $skip = 1
+            set skip 0
+            continue
+        end
+        switch $token
+            case '--*=*'
+                continue
+            case '-*'
+                if contains -- $token $valued
+                    set skip 1
+                else if test -n "$command"
+                    switch $command
+                        case scaffold
+                            contains -- $token -t --template --language --framework --dir --set --templates-dir; and set skip 1
+                        case create
+                            contains -- $token --image --replicas --port --instance-type --set; and set skip 1
+                        case templates
+                            contains -- $token --templates-dir; and set skip 1
+                        case deploy
+                            contains -- $token --image --timeout --rollback-timeout -m --message; and set skip 1
+                        case rollback
+                            contains -- $token --to --timeout --rollback-timeout -m --message; and set skip 1
+                        case logs
+                            contains -- $token -n --lines --since -c --container --grep --follow-for; and set skip 1
+                        case doctor
+                            contains -- $token --templates-dir --request-timeout; and set skip 1
+                        case metrics
+                            contains -- $token --format --since; and set skip 1
+                    end
+                end
+                continue
+        end
+        if test -z "$command"
+            set command $token
+        else
+            set count (math $count + 1)
+        end
+    end
+    echo $command
+    echo $count
+end
+
+# __platform_at COMMAND [INDEX]: the word being completed belongs to COMMAND (as argument INDEX).
+function __platform_at
+    set -l state (__platform_state)
+    test "$state[1]" = "$argv[1]"; or return 1
+    test (count $argv) -lt 2; or test "$state[2]" = "$argv[2]"
+end
+
+# Values that change (templates, environments, apps) come from the platform binary itself.
+function __platform_values
+    set -l bin (commandline -opc)[1]
+    command $bin __complete $argv[1] 2>/dev/null
+end
+
+complete -c platform -f
+complete -c platform -s e -l environment -x -a '(__platform_values environments)' -d 'Target environment (default: $PLATFORM_ENVIRONMENT, else development)'
+complete -c platform -s o -l output -x -a 'text json' -d 'Output format: text or json'
+complete -c platform -l dry-run -d 'Show what would be done and change nothing'
+complete -c platform -s v -l verbose -d 'Echo each external command to stderr'
+complete -c platform -s q -l quiet -d 'Print only results and errors'
+complete -c platform -l no-color -d 'Never colour the output'
+complete -c platform -l kube-context -x -d 'kubectl context to use'
+complete -c platform -l kubeconfig -r -F -d 'kubeconfig file for kubectl'
+complete -c platform -s h -l help -d 'Show help for the command'
+
+complete -c platform -n '__platform_at ""' -a scaffold -d 'Create a new service from a template, committed to a fresh git repository'
+complete -c platform -n '__platform_at ""' -a create -d 'Provision an app: its infrastructure with Terraform, then its Kubernetes objects'
+complete -c platform -n '__platform_at ""' -a templates -d 'List the templates scaffold can use'
+complete -c platform -n '__platform_at ""' -a deploy -d 'Deploy a new image of an app, wait for it, roll back when it fails'
+complete -c platform -n '__platform_at ""' -a releases -d 'Show the release history of an app (shared by the team, kept in the cluster)'
+complete -c platform -n '__platform_at ""' -a rollback -d 'Re-deploy an earlier release of an app'
+complete -c platform -n '__platform_at ""' -a logs -d 'Print (and follow) the logs of all Pods of an app'
+complete -c platform -n '__platform_at ""' -a status -d 'Show an app: replicas, image, current release, Pods and URL'
+complete -c platform -n '__platform_at ""' -a version -d 'Print the platform version'
+complete -c platform -n '__platform_at ""' -a help -d 'Show help for platform or one of its commands'
+complete -c platform -n '__platform_at ""' -a completion -d 'Print the shell completion script for bash, zsh or fish'
+complete -c platform -n '__platform_at ""' -a doctor -d 'Check the tools, the cluster, the state folder and the templates'
+complete -c platform -n '__platform_at ""' -a metrics -d 'Show platform usage counters and delivery (DORA) metrics'
+
+complete -c platform -n '__platform_at scaffold' -s t -l template -x -a '(__platform_values templates)' -d 'Template id, folder or git+URL'
+complete -c platform -n '__platform_at scaffold' -l language -x -d 'Template language (with --framework)'
+complete -c platform -n '__platform_at scaffold' -l framework -x -d 'Template framework (with --language)'
+complete -c platform -n '__platform_at scaffold' -l dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Folder to create the project in (default: current folder)'
+complete -c platform -n '__platform_at scaffold' -l set -x -d 'Set a template variable (repeatable)'
+complete -c platform -n '__platform_at scaffold' -l no-git -d 'Do not create a git repository'
+complete -c platform -n '__platform_at scaffold' -l templates-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Look up template ids in DIR first'
+
+complete -c platform -n '__platform_at create' -l image -x -d 'Container image (default: platform.json\'s image, else NAME:latest)'
+complete -c platform -n '__platform_at create' -l replicas -x -d 'Number of pods (default: 1)'
+complete -c platform -n '__platform_at create' -l port -x -d 'Port the app listens on (default: 8080)'
+complete -c platform -n '__platform_at create' -l instance-type -x -d 'Instance type for the infrastructure (default: t3.medium)'
+complete -c platform -n '__platform_at create' -l set -x -d 'Set a Terraform module variable (repeatable; passed as TF_VAR_KEY)'
+complete -c platform -n '__platform_at create' -l detailed-exitcode -d 'With --dry-run: exit 2 when something would change, 0 when not'
+complete -c platform -n '__platform_at create 0' -a '(__platform_values apps)' -d 'App name: lowercase letters, digits and \'-\', starting with a letter'
+
+complete -c platform -n '__platform_at templates' -l templates-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Look up templates in DIR first'
+
+complete -c platform -n '__platform_at deploy' -l image -x -d 'Image to deploy, e.g. registry.example.com/shop:1.2.3'
+complete -c platform -n '__platform_at deploy' -l timeout -x -d 'How long to wait for the rollout (default 5m; 90s, 5m, 1h)'
+complete -c platform -n '__platform_at deploy' -l rollback-timeout -x -d 'How long the rollback may take (default 5m)'
+complete -c platform -n '__platform_at deploy' -l no-wait -d 'Apply the image and return without waiting'
+complete -c platform -n '__platform_at deploy' -l no-rollback -d 'Leave a failed deploy in place (exit 4)'
+complete -c platform -n '__platform_at deploy' -s m -l message -x -d 'Note recorded with the release'
+complete -c platform -n '__platform_at deploy 0' -a '(__platform_values apps)' -d 'The app'
+
+complete -c platform -n '__platform_at releases 0' -a '(__platform_values apps)' -d 'The app'
+
+complete -c platform -n '__platform_at rollback' -l to -x -d 'Release to go back to (see \'platform releases NAME\')'
+complete -c platform -n '__platform_at rollback' -l timeout -x -d 'How long to wait for the rollout (default 5m)'
+complete -c platform -n '__platform_at rollback' -l rollback-timeout -x -d 'How long restoring may take if it fails (default 5m)'
+complete -c platform -n '__platform_at rollback' -l no-wait -d 'Apply the image and return without waiting'
+complete -c platform -n '__platform_at rollback' -l no-rollback -d 'Leave a failed rollback in place (exit 4)'
+complete -c platform -n '__platform_at rollback' -s m -l message -x -d 'Note recorded with the release'
+complete -c platform -n '__platform_at rollback 0' -a '(__platform_values apps)' -d 'The app'
+
+complete -c platform -n '__platform_at logs' -s n -l lines -x -d 'Lines per container from the backlog (default 100)'
+complete -c platform -n '__platform_at logs' -s f -l follow -d 'Keep streaming, picking up new Pods'
+complete -c platform -n '__platform_at logs' -l since -x -d 'Only lines newer than this (10m, 1h)'
+complete -c platform -n '__platform_at logs' -s c -l container -x -d 'Only this container (default: all)'
+complete -c platform -n '__platform_at logs' -l timestamps -d 'Prefix each line with its timestamp'
+complete -c platform -n '__platform_at logs' -l grep -x -d 'Only lines containing TEXT'
+complete -c platform -n '__platform_at logs' -l follow-for -x -d 'With --follow: stop after DURATION (scripts, tests)'
+complete -c platform -n '__platform_at logs 0' -a '(__platform_values apps)' -d 'The app'
+
+complete -c platform -n '__platform_at status 0' -a '(__platform_values apps)' -d 'The app'
+
+
+complete -c platform -n '__platform_at help 0' -a 'scaffold create templates deploy releases rollback logs status version help completion doctor metrics' -d 'The command to explain'
+
+complete -c platform -n '__platform_at completion 0' -a 'bash zsh fish' -d 'bash, zsh or fish'
+
+complete -c platform -n '__platform_at doctor' -l templates-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Look up templates in DIR first'
+complete -c platform -n '__platform_at doctor' -l request-timeout -x -d 'How long to wait for the cluster (default: 5s)'
+
+complete -c platform -n '__platform_at metrics' -l format -x -a 'text json prometheus' -d 'text, json or prometheus (default: text; -o json = json)'
+complete -c platform -n '__platform_at metrics' -l since -x -d 'How far back to look (default: 30d)'
