@@ -7,6 +7,13 @@ public struct AppStatus: Codable, Sendable, Equatable {
         public var updated: Int
         public var ready: Int
         public var available: Int
+
+        public init(desired: Int, updated: Int, ready: Int, available: Int) {
+            self.desired = desired
+            self.updated = updated
+            self.ready = ready
+            self.available = available
+        }
     }
 
     public struct Pod: Codable, Sendable, Equatable {

@@ -1,0 +1,375 @@
+import Foundation
+import PlatformCore
+import PlatformTestSupport
+import XCTest
+
+// MARK: - Fixtures shared by the deploy, logs, status and releases tests
+
+/// Collects what a service reports, to assert on the progress lines.
+final class RecordingReporter: ProgressReporter, @unchecked Sendable {
+    private let lock = NSLock()
+    private var recorded: [String] = []
+
+    func progress(_ message: String) { add("progress: " + message) }
+    func detail(_ message: String) { add(message) }
+    func warning(_ message: String) { add("warning: " + message) }
+
+    private func add(_ line: String) {
+        lock.lock()
+        recorded.append(line)
+        lock.unlock()
+    }
+
+    var lines: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return recorded
+    }
+
+    var text: String { lines.joined(separator: "\n") }
+}
+
+enum Fixture {
+    static let app = "shop"
+    static let env = "dev"
+    static let v1 = "registry.example.com/shop:1.0.0"
+    static let v2 = "registry.example.com/shop:2.0.0"
+    static let broken = "registry.example.com/shop:broken"
+    static let crash = "registry.example.com/shop:crash"
+
+    static func json(_ value: JSONValue) -> CommandResult {
+        CommandResult(stdout: String(decoding: try! value.encoded(), as: UTF8.self))
+    }
+
+    /// A Deployment with `image`, its status as given.
+    static func deployment(image: String, replicas: Int = 2, generation: Int = 2, observed: Int = 2,
+                           updated: Int = 2, ready: Int = 2, total: Int = 2) -> JSONValue {
+        .object([
+            "apiVersion": .string("apps/v1"), "kind": .string("Deployment"),
+            "metadata": .object(["name": .string(app), "namespace": .string(env),
+                                 "generation": .number(Double(generation))]),
+            "spec": .object([
+                "replicas": .number(Double(replicas)),
+                "template": .object(["spec": .object(["containers": .array([
+                    .object(["name": .string(app), "image": .string(image)]),
+                ])])]),
+            ]),
+            "status": .object([
+                "observedGeneration": .number(Double(observed)), "replicas": .number(Double(total)),
+                "updatedReplicas": .number(Double(updated)), "readyReplicas": .number(Double(ready)),
+                "availableReplicas": .number(Double(ready)),
+            ]),
+        ])
+    }
+
+    /// A Pod running `image`; `waiting` makes the container wait with that reason.
+    static func pod(_ name: String, image: String, ready: Bool = true, waiting: String? = nil, message: String = "",
+                    restarts: Int = 0, running: Bool = true, uid: String? = nil) -> JSONValue {
+        var state: JSONValue = .object(["running": .object(["startedAt": .string("2026-01-01T00:00:00Z")])])
+        if let waiting {
+            state = .object(["waiting": .object(["reason": .string(waiting), "message": .string(message)])])
+        } else if !running {
+            state = .object(["waiting": .object(["reason": .string("ContainerCreating")])])
+        }
+        return .object([
+            "apiVersion": .string("v1"), "kind": .string("Pod"),
+            "metadata": .object(["name": .string(name), "namespace": .string(env), "uid": .string(uid ?? "uid-" + name),
+                                 "creationTimestamp": .string("2026-01-01T00:00:00Z"),
+                                 "labels": .object(["app.kubernetes.io/name": .string(app)])]),
+            "spec": .object(["containers": .array([.object(["name": .string(app), "image": .string(image)])])]),
+            "status": .object([
+                "phase": .string(ready ? "Running" : "Pending"),
+                "conditions": .array([.object(["type": .string("Ready"), "status": .string(ready ? "True" : "False")])]),
+                "containerStatuses": .array([.object([
+                    "name": .string(app), "image": .string(image), "ready": .bool(ready),
+                    "restartCount": .number(Double(restarts)), "state": state,
+                ])]),
+            ]),
+        ])
+    }
+
+    static func podList(_ pods: [JSONValue]) -> CommandResult {
+        json(.object(["apiVersion": .string("v1"), "kind": .string("List"), "items": .array(pods)]))
+    }
+
+    static func configMap(_ releases: [Release]) -> CommandResult {
+        json(try! ReleaseHistory(releases).configMap(app: app, namespace: env, environment: env))
+    }
+
+    static let getDeployment = ["kubectl", "get", "deployment", app, "-n", env, "--ignore-not-found", "-o", "json"]
+    static let getPods = ["kubectl", "get", "pods", "-n", env, "-l", "app.kubernetes.io/name=shop", "-o", "json"]
+    static let getReleases = ["kubectl", "get", "configmap", "platform-releases-shop", "-n", env, "--ignore-not-found",
+                              "-o", "json"]
+    static let applyDeploy = ["kubectl", "apply", "--server-side", "--field-manager=platform-deploy",
+                              "--force-conflicts", "-f", "-"]
+
+    /// Expects the apply of the image patch for `image`.
+    static func setImage(_ image: String) -> FakeCommandRunner.Expectation {
+        let kubectl = Kubectl(runner: FakeCommandRunner(), target: KubeTarget())
+        return .init(applyDeploy, input: try! kubectl.imagePatch(app: app, namespace: env, image: image).encoded())
+    }
+
+    /// Expects a read of the history (`existing`) and the apply of a history whose newest release
+    /// matches `check`.
+    static func record(existing: [Release], check: @escaping @Sendable (Release) -> Void) -> [FakeCommandRunner.Expectation] {
+        [
+            .init(getReleases, result: configMap(existing)),
+            .init(applyDeploy, checkInput: { data in
+                guard let data, let document = try? JSONDecoder().decode(JSONValue.self, from: data),
+                      let history = try? ReleaseHistory(configMap: document), let last = history.releases.last else {
+                    XCTFail("the release ConfigMap was not applied")
+                    return
+                }
+                XCTAssertEqual(document["kind"]?.stringValue, "ConfigMap")
+                XCTAssertEqual(document["metadata", "name"]?.stringValue, "platform-releases-shop")
+                XCTAssertEqual(document["metadata", "labels", "app.kubernetes.io/managed-by"]?.stringValue, "platform")
+                check(last)
+            }),
+        ]
+    }
+
+    static func release(_ revision: Int, _ image: String, _ result: Release.Result) -> Release {
+        Release(revision: revision, image: image, user: "alice", time: "2026-01-01T00:00:00Z", message: nil,
+                result: result)
+    }
+
+    static func service(_ runner: FakeCommandRunner, reporter: ProgressReporter = SilentReporter(),
+                        clock: @escaping @Sendable () -> Double = { 0 }) -> DeployService {
+        DeployService(kubectl: Kubectl(runner: runner, target: KubeTarget()), reporter: reporter,
+                      signals: SignalForwarder(), user: "alice", pollInterval: 0, clock: clock,
+                      now: { Date(timeIntervalSince1970: 1_767_225_600) })
+    }
+}
+
+final class DeployTests: XCTestCase {
+    typealias F = Fixture
+
+    func testGoodDeployAppliesOnlyTheImageWaitsAndRecordsTheRelease() async throws {
+        let history = [F.release(1, F.v1, .succeeded)]
+        let pending = history + [Release(revision: 2, image: F.v2, user: "alice", time: "2026-01-01T00:00:00Z",
+                                         message: "ship it", result: .pending)]
+        let runner = FakeCommandRunner(
+            [.init(F.getDeployment, result: F.json(F.deployment(image: F.v1, generation: 1, observed: 1))),
+             .init(F.getReleases, result: F.configMap(history))]
+            + F.record(existing: history) { release in
+                XCTAssertEqual(release.revision, 2)
+                XCTAssertEqual(release.result, .pending)
+                XCTAssertEqual(release.user, "alice")
+                XCTAssertEqual(release.message, "ship it")
+            }
+            + [F.setImage(F.v2),
+               // first look: the controller has not seen the change yet
+               .init(F.getDeployment, result: F.json(F.deployment(image: F.v2, generation: 2, observed: 1))),
+               .init(F.getPods, result: F.podList([F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1)])),
+               // second look: rolled out
+               .init(F.getDeployment, result: F.json(F.deployment(image: F.v2))),
+               .init(F.getPods, result: F.podList([F.pod("shop-c", image: F.v2), F.pod("shop-d", image: F.v2)]))]
+            + F.record(existing: pending) { release in
+                XCTAssertEqual(release.revision, 2)
+                XCTAssertEqual(release.result, .succeeded)
+            })
+        let reporter = RecordingReporter()
+        let outcome = try await F.service(runner, reporter: reporter).deploy(
+            DeployRequest(app: F.app, environment: F.env, image: F.v2, message: "ship it"))
+        XCTAssertEqual(runner.unmet(), [])
+        XCTAssertEqual(outcome.result, .succeeded)
+        XCTAssertEqual(outcome.revision, 2)
+        XCTAssertEqual(outcome.previousImage, F.v1)
+        XCTAssertTrue(reporter.lines.contains("  0/2 updated, 0/2 ready, 2 old pending termination"), reporter.text)
+        XCTAssertTrue(reporter.lines.contains("  2/2 updated, 2/2 ready"), reporter.text)
+    }
+
+    func testImagePullBackOffFailsFastAndRollsBackToTheLastSuccessfulRelease() async throws {
+        let history = [F.release(1, F.v1, .succeeded)]
+        let runner = FakeCommandRunner(
+            [.init(F.getDeployment, result: F.json(F.deployment(image: F.v1))),
+             .init(F.getReleases, result: F.configMap(history))]
+            + F.record(existing: history) { XCTAssertEqual($0.result, .pending) }
+            + [F.setImage(F.broken),
+               .init(F.getDeployment, result: F.json(F.deployment(image: F.broken, updated: 1, total: 3))),
+               .init(F.getPods, result: F.podList([
+                   F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1),
+                   F.pod("shop-x", image: F.broken, ready: false, waiting: "ImagePullBackOff",
+                         message: "Back-off pulling image"),
+               ])),
+               // no log read for a container that never started; straight to the rollback
+               F.setImage(F.v1),
+               .init(F.getDeployment, result: F.json(F.deployment(image: F.v1, generation: 3, observed: 3))),
+               .init(F.getPods, result: F.podList([F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1)]))]
+            + F.record(existing: history) { release in
+                XCTAssertEqual(release.revision, 2)
+                XCTAssertEqual(release.result, .rolledBack)
+                XCTAssertEqual(release.rolledBackTo, F.v1)
+                XCTAssertEqual(release.reason, "pod shop-x is ImagePullBackOff (Back-off pulling image)")
+            })
+        let reporter = RecordingReporter()
+        do {
+            _ = try await F.service(runner, reporter: reporter).deploy(
+                DeployRequest(app: F.app, environment: F.env, image: F.broken))
+            XCTFail("expected a rollback")
+        } catch PlatformError.deployRolledBack(let message) {
+            XCTAssertTrue(message.contains("ImagePullBackOff"), message)
+            XCTAssertTrue(message.contains("rolled back to \(F.v1)"), message)
+        }
+        XCTAssertEqual(runner.unmet(), [])
+        XCTAssertTrue(reporter.text.contains("pod shop-x: shop ImagePullBackOff: Back-off pulling image"), reporter.text)
+    }
+
+    func testCrashLoopPrintsTheLastLogLinesAndNoRollbackExitsAsFailed() async throws {
+        let runner = FakeCommandRunner(
+            [.init(F.getDeployment, result: F.json(F.deployment(image: F.v1))),
+             .init(F.getReleases, result: F.configMap([]))]
+            + F.record(existing: []) { XCTAssertEqual($0.revision, 1) }
+            + [F.setImage(F.crash),
+               .init(F.getDeployment, result: F.json(F.deployment(image: F.crash, updated: 1, total: 3))),
+               .init(F.getPods, result: F.podList([
+                   F.pod("shop-a", image: F.v1),
+                   F.pod("shop-x", image: F.crash, ready: false, waiting: "CrashLoopBackOff", message: "back-off 10s",
+                         restarts: 2),
+               ])),
+               .init(["kubectl", "logs", "shop-x", "-n", F.env, "-c", F.app, "--tail=10", "--previous"],
+                     result: CommandResult(stdout: "INFO starting\nERROR fatal: connection refused\n"))]
+            + F.record(existing: []) { release in
+                XCTAssertEqual(release.result, .failed)
+                XCTAssertNil(release.rolledBackTo)
+            })
+        let reporter = RecordingReporter()
+        do {
+            _ = try await F.service(runner, reporter: reporter).deploy(
+                DeployRequest(app: F.app, environment: F.env, image: F.crash, rollback: false))
+            XCTFail("expected a failure")
+        } catch PlatformError.deployFailed(let message) {
+            XCTAssertTrue(message.contains("CrashLoopBackOff"), message)
+            XCTAssertTrue(message.contains("--no-rollback"), message)
+        }
+        XCTAssertEqual(runner.unmet(), [])
+        XCTAssertTrue(reporter.lines.contains("    ERROR fatal: connection refused"), reporter.text)
+    }
+
+    func testTimeoutRollsBackToTheImageThatRanBefore() async throws {
+        // The clock jumps 100 s per look: the first look is already past a 60 s timeout.
+        let ticks = Counter()
+        let runner = FakeCommandRunner(
+            [.init(F.getDeployment, result: F.json(F.deployment(image: F.v1))),
+             .init(F.getReleases, result: F.configMap([]))]
+            + F.record(existing: []) { _ in }
+            + [F.setImage(F.v2),
+               .init(F.getDeployment, result: F.json(F.deployment(image: F.v2, updated: 1, ready: 2, total: 3))),
+               .init(F.getPods, result: F.podList([
+                   F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1),
+                   F.pod("shop-c", image: F.v2, ready: false, running: false),
+               ])),
+               F.setImage(F.v1),
+               .init(F.getDeployment, result: F.json(F.deployment(image: F.v1, generation: 3, observed: 3))),
+               .init(F.getPods, result: F.podList([F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1)]))]
+            + F.record(existing: []) { release in
+                XCTAssertEqual(release.result, .rolledBack)
+                XCTAssertEqual(release.reason, "timed out after 1m (1/2 updated, 0/2 ready, 2 old pending termination)")
+            })
+        do {
+            _ = try await F.service(runner, clock: { Double(ticks.next()) * 100 }).deploy(
+                DeployRequest(app: F.app, environment: F.env, image: F.v2, timeout: 60))
+            XCTFail("expected a rollback")
+        } catch PlatformError.deployRolledBack(let message) {
+            XCTAssertTrue(message.contains("timed out after 1m"), message)
+        }
+        XCTAssertEqual(runner.unmet(), [])
+    }
+
+    func testRollbackThatFailsTooIsADeployFailure() async throws {
+        let runner = FakeCommandRunner(
+            [.init(F.getDeployment, result: F.json(F.deployment(image: F.broken))),
+             .init(F.getReleases, result: F.configMap([]))]
+            + F.record(existing: []) { _ in }
+            + [F.setImage(F.crash),
+               .init(F.getDeployment, result: F.json(F.deployment(image: F.crash))),
+               .init(F.getPods, result: F.podList([
+                   F.pod("shop-x", image: F.crash, ready: false, waiting: "CreateContainerConfigError",
+                         message: "secret \"db\" not found"),
+               ])),
+               F.setImage(F.broken),
+               .init(F.getDeployment, result: F.json(F.deployment(image: F.broken))),
+               .init(F.getPods, result: F.podList([
+                   F.pod("shop-y", image: F.broken, ready: false, waiting: "ErrImagePull"),
+               ]))]
+            + F.record(existing: []) { XCTAssertEqual($0.result, .failed) })
+        do {
+            _ = try await F.service(runner).deploy(DeployRequest(app: F.app, environment: F.env, image: F.crash))
+            XCTFail("expected a failure")
+        } catch PlatformError.deployFailed(let message) {
+            XCTAssertTrue(message.contains("CreateContainerConfigError"), message)
+            XCTAssertTrue(message.contains("rollback to \(F.broken) failed too"), message)
+        }
+        XCTAssertEqual(runner.unmet(), [])
+    }
+
+    func testMissingAppFailsBeforeChangingAnything() async throws {
+        let runner = FakeCommandRunner([.init(F.getDeployment, result: CommandResult(stdout: ""))])
+        do {
+            _ = try await F.service(runner).deploy(DeployRequest(app: F.app, environment: F.env, image: F.v2))
+            XCTFail("expected a failure")
+        } catch PlatformError.failed(let message) {
+            XCTAssertTrue(message.contains("not found in environment 'dev'"), message)
+        }
+        XCTAssertEqual(runner.unmet(), [])
+    }
+
+    func testNoWaitRecordsAnAppliedRelease() async throws {
+        let runner = FakeCommandRunner(
+            [.init(F.getDeployment, result: F.json(F.deployment(image: F.v1))),
+             .init(F.getReleases, result: F.configMap([]))]
+            + F.record(existing: []) { XCTAssertEqual($0.result, .pending) }
+            + [F.setImage(F.v2)]
+            + F.record(existing: []) { XCTAssertEqual($0.result, .applied) })
+        let outcome = try await F.service(runner).deploy(
+            DeployRequest(app: F.app, environment: F.env, image: F.v2, wait: false))
+        XCTAssertEqual(outcome.result, .applied)
+        XCTAssertEqual(runner.unmet(), [])
+    }
+
+    // MARK: - The rules alone
+
+    func testRepeatedRestartsFailEvenWhileRunning() {
+        let pod = F.pod("shop-x", image: F.v2, ready: true, restarts: 3)
+        let failure = RolloutRules.failure(pods: [pod], container: F.app, image: F.v2)
+        XCTAssertEqual(failure?.reason, "Restarting")
+        XCTAssertEqual(failure?.pod, "shop-x")
+        XCTAssertNil(RolloutRules.failure(pods: [F.pod("shop-y", image: F.v2, restarts: 2)], container: F.app, image: F.v2))
+    }
+
+    func testStuckPodsOfAnotherImageDoNotFailTheRollout() {
+        let old = F.pod("shop-old", image: F.broken, ready: false, waiting: "ImagePullBackOff")
+        XCTAssertNil(RolloutRules.failure(pods: [old, F.pod("shop-a", image: F.v2)], container: F.app, image: F.v2))
+    }
+
+    func testReadyNeedsTheNewImageOnEveryReplicaAndNoOldPods() {
+        let deployment = F.deployment(image: F.v2)
+        let mixed = RolloutRules.assess(deployment: deployment, pods: [F.pod("a", image: F.v2), F.pod("b", image: F.v2),
+                                                                     F.pod("c", image: F.v1)], app: F.app, image: F.v2)
+        XCTAssertEqual(mixed, .progressing(RolloutProgress(desired: 2, updated: 2, ready: 2, available: 2, old: 1)))
+        let done = RolloutRules.assess(deployment: deployment, pods: [F.pod("a", image: F.v2), F.pod("b", image: F.v2)],
+                                       app: F.app, image: F.v2)
+        XCTAssertEqual(done, .ready(RolloutProgress(desired: 2, updated: 2, ready: 2, available: 2, old: 0)))
+        XCTAssertEqual(RolloutRules.assess(deployment: nil, pods: [], app: F.app, image: F.v2),
+                       .stalled("the Deployment shop was deleted"))
+    }
+
+    func testDurationsAreShownShort() {
+        XCTAssertEqual(DeployService.format(duration: 300), "5m")
+        XCTAssertEqual(DeployService.format(duration: 90), "90s")
+        XCTAssertEqual(DeployService.format(duration: 3600), "1h")
+    }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+
+    func next() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        let current = value
+        value += 1
+        return current
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import PlatformCore
+import PlatformTestSupport
+import XCTest
+
+final class StatusTests: XCTestCase {
+    typealias F = Fixture
+
+    func testStatusReadsTheDeploymentPodsIngressAndHistory() async throws {
+        let ingress = JSONValue.object(["kind": .string("Ingress"), "spec": .object(["rules": .array([
+            .object(["host": .string("shop.dev.example.org")]),
+        ])])])
+        let runner = FakeCommandRunner([
+            .init(F.getDeployment, result: F.json(F.deployment(image: F.v2, updated: 1, ready: 2, total: 3))),
+            .init(F.getPods, result: F.podList([
+                F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1),
+                F.pod("shop-x", image: F.v2, ready: false, waiting: "CrashLoopBackOff", message: "back-off", restarts: 4),
+            ])),
+            .init(["kubectl", "get", "ingress", F.app, "-n", F.env, "--ignore-not-found", "-o", "json"], result: F.json(ingress)),
+            .init(F.getReleases, result: F.configMap([F.release(1, F.v1, .succeeded), F.release(2, F.v2, .pending)])),
+        ])
+        let status = try await StatusService(kubectl: Kubectl(runner: runner, target: KubeTarget()))
+            .status(app: F.app, environment: F.env)
+        XCTAssertEqual(runner.unmet(), [])
+        XCTAssertEqual(status.url, "https://shop.dev.example.org")
+        XCTAssertEqual(status.image, F.v2)
+        XCTAssertFalse(status.healthy)
+        XCTAssertEqual(status.replicas, AppStatus.Replicas(desired: 2, updated: 1, ready: 2, available: 2))
+        XCTAssertEqual(status.release?.revision, 1)
+        XCTAssertEqual(status.pods.map(\.name), ["shop-a", "shop-b", "shop-x"])
+        XCTAssertEqual(status.pods[2].reason, "CrashLoopBackOff")
+        XCTAssertEqual(status.pods[2].restarts, 4)
+        XCTAssertEqual(status.pods[2].ready, false)
+    }
+
+    func testHealthyWhenEveryReplicaRunsTheImage() {
+        let status = StatusService.status(app: F.app, environment: F.env, deployment: F.deployment(image: F.v2),
+                                          pods: [F.pod("a", image: F.v2), F.pod("b", image: F.v2)], ingress: nil,
+                                          history: ReleaseHistory())
+        XCTAssertTrue(status.healthy)
+        XCTAssertNil(status.url)
+        XCTAssertNil(status.release)
+    }
+
+    func testMissingAppFails() async throws {
+        let runner = FakeCommandRunner([.init(F.getDeployment, result: CommandResult(stdout: ""))])
+        do {
+            _ = try await StatusService(kubectl: Kubectl(runner: runner, target: KubeTarget())).status(app: F.app, environment: F.env)
+            XCTFail("expected a failure")
+        } catch PlatformError.failed(let message) {
+            XCTAssertTrue(message.contains("not found"), message)
+        }
+    }
+}
