@@ -12,7 +12,7 @@ let package = Package(
         .target(name: "PlatformCLI", dependencies: ["PlatformCore"]),
         .target(name: "PlatformCore"),
         .target(name: "PlatformTestSupport", dependencies: ["PlatformCore", "PlatformCLI"]),
-        .testTarget(name: "PlatformCoreTests", dependencies: ["PlatformCore", "PlatformTestSupport"]),
+        .testTarget(name: "PlatformCoreTests", dependencies: ["PlatformCore", "PlatformTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "PlatformCLITests", dependencies: ["PlatformCLI", "PlatformTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["PlatformCore", "PlatformCLI", "PlatformTestSupport"]),
     ]
