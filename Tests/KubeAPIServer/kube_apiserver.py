@@ -1194,9 +1194,6 @@ class Cluster:
         if complete:
             progressing = cond("Progressing", "True", "NewReplicaSetAvailable",
                                f'ReplicaSet "{rs_name}" has successfully progressed.')
-        elif (conds.get("Progressing") or {}).get("reason") == "ProgressDeadlineExceeded" and \
-                self.progress.get(uid, (None, 0))[1] <= since and now - since > deadline:
-            progressing = conds["Progressing"]
         elif now - since > deadline:
             progressing = cond("Progressing", "False", "ProgressDeadlineExceeded",
                                f'ReplicaSet "{rs_name}" has timed out progressing.')
