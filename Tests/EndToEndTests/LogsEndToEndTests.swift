@@ -1,0 +1,78 @@
+import Foundation
+import PlatformCore
+import PlatformTestSupport
+import XCTest
+
+final class LogsEndToEndTests: XCTestCase {
+    func podNames(_ app: AppFixture) throws -> [String] {
+        try app.pods().map(RolloutRules.podName).sorted()
+    }
+
+    func testLogsPrintThePrefixedLinesOfEveryPod() async throws {
+        let app = try await AppFixture(replicas: 3)
+        defer { app.stop() }
+        try await app.waitForReadyPods(3)
+        let names = try podNames(app)
+        let run = await app.platform(["logs", "shop", "--lines", "3"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 9, run.stdout)
+        for name in names {
+            let mine = lines.filter { $0.hasPrefix("\(name)/shop | ") }
+            XCTAssertEqual(mine.count, 3, "\(name): \(run.stdout)")
+            XCTAssertTrue(mine.allSatisfy { $0.contains(" INFO ") }, run.stdout)
+        }
+        let grep = await app.platform(["logs", "shop", "--grep", "started on port", "--timestamps"])
+        XCTAssertEqual(grep.status, 0, grep.stderr)
+        XCTAssertEqual(grep.stdout.split(separator: "\n").count, 3, grep.stdout)
+        XCTAssertTrue(grep.stdout.contains("/shop | 20"), grep.stdout)  // the timestamp comes right after the prefix
+    }
+
+    func testLogsOfAnUnknownAppExit1() async throws {
+        let app = try await AppFixture()
+        defer { app.stop() }
+        let run = await app.platform(["logs", "cart"])
+        XCTAssertEqual(run.status, 1)
+        XCTAssertTrue(run.stderr.contains("app 'cart' not found in environment 'staging'"), run.stderr)
+        XCTAssertEqual(run.stdout, "")
+    }
+
+    func testFollowPicksUpAPodCreatedAfterItStartedAndDropsTheGoneOne() async throws {
+        let app = try await AppFixture(replicas: 1)
+        defer { app.stop() }
+        try await app.waitForReadyPods(1)
+        let first = try XCTUnwrap(podNames(app).first)
+        let program = try LiveProgram(["logs", "shop", "-e", "staging", "-f", "--lines", "1", "--follow-for", "6s"],
+                                      environment: app.environmentVariables, directory: app.sandbox.work)
+        try await program.waitFor("the first pod's lines") { $0.stdout.contains("\(first)/shop | ") }
+        // The ReplicaSet replaces a deleted Pod: a Pod that appears after logs -f started.
+        try app.cluster.deletePod(namespace: "staging", name: first)
+        try await app.waitForReadyPods(1)
+        let second = try XCTUnwrap(podNames(app).first { $0 != first })
+        try await program.waitFor("the new pod's lines") { $0.stdout.contains("\(second)/shop | ") }
+        let linesOfFirstBeforeExit = program.stdout.components(separatedBy: "\(first)/shop | ").count
+        XCTAssertEqual(program.exitStatus(), 0, program.stderr)
+        // nothing more from the gone Pod once the new one streams
+        XCTAssertEqual(program.stdout.components(separatedBy: "\(first)/shop | ").count, linesOfFirstBeforeExit)
+        let lines = program.stdout.split(separator: "\n")
+        XCTAssertTrue(lines.allSatisfy { $0.hasPrefix("\(first)/shop | ") || $0.hasPrefix("\(second)/shop | ") },
+                      program.stdout)
+    }
+
+    func testCtrlCDuringFollowExits130AndStopsEveryKubectl() async throws {
+        let app = try await AppFixture(replicas: 2)
+        defer { app.stop() }
+        try await app.waitForReadyPods(2)
+        let program = try LiveProgram(["logs", "shop", "-e", "staging", "-f"],
+                                      environment: app.environmentVariables, directory: app.sandbox.work)
+        try await program.waitFor("lines of both pods") { program in
+            (try? self.podNames(app))?.allSatisfy { program.stdout.contains("\($0)/shop | ") } == true
+        }
+        let children = LiveProgram.children(of: program.pid)
+        XCTAssertGreaterThanOrEqual(children.count, 2, "one kubectl logs -f per pod")
+        kill(program.pid, SIGINT)
+        XCTAssertEqual(program.exitStatus(), 130, program.stderr)
+        XCTAssertEqual(children.filter(LiveProgram.isAlive), [])
+        XCTAssertTrue(program.stderr.contains("interrupted"), program.stderr)
+    }
+}
