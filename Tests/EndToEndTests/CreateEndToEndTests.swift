@@ -243,4 +243,54 @@ final class CreateEndToEndTests: XCTestCase {
         XCTAssertEqual(again.status, 0, "converged: \(again.stdout)")
         XCTAssertEqual(try managedVersions(cluster), versions)
     }
+
+    func testCtrlCDuringApplyExits130AndARerunConverges() async throws {
+        let sandbox = try Sandbox()
+        let cluster = try TestCluster(readyDelay: 0.2)
+        defer { cluster.stop(); cluster.removeFiles() }
+        // A module whose apply takes a while, so the interrupt lands inside terraform apply.
+        try sandbox.write(sandbox.root + "/slow/main.tf", """
+        variable "name" { type = string }
+        variable "environment" { type = string }
+        variable "domain" { type = string }
+        variable "instance_type" { type = string }
+        variable "replicas" { type = number }
+        resource "terraform_data" "slow" {
+          input = var.name
+          provisioner "local-exec" { command = "sleep 3" }
+        }
+        output "endpoint" { value = "https://${var.name}.${var.environment}.${var.domain}" }
+        """)
+        let env = environment(sandbox, cluster, extra: ["PLATFORM_MODULE_SOURCE": sandbox.root + "/slow"])
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Repo.binary)
+        process.arguments = ["create", "shop", "-e", "dev"]
+        process.environment = env
+        process.currentDirectoryURL = URL(fileURLWithPath: sandbox.work)
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        let done = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in done.signal() }
+        try process.run()
+        var seen = ""
+        while !seen.contains("Provisioning with 'local-exec'") {
+            let chunk = errors.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+        kill(process.processIdentifier, SIGINT)
+        let rest = errors.fileHandleForReading.readDataToEndOfFile()
+        done.wait()
+        seen += String(decoding: rest, as: UTF8.self)
+        XCTAssertEqual(process.terminationStatus, 130, seen)
+        XCTAssertTrue(seen.contains("error: interrupted"), seen)
+        XCTAssertEqual(try cluster.objects(kind: "Deployment"), [], "stopped before Kubernetes")
+
+        let rerun = await runCLI(["create", "shop", "-e", "dev"], environment: env, directory: sandbox.work)
+        XCTAssertEqual(rerun.status, 0, rerun.stderr)
+        let check = await runCLI(["create", "shop", "-e", "dev", "--dry-run", "--detailed-exitcode"], environment: env,
+                                 directory: sandbox.work)
+        XCTAssertEqual(check.status, 0, "converged: \(check.stdout)\n\(check.stderr)")
+    }
 }
