@@ -20,7 +20,7 @@ public final class TestCluster: @unchecked Sendable {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("platform-cluster-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         kubeconfig = folder + "/kubeconfig"
-        var arguments = [Repo.apiServer, "--port", "0", "--kubeconfig", kubeconfig, "--ready-delay", String(readyDelay)]
+        var arguments = [Repo.apiServer, "--port", "0", "--kubeconfig", kubeconfig, "--ready-delay", String(readyDelay), "--exit-with-parent"]
         for crd in crds { arguments += ["--crd", crd] }
         if let logLines { arguments += ["--log-lines", String(logLines)] }
         if let logBytes { arguments += ["--log-bytes", String(logBytes)] }
