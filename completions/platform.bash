@@ -38,6 +38,7 @@ _platform_takes_value() {
         logs) case "$2" in -n|--lines|--since|-c|--container|--grep|--follow-for) return 0 ;; esac ;;
         doctor) case "$2" in --templates-dir|--request-timeout) return 0 ;; esac ;;
         metrics) case "$2" in --format|--since) return 0 ;; esac ;;
+        config) case "$2" in --image) return 0 ;; esac ;;
     esac
     return 1
 }
@@ -104,6 +105,10 @@ _platform_value() {
                 --format) _platform_words 'text json prometheus' ;;
                 --since) COMPREPLY=() ;;
             esac ;;
+        config)
+            case "$2" in
+                --image) COMPREPLY=() ;;
+            esac ;;
     esac
 }
 
@@ -119,6 +124,7 @@ _platform_options() {
         logs) echo "$globals -n --lines -f --follow --since -c --container --timestamps --grep --follow-for" ;;
         doctor) echo "$globals --templates-dir --request-timeout" ;;
         metrics) echo "$globals --format --since" ;;
+        config) echo "$globals --image" ;;
         *) echo "$globals" ;;
     esac
 }
@@ -133,12 +139,14 @@ _platform_positional() {
         logs:0) _platform_dynamic apps ;;
         status:0) _platform_dynamic apps ;;
         completion:0) _platform_words 'bash zsh fish' ;;
+        config:0) _platform_words 'show' ;;
+        config:1) _platform_dynamic apps ;;
         help:0) _platform_words "$_platform_commands" ;;
         *) COMPREPLY=() ;;
     esac
 }
 
-_platform_commands='scaffold create templates deploy releases rollback logs status version help completion doctor metrics'
+_platform_commands='scaffold create templates deploy releases rollback logs status version help completion doctor metrics config'
 
 _platform() {
     local cur prev words cword split=false

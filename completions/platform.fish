@@ -39,6 +39,8 @@ function __platform_state
                             contains -- $token --templates-dir --request-timeout; and set skip 1
                         case metrics
                             contains -- $token --format --since; and set skip 1
+                        case config
+                            contains -- $token --image; and set skip 1
                     end
                 end
                 continue
@@ -90,6 +92,7 @@ complete -c platform -n '__platform_at ""' -a help -d 'Show help for platform or
 complete -c platform -n '__platform_at ""' -a completion -d 'Print the shell completion script for bash, zsh or fish'
 complete -c platform -n '__platform_at ""' -a doctor -d 'Check the tools, the cluster, the state folder and the templates'
 complete -c platform -n '__platform_at ""' -a metrics -d 'Show platform usage counters and delivery (DORA) metrics'
+complete -c platform -n '__platform_at ""' -a config -d 'Show the merged configuration and where each value came from'
 
 complete -c platform -n '__platform_at scaffold' -s t -l template -x -a '(__platform_values templates)' -d 'Template id, folder or git+URL'
 complete -c platform -n '__platform_at scaffold' -l language -x -d 'Template language (with --framework)'
@@ -139,7 +142,7 @@ complete -c platform -n '__platform_at logs 0' -a '(__platform_values apps)' -d 
 complete -c platform -n '__platform_at status 0' -a '(__platform_values apps)' -d 'The app'
 
 
-complete -c platform -n '__platform_at help 0' -a 'scaffold create templates deploy releases rollback logs status version help completion doctor metrics' -d 'The command to explain'
+complete -c platform -n '__platform_at help 0' -a 'scaffold create templates deploy releases rollback logs status version help completion doctor metrics config' -d 'The command to explain'
 
 complete -c platform -n '__platform_at completion 0' -a 'bash zsh fish' -d 'bash, zsh or fish'
 
@@ -148,3 +151,7 @@ complete -c platform -n '__platform_at doctor' -l request-timeout -x -d 'How lon
 
 complete -c platform -n '__platform_at metrics' -l format -x -a 'text json prometheus' -d 'text, json or prometheus (default: text; -o json = json)'
 complete -c platform -n '__platform_at metrics' -l since -x -d 'How far back to look (default: 30d)'
+
+complete -c platform -n '__platform_at config' -l image -x -d 'Image, as deploy would take it'
+complete -c platform -n '__platform_at config 0' -a 'show' -d 'show'
+complete -c platform -n '__platform_at config 1' -a '(__platform_values apps)' -d 'App name (default: the name in platform.json)'

@@ -1,0 +1,86 @@
+import Foundation
+import PlatformCore
+
+struct ConfigCommand: PlatformCommand {
+    struct Options: Sendable, Equatable {
+        var name: String?
+        var environment: String?
+        var image: String?
+        var kubeContext: String?
+        var kubeconfig: String?
+        var output: OutputFormat
+    }
+
+    static let spec = CommandSpec(
+        "config", summary: "Show the merged configuration and where each value came from",
+        discussion: """
+        'platform config show [NAME]' merges, for app NAME (default: the name in platform.json), the
+        command-line flags, PLATFORM_* environment variables, the project config (platform.json in this
+        folder or a parent) and the user config ($XDG_CONFIG_HOME/platform/config.json, else
+        ~/.config/platform/config.json) over the built-in defaults, in that order of precedence, and
+        prints each value with its source. Invalid JSON or an unknown key exits 64 naming the file,
+        line and key.
+        """,
+        arguments: [
+            ArgumentSpec("ACTION", help: "show", completion: .choices(["show"])),
+            ArgumentSpec("NAME", help: "App name (default: the name in platform.json)", optional: true, completion: .apps),
+        ],
+        options: [OptionSpec("image", value: "IMAGE", help: "Image, as deploy would take it")],
+        examples: ["platform config show", "platform config show shop -e production", "platform config show shop -o json"],
+        usesGlobals: ["environment", "output", "kube-context", "kubeconfig"])
+
+    static func parse(_ parsed: ParsedCommandLine, globals: GlobalOptions, environment: [String: String]) throws -> Options {
+        let given = try positionals(parsed, min: 1, max: 2)
+        guard given[0] == "show" else {
+            throw usage("unknown action '\(given[0])': use 'platform config show [NAME]'")
+        }
+        return Options(name: given.count > 1 ? given[1] : nil, environment: parsed.value("environment"),
+                       image: parsed.value("image"), kubeContext: globals.kubeContext, kubeconfig: globals.kubeconfig,
+                       output: globals.output)
+    }
+
+    static func validate(_ options: Options) throws {
+        if let name = options.name { try Validate.name(name) }
+    }
+
+    static func run(_ options: Options, _ context: CommandContext) async throws {
+        var name = options.name
+        if name == nil, let project = ConfigLoader.findProjectConfig(from: context.currentDirectory) {
+            name = try ConfigLoader.loadProjectConfig(at: project).name
+        }
+        guard let name else {
+            throw usage("missing NAME: give the app name or run it in a project with a platform.json that has a name")
+        }
+        let flags = SettingsFlags(name: name, environment: options.environment, image: options.image,
+                                  kubeContext: options.kubeContext, kubeconfig: options.kubeconfig)
+        let settings = try ConfigLoader.resolve(flags: flags, environment: context.environment,
+                                                currentDirectory: context.currentDirectory)
+        let userExists = FileManager.default.fileExists(atPath: settings.userConfigPath)
+        if options.output == .json {
+            struct Setting: Encodable { var value: String; var source: SettingSource }
+            struct Document: Encodable {
+                var name: String
+                var userConfig: String
+                var userConfigFound: Bool
+                var projectConfig: String?
+                var settings: [String: Setting]
+            }
+            var all: [String: Setting] = [:]
+            for origin in settings.origins { all[origin.key] = Setting(value: origin.value, source: origin.source) }
+            try context.printJSON(Document(name: name, userConfig: settings.userConfigPath, userConfigFound: userExists,
+                                           projectConfig: settings.projectConfigPath, settings: all))
+            return
+        }
+        context.print("App:            \(name)")
+        context.print("User config:    \(settings.userConfigPath)" + (userExists ? "" : " (not found)"))
+        context.print("Project config: \(settings.projectConfigPath ?? "(none)")")
+        context.print("")
+        let rows = [("KEY", "VALUE", "SOURCE")] + settings.origins.map { ($0.key, $0.value, $0.source.description) }
+        let keyWidth = (rows.map(\.0.count).max() ?? 0) + 2
+        let valueWidth = (rows.map(\.1.count).max() ?? 0) + 2
+        for row in rows {
+            context.print(row.0.padding(toLength: keyWidth, withPad: " ", startingAt: 0)
+                          + row.1.padding(toLength: valueWidth, withPad: " ", startingAt: 0) + row.2)
+        }
+    }
+}
