@@ -45,12 +45,32 @@ public struct RootModule: Encodable, Sendable, Equatable {
             arguments[key] = .string("${var.\(key)}")
         }
         if let backend = settings.backend.value {
-            terraform = ["backend": .object([backend.type: .object(backend.config ?? [:])])]
+            terraform = ["backend": .object([backend.type: .object(Self.perAppBackendConfig(backend, settings: settings))])]
         }
         variable = variables.isEmpty ? nil : variables
         module = [Self.moduleName: arguments]
         output = [Self.moduleName: Output(value: "${module.\(Self.moduleName)}",
                                           description: "Every output of the application module")]
+    }
+
+    /// One state per app and environment in a shared backend: s3/azurerm `key` and gcs `prefix` act as
+    /// a prefix, `PREFIX/ENV/NAME.tfstate` (s3, azurerm) or `PREFIX/ENV/NAME` (gcs), default `platform`.
+    /// Other backends (http, ...) are used as configured.
+    static func perAppBackendConfig(_ backend: BackendSettings, settings: AppSettings) -> [String: JSONValue] {
+        var config = backend.config ?? [:]
+        let place = settings.environment.value + "/" + settings.name
+        func prefix(_ key: String) -> String {
+            var value = config[key]?.stringValue ?? "platform"
+            if value.hasSuffix(".tfstate") { value.removeLast(".tfstate".count) }
+            while value.hasSuffix("/") { value.removeLast() }
+            return value.isEmpty ? "platform" : value
+        }
+        switch backend.type {
+        case "s3", "azurerm": config["key"] = .string(prefix("key") + "/" + place + ".tfstate")
+        case "gcs": config["prefix"] = .string(prefix("prefix") + "/" + place)
+        default: break
+        }
+        return config
     }
 
     /// Stable bytes for `main.tf.json`.

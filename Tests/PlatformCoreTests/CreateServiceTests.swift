@@ -197,7 +197,7 @@ final class CreateServiceTests: XCTestCase {
     func testGoldenRootModule() throws {
         var app = try settings(SettingsFlags(name: "shop", environment: "prod", replicas: 3, instanceType: "m5.large",
                                              variables: ["owner": "team-a", "db_password": "s3cret"]))
-        app.backend = Sourced(BackendSettings(type: "s3", config: ["bucket": .string("tf-state"), "key": .string("platform/prod/shop.tfstate"),
+        app.backend = Sourced(BackendSettings(type: "s3", config: ["bucket": .string("tf-state"), "key": .string("apps"),
                                                                  "region": .string("eu-west-1")]), .user("config.json"))
         let data = try RootModule(settings: app, moduleSource: "git::https://git.example.com/infra.git//application?ref=v1").encoded()
         XCTAssertFalse(String(decoding: data, as: UTF8.self).contains("s3cret"))
