@@ -9,12 +9,12 @@ public enum CommandTable {
         CommandEntry(RollbackCommand.self),
         CommandEntry(LogsCommand.self),
         CommandEntry(StatusCommand.self),
+        CommandEntry(DestroyCommand.self),
         CommandEntry(VersionCommand.self),
         CommandEntry(HelpCommand.self),
         CommandEntry(CompletionCommand.self),
         CommandEntry(DoctorCommand.self),
         CommandEntry(MetricsCommand.self),
-        CommandEntry(ConfigCommand.self),
         CommandEntry(CompleteValuesCommand.self),  // hidden: values for the completion scripts
         CommandEntry(ExecCommand.self),  // hidden: internal, for `make bench`
     ]

@@ -67,7 +67,7 @@ public extension Kubectl {
     func delete(_ references: [String], namespace: String) async throws -> [String] {
         guard !references.isEmpty else { return [] }
         let result = try await runner.checked(command(
-            ["delete"] + references + ["-n", namespace, "--ignore-not-found", "--wait=false", "-o", "name"]))
+            ["delete"] + references + ["-n", namespace, "--ignore-not-found", "-o", "name"]))
         return result.stdoutText.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
     }
 }

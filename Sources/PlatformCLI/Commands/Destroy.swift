@@ -1,0 +1,95 @@
+import Foundation
+import PlatformCore
+
+struct DestroyCommand: PlatformCommand {
+    struct Options: Sendable, Equatable {
+        var name: String
+        var environment: String
+        var yes: Bool
+        var dryRun: Bool
+        var output: OutputFormat
+    }
+
+    static let spec = CommandSpec(
+        "destroy", summary: "Delete an app: its Kubernetes objects, its infrastructure and its workspace",
+        discussion: """
+        Deletes the app's Deployment, Service, Ingress, ServiceMonitor and release history from the
+        environment's namespace (the namespace itself stays), then runs 'terraform destroy' in the app's
+        workspace (STATE/workspaces/ENV/NAME) and removes the workspace. On a terminal it asks you to type
+        the app's name; without one it needs --yes (exit 64 otherwise). Destroying an app that does not
+        exist says so and exits 0.
+        """,
+        arguments: [ArgumentSpec("NAME", help: "The app", completion: .apps)],
+        options: [OptionSpec("yes", short: "y", help: "Do not ask for confirmation (required without a terminal)")],
+        examples: ["platform destroy shop -e staging", "platform destroy shop -e staging --yes -o json"],
+        usesGlobals: ["environment", "output", "dry-run", "quiet", "verbose", "kube-context", "kubeconfig"])
+
+    static func parse(_ parsed: ParsedCommandLine, globals: GlobalOptions, environment: [String: String]) throws -> Options {
+        let name = try positionals(parsed, min: 1, max: 1)[0]
+        return Options(name: name, environment: globals.environment, yes: parsed.flag("yes"), dryRun: globals.dryRun,
+                       output: globals.output)
+    }
+
+    static func validate(_ options: Options) throws {
+        try Validate.name(options.name)
+        try Validate.environment(options.environment)
+    }
+
+    static func run(_ options: Options, _ context: CommandContext) async throws {
+        if !options.yes && !options.dryRun && !context.io.canPrompt {
+            throw usage("destroy needs confirmation: pass --yes (no terminal to ask on)")
+        }
+        var lockTimeout = 600.0
+        if let raw = context.environment["PLATFORM_LOCK_TIMEOUT"], !raw.isEmpty {
+            lockTimeout = try Validate.duration(raw, what: "PLATFORM_LOCK_TIMEOUT")
+        }
+        let request = DestroyRequest(app: options.name, environment: options.environment,
+                                     stateDirectory: StateDirectory.resolve(environment: context.environment),
+                                     processEnvironment: context.environment, lockTimeout: lockTimeout)
+        let service = DestroyService(runner: context.runner,
+                                     target: KubeTarget(context: context.globals.kubeContext,
+                                                        kubeconfig: context.globals.kubeconfig),
+                                     reporter: context.console, signals: context.signals)
+        let plan = try await service.plan(request)
+        if plan.isEmpty {
+            let result = DestroyResult(app: options.name, environment: options.environment, existed: false, deleted: [],
+                                       terraformDestroyed: false, workspaceRemoved: nil)
+            if options.output == .json {
+                try context.printJSON(result)
+            } else {
+                context.print("Nothing to destroy: \(options.name) does not exist in \(options.environment)")
+            }
+            return
+        }
+        if options.dryRun {
+            if options.output == .json {
+                try context.printJSON(plan)
+            } else {
+                context.print("Would destroy \(options.name) in \(options.environment):")
+                for object in plan.objects { context.print("  delete \(object)") }
+                if let workspace = plan.workspace { context.print("  terraform destroy in \(workspace), then remove it") }
+            }
+            return
+        }
+        if !options.yes {
+            context.io.stderr.write("This deletes \(describe(plan)).\nType the app name (\(options.name)) to confirm: ")
+            let answer = context.io.readLine()?.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard answer == options.name else {
+                throw PlatformError.failed("not confirmed; nothing was destroyed")
+            }
+        }
+        let result = try await service.destroy(plan, request)
+        if options.output == .json {
+            try context.printJSON(result)
+        } else {
+            context.print("Destroyed \(options.name) in \(options.environment)")
+            context.console.success(describe(plan) + " removed")
+        }
+    }
+
+    static func describe(_ plan: DestroyPlan) -> String {
+        var parts = plan.objects
+        if let workspace = plan.workspace { parts.append("the infrastructure and workspace \(workspace)") }
+        return parts.joined(separator: ", ")
+    }
+}

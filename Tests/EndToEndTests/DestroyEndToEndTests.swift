@@ -1,0 +1,97 @@
+import Foundation
+import PlatformCLI
+import PlatformCore
+import PlatformTestSupport
+import XCTest
+
+/// `platform create`, then `platform destroy`, with the real terraform and kubectl.
+final class DestroyEndToEndTests: XCTestCase {
+    static let monitorCRD = "servicemonitors.monitoring.coreos.com"
+
+    struct Setup {
+        let sandbox: Sandbox
+        let cluster: TestCluster
+        var environment: [String: String] {
+            sandbox.environment(extra: cluster.environment.merging(["PLATFORM_TEMPLATES_DIR": Repo.templates,
+                                                                    "USER": "tester"]) { _, b in b })
+        }
+        var workspace: String { sandbox.state + "/workspaces/dev/shop" }
+
+        func platform(_ arguments: [String]) async -> CLIRun {
+            await runCLI(arguments, environment: environment, directory: sandbox.work)
+        }
+
+        func appObjects() throws -> [String] {
+            (try cluster.state()["objects"]?.arrayValue ?? []).compactMap { object in
+                guard object["metadata", "namespace"]?.stringValue == "dev",
+                      let kind = object["kind"]?.stringValue, let name = object["metadata", "name"]?.stringValue,
+                      ["Deployment", "Service", "Ingress", "ServiceMonitor", "ConfigMap", "ReplicaSet", "Pod"].contains(kind)
+                else { return nil }
+                return kind + "/" + name
+            }.sorted()
+        }
+    }
+
+    func created() async throws -> Setup {
+        let setup = Setup(sandbox: try Sandbox(), cluster: try TestCluster(readyDelay: 0.2, crds: [Self.monitorCRD]))
+        let create = await setup.platform(["create", "shop", "-e", "dev", "--image", "registry.example.com/shop:1.0.0",
+                                           "--set", "db_password=hunter2xyz"])
+        XCTAssertEqual(create.status, 0, create.stderr)
+        let deploy = await setup.platform(["deploy", "shop", "-e", "dev", "--image", "registry.example.com/shop:1.1.0"])
+        XCTAssertEqual(deploy.status, 0, deploy.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: setup.workspace + "/terraform.tfstate"))
+        XCTAssertTrue(try setup.appObjects().contains("ConfigMap/platform-releases-shop"))
+        return setup
+    }
+
+    func testDestroyRemovesObjectsStateAndWorkspaceAndASecondDestroyExits0() async throws {
+        let setup = try await created()
+        defer { setup.cluster.stop(); setup.cluster.removeFiles() }
+        let run = await setup.platform(["destroy", "shop", "-e", "dev", "--yes", "-o", "json"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let result = try JSONDecoder().decode(DestroyResult.self, from: Data(run.stdout.utf8))
+        XCTAssertTrue(result.existed)
+        XCTAssertTrue(result.terraformDestroyed)
+        XCTAssertEqual(result.workspaceRemoved, setup.workspace)
+        XCTAssertEqual(result.deleted.count, 5, "\(result.deleted)")
+        XCTAssertTrue(run.stderr.contains("Destroy complete!"), run.stderr)
+        XCTAssertFalse(run.stderr.contains("hunter2xyz"))
+        XCTAssertEqual(try setup.appObjects(), [])
+        XCTAssertNotNil(try setup.cluster.object(kind: "Namespace", namespace: nil, name: "dev"), "the namespace is shared")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: setup.workspace))
+
+        let again = await setup.platform(["destroy", "shop", "-e", "dev", "--yes"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertEqual(again.stdout, "Nothing to destroy: shop does not exist in dev\n")
+    }
+
+    func testWithoutATerminalDestroyNeedsYes() async throws {
+        let setup = try await created()
+        defer { setup.cluster.stop(); setup.cluster.removeFiles() }
+        let before = try setup.appObjects()
+        let run = await setup.platform(["destroy", "shop", "-e", "dev"])
+        XCTAssertEqual(run.status, 64)
+        XCTAssertTrue(run.stderr.contains("--yes"), run.stderr)
+        XCTAssertEqual(try setup.appObjects(), before)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: setup.workspace))
+    }
+
+    func testOnATerminalDestroyAsksForTheName() async throws {
+        let setup = try await created()
+        defer { setup.cluster.stop(); setup.cluster.removeFiles() }
+        let before = try setup.appObjects()
+        let refused = TestIO(tty: true, answers: ["no"])
+        let status = await PlatformCLI.run(arguments: ["destroy", "shop", "-e", "dev"], io: refused.streams,
+                                           environment: setup.environment, currentDirectory: setup.sandbox.work)
+        XCTAssertEqual(status, 1)
+        XCTAssertTrue(refused.stderr.text.contains("Type the app name (shop) to confirm"), refused.stderr.text)
+        XCTAssertEqual(try setup.appObjects(), before)
+
+        let confirmed = TestIO(tty: true, answers: ["shop"])
+        let yes = await PlatformCLI.run(arguments: ["destroy", "shop", "-e", "dev"], io: confirmed.streams,
+                                        environment: setup.environment, currentDirectory: setup.sandbox.work)
+        XCTAssertEqual(yes, 0, confirmed.stderr.text)
+        XCTAssertEqual(try setup.appObjects(), [])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: setup.workspace))
+    }
+}
