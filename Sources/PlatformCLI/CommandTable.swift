@@ -15,6 +15,7 @@ public enum CommandTable {
         CommandEntry(CompletionCommand.self),
         CommandEntry(DoctorCommand.self),
         CommandEntry(MetricsCommand.self),
+        CommandEntry(ConfigCommand.self),
         CommandEntry(CompleteValuesCommand.self),  // hidden: values for the completion scripts
         CommandEntry(ExecCommand.self),  // hidden: internal, for `make bench`
     ]
