@@ -122,6 +122,7 @@ _platform_options() {
         deploy) echo "$globals --image --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;
         rollback) echo "$globals --to --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;
         logs) echo "$globals -n --lines -f --follow --since -c --container --timestamps --grep --follow-for" ;;
+        destroy) echo "$globals -y --yes" ;;
         doctor) echo "$globals --templates-dir --request-timeout" ;;
         metrics) echo "$globals --format --since" ;;
         config) echo "$globals --image" ;;
@@ -138,6 +139,7 @@ _platform_positional() {
         rollback:0) _platform_dynamic apps ;;
         logs:0) _platform_dynamic apps ;;
         status:0) _platform_dynamic apps ;;
+        destroy:0) _platform_dynamic apps ;;
         completion:0) _platform_words 'bash zsh fish' ;;
         config:0) _platform_words 'show' ;;
         config:1) _platform_dynamic apps ;;
@@ -146,7 +148,7 @@ _platform_positional() {
     esac
 }
 
-_platform_commands='scaffold create templates deploy releases rollback logs status version help completion doctor metrics config'
+_platform_commands='scaffold create templates deploy releases rollback logs status destroy version help completion doctor metrics config'
 
 _platform() {
     local cur prev words cword split=false
