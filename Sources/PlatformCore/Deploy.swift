@@ -231,8 +231,14 @@ public struct DeployService: Sendable {
         let previousImage = RolloutRules.image(of: deployment, container: app)
         let store = ReleaseStore(kubectl: kubectl)
         let history = try await store.read(app: app, namespace: namespace)
-        // What an automatic rollback restores: the release that served last, else what ran before.
-        let rollbackImage = history.current?.image ?? previousImage
+        // What an automatic rollback restores: what runs now when it is healthy (whoever put it there),
+        // else the release that served last, else what runs now anyway.
+        let livePods = try await kubectl.pods(app: app, namespace: namespace)
+        var rollbackImage = history.current?.image ?? previousImage
+        if let previousImage,
+           case .ready = RolloutRules.assess(deployment: deployment, pods: livePods, app: app, image: previousImage) {
+            rollbackImage = previousImage
+        }
         var release = Release(revision: history.nextRevision, image: request.image, user: user,
                               time: Self.timestamp(now()), message: request.message, result: .pending,
                               kind: request.kind, rollbackOf: request.rollbackOf)

@@ -150,7 +150,8 @@ final class DeployTests: XCTestCase {
                                          message: "ship it", result: .pending)]
         let runner = FakeCommandRunner(
             [.init(F.getDeployment, result: F.json(F.deployment(image: F.v1, generation: 1, observed: 1))),
-             .init(F.getReleases, result: F.configMap(history))]
+             .init(F.getReleases, result: F.configMap(history)),
+             .init(F.getPods, result: F.podList([F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1)]))]
             + F.record(existing: history) { release in
                 XCTAssertEqual(release.revision, 2)
                 XCTAssertEqual(release.result, .pending)
@@ -160,10 +161,10 @@ final class DeployTests: XCTestCase {
             + [F.setImage(F.v2),
                // first look: the controller has not seen the change yet
                .init(F.getDeployment, result: F.json(F.deployment(image: F.v2, generation: 2, observed: 1))),
-               .init(F.getPods, result: F.podList([F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1)])),
+                 .init(F.getPods, result: F.podList([F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1)])),
                // second look: rolled out
                .init(F.getDeployment, result: F.json(F.deployment(image: F.v2))),
-               .init(F.getPods, result: F.podList([F.pod("shop-c", image: F.v2), F.pod("shop-d", image: F.v2)]))]
+                 .init(F.getPods, result: F.podList([F.pod("shop-c", image: F.v2), F.pod("shop-d", image: F.v2)]))]
             + F.record(existing: pending) { release in
                 XCTAssertEqual(release.revision, 2)
                 XCTAssertEqual(release.result, .succeeded)
@@ -183,11 +184,12 @@ final class DeployTests: XCTestCase {
         let history = [F.release(1, F.v1, .succeeded)]
         let runner = FakeCommandRunner(
             [.init(F.getDeployment, result: F.json(F.deployment(image: F.v1))),
-             .init(F.getReleases, result: F.configMap(history))]
+             .init(F.getReleases, result: F.configMap(history)),
+             .init(F.getPods, result: F.podList([F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1)]))]
             + F.record(existing: history) { XCTAssertEqual($0.result, .pending) }
             + [F.setImage(F.broken),
                .init(F.getDeployment, result: F.json(F.deployment(image: F.broken, updated: 1, total: 3))),
-               .init(F.getPods, result: F.podList([
+                 .init(F.getPods, result: F.podList([
                    F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1),
                    F.pod("shop-x", image: F.broken, ready: false, waiting: "ImagePullBackOff",
                          message: "Back-off pulling image"),
@@ -195,7 +197,7 @@ final class DeployTests: XCTestCase {
                // no log read for a container that never started; straight to the rollback
                F.setImage(F.v1),
                .init(F.getDeployment, result: F.json(F.deployment(image: F.v1, generation: 3, observed: 3))),
-               .init(F.getPods, result: F.podList([F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1)]))]
+                 .init(F.getPods, result: F.podList([F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1)]))]
             + F.record(existing: history) { release in
                 XCTAssertEqual(release.revision, 2)
                 XCTAssertEqual(release.result, .rolledBack)
@@ -218,11 +220,12 @@ final class DeployTests: XCTestCase {
     func testCrashLoopPrintsTheLastLogLinesAndNoRollbackExitsAsFailed() async throws {
         let runner = FakeCommandRunner(
             [.init(F.getDeployment, result: F.json(F.deployment(image: F.v1))),
-             .init(F.getReleases, result: F.configMap([]))]
+             .init(F.getReleases, result: F.configMap([])),
+             .init(F.getPods, result: F.podList([F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1)]))]
             + F.record(existing: []) { XCTAssertEqual($0.revision, 1) }
             + [F.setImage(F.crash),
                .init(F.getDeployment, result: F.json(F.deployment(image: F.crash, updated: 1, total: 3))),
-               .init(F.getPods, result: F.podList([
+                 .init(F.getPods, result: F.podList([
                    F.pod("shop-a", image: F.v1),
                    F.pod("shop-x", image: F.crash, ready: false, waiting: "CrashLoopBackOff", message: "back-off 10s",
                          restarts: 2),
@@ -251,17 +254,18 @@ final class DeployTests: XCTestCase {
         let ticks = Counter()
         let runner = FakeCommandRunner(
             [.init(F.getDeployment, result: F.json(F.deployment(image: F.v1))),
-             .init(F.getReleases, result: F.configMap([]))]
+             .init(F.getReleases, result: F.configMap([])),
+             .init(F.getPods, result: F.podList([F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1)]))]
             + F.record(existing: []) { _ in }
             + [F.setImage(F.v2),
                .init(F.getDeployment, result: F.json(F.deployment(image: F.v2, updated: 1, ready: 2, total: 3))),
-               .init(F.getPods, result: F.podList([
+                 .init(F.getPods, result: F.podList([
                    F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1),
                    F.pod("shop-c", image: F.v2, ready: false, running: false),
                ])),
                F.setImage(F.v1),
                .init(F.getDeployment, result: F.json(F.deployment(image: F.v1, generation: 3, observed: 3))),
-               .init(F.getPods, result: F.podList([F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1)]))]
+                 .init(F.getPods, result: F.podList([F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1)]))]
             + F.record(existing: []) { release in
                 XCTAssertEqual(release.result, .rolledBack)
                 XCTAssertEqual(release.reason, "timed out after 1m (1/2 updated, 0/2 ready, 2 old pending termination)")
@@ -279,17 +283,18 @@ final class DeployTests: XCTestCase {
     func testRollbackThatFailsTooIsADeployFailure() async throws {
         let runner = FakeCommandRunner(
             [.init(F.getDeployment, result: F.json(F.deployment(image: F.broken))),
-             .init(F.getReleases, result: F.configMap([]))]
+             .init(F.getReleases, result: F.configMap([])),
+             .init(F.getPods, result: F.podList([F.pod("shop-y", image: F.broken, ready: false, waiting: "ErrImagePull")]))]
             + F.record(existing: []) { _ in }
             + [F.setImage(F.crash),
                .init(F.getDeployment, result: F.json(F.deployment(image: F.crash))),
-               .init(F.getPods, result: F.podList([
+                 .init(F.getPods, result: F.podList([
                    F.pod("shop-x", image: F.crash, ready: false, waiting: "CreateContainerConfigError",
                          message: "secret \"db\" not found"),
                ])),
                F.setImage(F.broken),
                .init(F.getDeployment, result: F.json(F.deployment(image: F.broken))),
-               .init(F.getPods, result: F.podList([
+                 .init(F.getPods, result: F.podList([
                    F.pod("shop-y", image: F.broken, ready: false, waiting: "ErrImagePull"),
                ]))]
             + F.record(existing: []) { XCTAssertEqual($0.result, .failed) })
@@ -299,6 +304,32 @@ final class DeployTests: XCTestCase {
         } catch PlatformError.deployFailed(let message) {
             XCTAssertTrue(message.contains("CreateContainerConfigError"), message)
             XCTAssertTrue(message.contains("rollback to \(F.broken) failed too"), message)
+        }
+        XCTAssertEqual(runner.unmet(), [])
+    }
+
+    func testAnUnhealthyLiveImageRollsBackToTheLastSuccessfulRelease() async throws {
+        let history = [F.release(1, F.v1, .succeeded), F.release(2, F.crash, .failed)]
+        let runner = FakeCommandRunner(
+            [.init(F.getDeployment, result: F.json(F.deployment(image: F.crash))),
+             .init(F.getReleases, result: F.configMap(history)),
+             .init(F.getPods, result: F.podList([
+                 F.pod("shop-a", image: F.v1),
+                 F.pod("shop-x", image: F.crash, ready: false, waiting: "CrashLoopBackOff", restarts: 5),
+             ]))]
+            + F.record(existing: history) { XCTAssertEqual($0.revision, 3) }
+            + [F.setImage(F.broken),
+               .init(F.getDeployment, result: F.json(F.deployment(image: F.broken))),
+               .init(F.getPods, result: F.podList([F.pod("shop-z", image: F.broken, ready: false, waiting: "ErrImagePull")])),
+               F.setImage(F.v1),
+               .init(F.getDeployment, result: F.json(F.deployment(image: F.v1))),
+               .init(F.getPods, result: F.podList([F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1)]))]
+            + F.record(existing: history) { XCTAssertEqual($0.rolledBackTo, F.v1) })
+        do {
+            _ = try await F.service(runner).deploy(DeployRequest(app: F.app, environment: F.env, image: F.broken))
+            XCTFail("expected a rollback")
+        } catch PlatformError.deployRolledBack(let message) {
+            XCTAssertTrue(message.contains("rolled back to \(F.v1)"), message)
         }
         XCTAssertEqual(runner.unmet(), [])
     }
@@ -317,7 +348,8 @@ final class DeployTests: XCTestCase {
     func testNoWaitRecordsAnAppliedRelease() async throws {
         let runner = FakeCommandRunner(
             [.init(F.getDeployment, result: F.json(F.deployment(image: F.v1))),
-             .init(F.getReleases, result: F.configMap([]))]
+             .init(F.getReleases, result: F.configMap([])),
+             .init(F.getPods, result: F.podList([F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1)]))]
             + F.record(existing: []) { XCTAssertEqual($0.result, .pending) }
             + [F.setImage(F.v2)]
             + F.record(existing: []) { XCTAssertEqual($0.result, .applied) })
