@@ -228,6 +228,11 @@ public struct DeployService: Sendable {
         guard let deployment = try await kubectl.deployment(app, namespace: namespace) else {
             throw PlatformError.failed("app \(Validate.quoted(app)) not found in environment \(Validate.quoted(namespace)) (no Deployment \(app) in namespace \(namespace)); run 'platform create \(app) -e \(namespace)' first")
         }
+        let containers = (deployment["spec", "template", "spec", "containers"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
+        guard containers.contains(app) else {
+            // The image patch is keyed by the container name: applying it would add a second container.
+            throw PlatformError.failed("the Deployment \(app) in \(namespace) has no container named \(app) (it has: \(containers.joined(separator: ", "))); deploy changes the container named after the app, as 'platform create' makes it")
+        }
         let previousImage = RolloutRules.image(of: deployment, container: app)
         let store = ReleaseStore(kubectl: kubectl)
         let history = try await store.read(app: app, namespace: namespace)

@@ -201,6 +201,15 @@ final class DeployEndToEndTests: XCTestCase {
         XCTAssertEqual(releases.map(\.result), [.succeeded])
         XCTAssertEqual(releases.first?.user, "tester")
         XCTAssertEqual(releases.first?.message, "first")
+
+        let json = await app.platform(["deploy", "shop", "--image", v3, "-o", "json"])
+        XCTAssertEqual(json.status, 0, json.stderr)
+        let outcome = try JSONDecoder().decode(DeployOutcome.self, from: Data(json.stdout.utf8))
+        XCTAssertEqual(outcome.revision, 2)
+        XCTAssertEqual(outcome.image, v3)
+        XCTAssertEqual(outcome.previousImage, v2)
+        XCTAssertEqual(outcome.result, .succeeded)
+        XCTAssertEqual(outcome.replicas?.ready, 2)
     }
 
     func testBrokenImageFailsFastRollsBackAndExits3() async throws {

@@ -345,6 +345,21 @@ final class DeployTests: XCTestCase {
         XCTAssertEqual(runner.unmet(), [])
     }
 
+    func testADeploymentWithoutTheAppsContainerIsRefused() async throws {
+        var deployment = F.deployment(image: F.v1)
+        deployment = deployment.merging(patch: .object(["spec": .object(["template": .object(["spec": .object([
+            "containers": .array([.object(["name": .string("web"), "image": .string(F.v1)])]),
+        ])])])]))
+        let runner = FakeCommandRunner([.init(F.getDeployment, result: F.json(deployment))])
+        do {
+            _ = try await F.service(runner).deploy(DeployRequest(app: F.app, environment: F.env, image: F.v2))
+            XCTFail("expected a failure")
+        } catch PlatformError.failed(let message) {
+            XCTAssertTrue(message.contains("has no container named shop (it has: web)"), message)
+        }
+        XCTAssertEqual(runner.unmet(), [])
+    }
+
     func testNoWaitRecordsAnAppliedRelease() async throws {
         let runner = FakeCommandRunner(
             [.init(F.getDeployment, result: F.json(F.deployment(image: F.v1))),
