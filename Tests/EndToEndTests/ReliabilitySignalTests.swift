@@ -1,0 +1,86 @@
+import Foundation
+import PlatformCore
+import PlatformTestSupport
+import XCTest
+
+/// SIGTERM (and SIGINT) sent to `platform` during `logs -f`, `deploy` and `create`: the documented exit
+/// code, and no process it started (children or their children) is left running.
+final class ReliabilitySignalTests: XCTestCase {
+    /// Sends `signal` once a descendant runs, waits for the exit, then checks every descendant seen is gone.
+    func interrupt(_ program: RunningPlatform, with signal: Int32, expect code: Int32,
+                   file: StaticString = #filePath, line: UInt = #line) async throws {
+        var live: Set<Int32> = []
+        for _ in 0..<400 where live.isEmpty {
+            live = program.noteDescendants()
+            if live.isEmpty { try await Task.sleep(nanoseconds: 10_000_000) }
+        }
+        XCTAssertFalse(live.isEmpty, "no child process seen before the signal", file: file, line: line)
+        kill(program.pid, signal)
+        let status = program.exitStatus(within: 60)
+        XCTAssertEqual(status, code, program.stderr, file: file, line: line)
+        // Children that had not exited yet when platform did would be orphans now; give them no grace.
+        let leftovers = program.seenDescendants.filter(ProcessTree.isAlive)
+        XCTAssertEqual(leftovers, [], "processes left running: \(leftovers.map(Self.commandLine))", file: file, line: line)
+        for pid in leftovers { kill(pid, SIGKILL) }
+    }
+
+    static func commandLine(_ pid: Int32) -> String {
+        let raw = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data()
+        return "\(pid): " + String(decoding: raw.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+    }
+
+    func testSIGTERMDuringLogsFollowExits143AndLeavesNoProcess() async throws {
+        let sandbox = try Sandbox()
+        let cluster = try TestCluster(readyDelay: 0.2, logLines: 5)
+        defer { cluster.stop(); cluster.removeFiles() }
+        await Reliability.createApp(sandbox, cluster)
+        let env = Reliability.environment(sandbox, cluster)
+        let program = try RunningPlatform(["logs", "shop", "-e", "dev", "-f"], environment: env, directory: sandbox.work)
+        try await program.waitFor("log lines") { $0.stdout.contains(" | ") }
+        try await interrupt(program, with: SIGTERM, expect: 143)
+    }
+
+    func testSIGINTDuringLogsFollowExits130AndLeavesNoProcess() async throws {
+        let sandbox = try Sandbox()
+        let cluster = try TestCluster(readyDelay: 0.2, logLines: 5)
+        defer { cluster.stop(); cluster.removeFiles() }
+        await Reliability.createApp(sandbox, cluster)
+        let env = Reliability.environment(sandbox, cluster)
+        let program = try RunningPlatform(["logs", "shop", "-e", "dev", "-f"], environment: env, directory: sandbox.work)
+        try await program.waitFor("log lines") { $0.stdout.contains(" | ") }
+        try await interrupt(program, with: SIGINT, expect: 130)
+    }
+
+    func testSIGTERMDuringDeployExits143AndLeavesNoProcess() async throws {
+        let sandbox = try Sandbox()
+        // New pods take ten minutes to become ready: the deploy is still watching when the signal comes.
+        let cluster = try TestCluster(readyDelay: 600)
+        defer { cluster.stop(); cluster.removeFiles() }
+        await Reliability.createApp(sandbox, cluster)
+        let env = Reliability.environment(sandbox, cluster)
+        let program = try RunningPlatform(["deploy", "shop", "-e", "dev", "--image", Reliability.v2],
+                                          environment: env, directory: sandbox.work)
+        try await program.waitFor("the rollout wait") { $0.stderr.contains("updated") }
+        try await interrupt(program, with: SIGTERM, expect: 143)
+    }
+
+    func testSIGTERMDuringCreateExits143LeavesNoProcessReleasesTheLockAndARerunConverges() async throws {
+        let sandbox = try Sandbox()
+        let cluster = try TestCluster(readyDelay: 0.2)
+        defer { cluster.stop(); cluster.removeFiles() }
+        let module = try Reliability.writeSlowModule(sandbox, seconds: 3)
+        let env = Reliability.environment(sandbox, cluster, extra: ["PLATFORM_MODULE_SOURCE": module])
+        let program = try RunningPlatform(["create", "shop", "-e", "dev"], environment: env, directory: sandbox.work)
+        try await program.waitFor("terraform apply") { $0.stderr.contains("Provisioning with 'local-exec'") }
+        try await interrupt(program, with: SIGTERM, expect: 143)
+        XCTAssertEqual(try cluster.objects(kind: "Deployment"), [], "stopped before Kubernetes")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: Reliability.workspace(sandbox) + "/.terraform.tfstate.lock.info"),
+                       "terraform's state lock released")
+
+        let rerun = await runCLI(["create", "shop", "-e", "dev"], environment: env, directory: sandbox.work)
+        XCTAssertEqual(rerun.status, 0, rerun.stderr)
+        let check = await runCLI(["create", "shop", "-e", "dev", "--dry-run", "--detailed-exitcode"], environment: env,
+                                 directory: sandbox.work)
+        XCTAssertEqual(check.status, 0, "converged: \(check.stdout)\n\(check.stderr)")
+    }
+}
