@@ -28,6 +28,8 @@ public enum RolloutAssessment: Sendable, Equatable {
     case failed(PodFailure)
     /// The Deployment's own verdict (ProgressDeadlineExceeded) or its disappearance.
     case stalled(String)
+    /// The Deployment's template has another image now (another deploy).
+    case superseded(String)
 }
 
 public struct RolloutProgress: Codable, Sendable, Equatable {
@@ -127,12 +129,15 @@ public enum RolloutRules {
         let ready = current.filter(isReady).count
         let progress = RolloutProgress(desired: desired, updated: current.count, ready: ready, available: available,
                                        old: live.count - current.count)
+        if let current = Self.image(of: deployment, container: app), current != image {
+            return .superseded(current)
+        }
         if let failure = failure(pods: pods, container: app, image: image) {
             return .failed(failure)
         }
         let generation = deployment["metadata", "generation"]?.intValue ?? 0
         let observed = status["observedGeneration"]?.intValue ?? 0
-        guard observed >= generation, Self.image(of: deployment, container: app) == image else {
+        guard observed >= generation else {
             return .progressing(progress)
         }
         let conditions = status["conditions"]?.arrayValue ?? []
@@ -235,19 +240,27 @@ public struct DeployService: Sendable {
         }
         let previousImage = RolloutRules.image(of: deployment, container: app)
         let store = ReleaseStore(kubectl: kubectl)
-        let history = try await store.read(app: app, namespace: namespace)
+        let livePods = try await kubectl.pods(app: app, namespace: namespace)
+        var release = Release(revision: 0, image: request.image, user: user, time: Self.timestamp(now()),
+                              message: request.message, result: .pending, kind: request.kind,
+                              rollbackOf: request.rollbackOf)
+        // The pending release takes the next revision in the same write that records it.
+        let pending = release
+        let (revision, lastServing) = try await store.update(app: app, namespace: namespace) { history in
+            var recorded = pending
+            recorded.revision = history.nextRevision
+            let serving = history.current?.image
+            history.record(recorded)
+            return (recorded.revision, serving)
+        }
+        release.revision = revision
         // What an automatic rollback restores: what runs now when it is healthy (whoever put it there),
         // else the release that served last, else what runs now anyway.
-        let livePods = try await kubectl.pods(app: app, namespace: namespace)
-        var rollbackImage = history.current?.image ?? previousImage
+        var rollbackImage = lastServing ?? previousImage
         if let previousImage,
            case .ready = RolloutRules.assess(deployment: deployment, pods: livePods, app: app, image: previousImage) {
             rollbackImage = previousImage
         }
-        var release = Release(revision: history.nextRevision, image: request.image, user: user,
-                              time: Self.timestamp(now()), message: request.message, result: .pending,
-                              kind: request.kind, rollbackOf: request.rollbackOf)
-        try await store.record(release, app: app, namespace: namespace)
 
         reporter.progress("\(request.kind == .rollback ? "Rolling back" : "Deploying") \(app) in \(namespace): \(request.image) (release \(release.revision))")
         try await kubectl.setImage(app: app, namespace: namespace, image: request.image)
@@ -266,6 +279,8 @@ public struct DeployService: Sendable {
             try await store.record(release, app: app, namespace: namespace)
             return DeployOutcome(app: app, environment: namespace, revision: release.revision, image: request.image,
                                  previousImage: previousImage, result: .succeeded, replicas: progress)
+        case .superseded(let other):
+            try await supersede(&release, by: other, store: store, app: app, namespace: namespace)
         case .failed(let reason):
             release.reason = reason
             reporter.warning("the rollout of \(request.image) failed: \(reason)")
@@ -279,6 +294,9 @@ public struct DeployService: Sendable {
             try await kubectl.setImage(app: app, namespace: namespace, image: target)
             let back = try await waitForRollout(app: app, namespace: namespace, image: target,
                                                 timeout: request.rollbackTimeout)
+            if case .superseded(let other) = back {
+                try await supersede(&release, by: other, store: store, app: app, namespace: namespace)
+            }
             if case .failed(let rollbackReason) = back {
                 release.result = .failed
                 release.reason = reason + "; rollback to \(target) failed too: \(rollbackReason)"
@@ -292,9 +310,20 @@ public struct DeployService: Sendable {
         }
     }
 
+    /// Someone else changed the image while this deploy waited: stop, record it, leave their image alone.
+    private func supersede(_ release: inout Release, by other: String, store: ReleaseStore, app: String,
+                           namespace: String) async throws -> Never {
+        release.result = .superseded
+        release.reason = "superseded by a deploy of \(other)"
+        try await store.record(release, app: app, namespace: namespace)
+        throw PlatformError.failed("deploy of \(release.image) was superseded by another deploy of \(other) while waiting; not rolling back (see 'platform releases \(app)')")
+    }
+
     public enum Verdict: Sendable, Equatable {
         case ready(RolloutProgress)
         case failed(String)
+        /// The Deployment's image was changed to this one by someone else meanwhile.
+        case superseded(String)
     }
 
     /// Polls the Deployment and the app's Pods until the rollout is ready, a Pod is stuck, or the
@@ -325,6 +354,9 @@ public struct DeployService: Sendable {
                 return .failed("pod \(failure.pod) is \(failure.reason)" + (failure.message.isEmpty ? "" : " (\(failure.message))"))
             case .stalled(let message):
                 return .failed(message)
+            case .superseded(let other):
+                reporter.warning("the Deployment now runs \(other): another deploy changed it while waiting")
+                return .superseded(other)
             case .progressing(let progress):
                 if progress.summary != lastSummary {
                     reporter.detail("  " + progress.summary)

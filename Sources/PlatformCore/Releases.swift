@@ -12,6 +12,8 @@ public struct Release: Codable, Sendable, Equatable {
         case rolledBack = "rolled-back"
         /// Failed and not rolled back (`--no-rollback`, or the rollback failed too).
         case failed
+        /// Another deploy changed the image while this one waited; it stopped and left that image.
+        case superseded
     }
 
     public enum Kind: String, Codable, Sendable, Equatable {
@@ -137,15 +139,52 @@ public struct ReleaseStore: Sendable {
                                                              namespace: namespace))
     }
 
-    /// Re-reads the history, records `release` in it and applies it (so releases others recorded
-    /// meanwhile are kept).
+    /// Records `release` (same revision replaced): see `update`.
     @discardableResult
     public func record(_ release: Release, app name: String, namespace: String) async throws -> ReleaseHistory {
-        var history = try await read(app: name, namespace: namespace)
-        history.record(release)
-        try await kubectl.applyAsDeploy(try history.configMap(app: name, namespace: namespace, environment: namespace))
-        return history
+        try await update(app: name, namespace: namespace) { history in
+            history.record(release)
+            return history
+        }
     }
+
+    /// Read, change, write with optimistic concurrency, so concurrent deploys never lose each other's
+    /// records or share a revision: a new ConfigMap is created (`kubectl create`, AlreadyExists when
+    /// someone was faster), an existing one replaced with its resourceVersion as precondition
+    /// (`kubectl replace`, Conflict when it changed meanwhile); either way it reads again and retries.
+    /// Both writes use the field manager `platform-deploy`.
+    public func update<T: Sendable>(app name: String, namespace: String,
+                                    _ change: @Sendable (inout ReleaseHistory) -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let current = try await kubectl.get("configmap", AppConventions.releasesConfigMap(name), namespace: namespace)
+            var history = try ReleaseHistory(configMap: current)
+            let value = change(&history)
+            var document = try history.configMap(app: name, namespace: namespace, environment: namespace)
+            let verb: String
+            if let version = current?["metadata", "resourceVersion"] {
+                document = document.merging(patch: .object(["metadata": .object(["resourceVersion": version])]))
+                verb = "replace"
+            } else {
+                verb = "create"
+            }
+            let command = kubectl.command(
+                [verb, "--field-manager=\(AppConventions.deployFieldManager)", "-f", "-"], input: try document.encoded())
+            let result = try await kubectl.runner.capture(command)
+            if result.succeeded { return value }
+            let error = result.stderrText
+            let raced = ["AlreadyExists", "already exists", "Conflict", "the object has been modified"].contains {
+                error.contains($0)
+            }
+            guard raced, attempt < Self.maxAttempts else {
+                throw PlatformError.toolFailed(argv: command.argv, status: result.status, stderrTail: tail(of: error))
+            }
+            try await Task.sleep(nanoseconds: UInt64.random(in: 20_000_000...120_000_000))
+        }
+    }
+
+    static let maxAttempts = 20
 }
 
 /// `platform releases NAME`: the history, newest last.

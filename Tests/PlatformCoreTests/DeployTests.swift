@@ -34,6 +34,7 @@ enum Fixture {
     static let env = "dev"
     static let v1 = "registry.example.com/shop:1.0.0"
     static let v2 = "registry.example.com/shop:2.0.0"
+    static let v3 = "registry.example.com/shop:3.0.0"
     static let broken = "registry.example.com/shop:broken"
     static let crash = "registry.example.com/shop:crash"
 
@@ -92,8 +93,11 @@ enum Fixture {
         json(.object(["apiVersion": .string("v1"), "kind": .string("List"), "items": .array(pods)]))
     }
 
+    /// The ConfigMap holding `releases` (resourceVersion "7"); none at all when there are no releases.
     static func configMap(_ releases: [Release]) -> CommandResult {
-        json(try! ReleaseHistory(releases).configMap(app: app, namespace: env, environment: env))
+        guard !releases.isEmpty else { return CommandResult(stdout: "") }
+        let document = try! ReleaseHistory(releases).configMap(app: app, namespace: env, environment: env)
+        return json(document.merging(patch: .object(["metadata": .object(["resourceVersion": .string("7")])])))
     }
 
     static let getDeployment = ["kubectl", "get", "deployment", app, "-n", env, "--ignore-not-found", "-o", "json"]
@@ -102,6 +106,8 @@ enum Fixture {
                               "-o", "json"]
     static let applyDeploy = ["kubectl", "apply", "--server-side", "--field-manager=platform-deploy",
                               "--force-conflicts", "-f", "-"]
+    static let createReleases = ["kubectl", "create", "--field-manager=platform-deploy", "-f", "-"]
+    static let replaceReleases = ["kubectl", "replace", "--field-manager=platform-deploy", "-f", "-"]
 
     /// Expects the apply of the image patch for `image`.
     static func setImage(_ image: String) -> FakeCommandRunner.Expectation {
@@ -109,12 +115,12 @@ enum Fixture {
         return .init(applyDeploy, input: try! kubectl.imagePatch(app: app, namespace: env, image: image).encoded())
     }
 
-    /// Expects a read of the history (`existing`) and the apply of a history whose newest release
-    /// matches `check`.
+    /// Expects a read of the history (`existing`) and the write (create when there was none, else
+    /// replace with the read resourceVersion) of a history whose newest release matches `check`.
     static func record(existing: [Release], check: @escaping @Sendable (Release) -> Void) -> [FakeCommandRunner.Expectation] {
         [
             .init(getReleases, result: configMap(existing)),
-            .init(applyDeploy, checkInput: { data in
+            .init(existing.isEmpty ? createReleases : replaceReleases, checkInput: { data in
                 guard let data, let document = try? JSONDecoder().decode(JSONValue.self, from: data),
                       let history = try? ReleaseHistory(configMap: document), let last = history.releases.last else {
                     XCTFail("the release ConfigMap was not applied")
@@ -123,6 +129,7 @@ enum Fixture {
                 XCTAssertEqual(document["kind"]?.stringValue, "ConfigMap")
                 XCTAssertEqual(document["metadata", "name"]?.stringValue, "platform-releases-shop")
                 XCTAssertEqual(document["metadata", "labels", "app.kubernetes.io/managed-by"]?.stringValue, "platform")
+                XCTAssertEqual(document["metadata", "resourceVersion"]?.stringValue, existing.isEmpty ? nil : "7")
                 check(last)
             }),
         ]
@@ -150,7 +157,6 @@ final class DeployTests: XCTestCase {
                                          message: "ship it", result: .pending)]
         let runner = FakeCommandRunner(
             [.init(F.getDeployment, result: F.json(F.deployment(image: F.v1, generation: 1, observed: 1))),
-             .init(F.getReleases, result: F.configMap(history)),
              .init(F.getPods, result: F.podList([F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1)]))]
             + F.record(existing: history) { release in
                 XCTAssertEqual(release.revision, 2)
@@ -184,7 +190,6 @@ final class DeployTests: XCTestCase {
         let history = [F.release(1, F.v1, .succeeded)]
         let runner = FakeCommandRunner(
             [.init(F.getDeployment, result: F.json(F.deployment(image: F.v1))),
-             .init(F.getReleases, result: F.configMap(history)),
              .init(F.getPods, result: F.podList([F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1)]))]
             + F.record(existing: history) { XCTAssertEqual($0.result, .pending) }
             + [F.setImage(F.broken),
@@ -220,7 +225,6 @@ final class DeployTests: XCTestCase {
     func testCrashLoopPrintsTheLastLogLinesAndNoRollbackExitsAsFailed() async throws {
         let runner = FakeCommandRunner(
             [.init(F.getDeployment, result: F.json(F.deployment(image: F.v1))),
-             .init(F.getReleases, result: F.configMap([])),
              .init(F.getPods, result: F.podList([F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1)]))]
             + F.record(existing: []) { XCTAssertEqual($0.revision, 1) }
             + [F.setImage(F.crash),
@@ -254,7 +258,6 @@ final class DeployTests: XCTestCase {
         let ticks = Counter()
         let runner = FakeCommandRunner(
             [.init(F.getDeployment, result: F.json(F.deployment(image: F.v1))),
-             .init(F.getReleases, result: F.configMap([])),
              .init(F.getPods, result: F.podList([F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1)]))]
             + F.record(existing: []) { _ in }
             + [F.setImage(F.v2),
@@ -283,7 +286,6 @@ final class DeployTests: XCTestCase {
     func testRollbackThatFailsTooIsADeployFailure() async throws {
         let runner = FakeCommandRunner(
             [.init(F.getDeployment, result: F.json(F.deployment(image: F.broken))),
-             .init(F.getReleases, result: F.configMap([])),
              .init(F.getPods, result: F.podList([F.pod("shop-y", image: F.broken, ready: false, waiting: "ErrImagePull")]))]
             + F.record(existing: []) { _ in }
             + [F.setImage(F.crash),
@@ -312,7 +314,6 @@ final class DeployTests: XCTestCase {
         let history = [F.release(1, F.v1, .succeeded), F.release(2, F.crash, .failed)]
         let runner = FakeCommandRunner(
             [.init(F.getDeployment, result: F.json(F.deployment(image: F.crash))),
-             .init(F.getReleases, result: F.configMap(history)),
              .init(F.getPods, result: F.podList([
                  F.pod("shop-a", image: F.v1),
                  F.pod("shop-x", image: F.crash, ready: false, waiting: "CrashLoopBackOff", restarts: 5),
@@ -330,6 +331,49 @@ final class DeployTests: XCTestCase {
             XCTFail("expected a rollback")
         } catch PlatformError.deployRolledBack(let message) {
             XCTAssertTrue(message.contains("rolled back to \(F.v1)"), message)
+        }
+        XCTAssertEqual(runner.unmet(), [])
+    }
+
+    func testAConcurrentWriteOfTheHistoryIsReadAgainAndRetried() async throws {
+        let mine = [F.release(1, F.v1, .succeeded)]
+        let theirs = mine + [F.release(2, F.v2, .pending)]
+        let runner = FakeCommandRunner(
+            [.init(F.getReleases, result: F.configMap(mine)),
+             .init(F.replaceReleases, result: CommandResult(
+                status: 1, stdout: "",
+                stderr: "Error from server (Conflict): error when replacing \"STDIN\": Operation cannot be fulfilled on configmaps \"platform-releases-shop\": the object has been modified; please apply your changes to the latest version and try again"))]
+            + F.record(existing: theirs) { release in
+                XCTAssertEqual(release.revision, 3, "the next revision after the one recorded meanwhile")
+            })
+        let store = ReleaseStore(kubectl: Kubectl(runner: runner, target: KubeTarget()))
+        let revision = try await store.update(app: F.app, namespace: F.env) { history in
+            var release = F.release(0, F.v3, .pending)
+            release.revision = history.nextRevision
+            history.record(release)
+            return release.revision
+        }
+        XCTAssertEqual(revision, 3)
+        XCTAssertEqual(runner.unmet(), [])
+    }
+
+    func testAnotherDeployChangingTheImageStopsTheWaitWithoutRollback() async throws {
+        let runner = FakeCommandRunner(
+            [.init(F.getDeployment, result: F.json(F.deployment(image: F.v1))),
+             .init(F.getPods, result: F.podList([F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1)]))]
+            + F.record(existing: []) { _ in }
+            + [F.setImage(F.v2),
+               .init(F.getDeployment, result: F.json(F.deployment(image: F.v3))),
+               .init(F.getPods, result: F.podList([F.pod("shop-a", image: F.v1)]))]
+            + F.record(existing: []) { release in
+                XCTAssertEqual(release.result, .superseded)
+                XCTAssertEqual(release.reason, "superseded by a deploy of \(F.v3)")
+            })
+        do {
+            _ = try await F.service(runner).deploy(DeployRequest(app: F.app, environment: F.env, image: F.v2))
+            XCTFail("expected a failure")
+        } catch PlatformError.failed(let message) {
+            XCTAssertTrue(message.contains("superseded by another deploy of \(F.v3)"), message)
         }
         XCTAssertEqual(runner.unmet(), [])
     }
@@ -363,7 +407,6 @@ final class DeployTests: XCTestCase {
     func testNoWaitRecordsAnAppliedRelease() async throws {
         let runner = FakeCommandRunner(
             [.init(F.getDeployment, result: F.json(F.deployment(image: F.v1))),
-             .init(F.getReleases, result: F.configMap([])),
              .init(F.getPods, result: F.podList([F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1)]))]
             + F.record(existing: []) { XCTAssertEqual($0.result, .pending) }
             + [F.setImage(F.v2)]
