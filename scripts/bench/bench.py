@@ -178,6 +178,9 @@ def figure(name, subject, reference, target, comparison="<=", value=None, unit="
         "pass": ok,
         "runs": len(subject.times),
         "platform_peak_rss_mib": round(rss_case.rss_kib / 1024, 1) if rss_case.rss_kib else None,
+        "rss_target_mib": 30,
+        "rss_pass": (rss_case.rss_kib / 1024 <= 30) if rss_case.rss_kib else None,
+        "reference_peak_rss_mib": round(reference.rss_kib / 1024, 1) if reference.rss_kib else None,
         "note": note,
     }
 
@@ -486,13 +489,16 @@ def tool_version(argv):
 
 
 def print_table(results, stream):
-    headers = ["figure", "platform ms", "reference ms", "value", "target", "ok", "platform RSS MiB"]
+    headers = ["figure", "platform ms", "reference ms", "value", "target", "ok", "platform RSS MiB (<= 30)",
+               "reference RSS MiB"]
     rows = []
     for r in results:
         unit = "x" if r["unit"] == "x" else r["unit"]
         rows.append([r["name"], f"{r['subject_median_ms']:.2f}", f"{r['reference_median_ms']:.2f}",
                      f"{r['value']:.3f}{unit}", r["target"], "yes" if r["pass"] else "NO",
-                     "-" if r["platform_peak_rss_mib"] is None else f"{r['platform_peak_rss_mib']:.1f}"])
+                     "-" if r["platform_peak_rss_mib"] is None else
+                     f"{r['platform_peak_rss_mib']:.1f}" + ("" if r["rss_pass"] else " NO"),
+                     "-" if r["reference_peak_rss_mib"] is None else f"{r['reference_peak_rss_mib']:.1f}"])
     widths = [max(len(str(row[i])) for row in rows + [headers]) for i in range(len(headers))]
     line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
     print(line(headers), file=stream)
