@@ -109,7 +109,7 @@ complete -c platform -n '__platform_at create' -l port -x -d 'Port the app liste
 complete -c platform -n '__platform_at create' -l instance-type -x -d 'Instance type for the infrastructure (default: t3.medium)'
 complete -c platform -n '__platform_at create' -l set -x -d 'Set a Terraform module variable (repeatable; passed as TF_VAR_KEY)'
 complete -c platform -n '__platform_at create' -l detailed-exitcode -d 'With --dry-run: exit 2 when something would change, 0 when not'
-complete -c platform -n '__platform_at create 0' -a '(__platform_values apps)' -d 'App name: lowercase letters, digits and \'-\', starting with a letter'
+complete -c platform -n '__platform_at create 0' -a '(__platform_values apps)' -d 'App name: lowercase letters, digits and \'-\', starting with a letter (default: the name in ./platform.json or a parent folder\'s)'
 
 complete -c platform -n '__platform_at templates' -l templates-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Look up templates in DIR first'
 
@@ -119,9 +119,9 @@ complete -c platform -n '__platform_at deploy' -l rollback-timeout -x -d 'How lo
 complete -c platform -n '__platform_at deploy' -l no-wait -d 'Apply the image and return without waiting'
 complete -c platform -n '__platform_at deploy' -l no-rollback -d 'Leave a failed deploy in place (exit 4)'
 complete -c platform -n '__platform_at deploy' -s m -l message -x -d 'Note recorded with the release'
-complete -c platform -n '__platform_at deploy 0' -a '(__platform_values apps)' -d 'The app'
+complete -c platform -n '__platform_at deploy 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
-complete -c platform -n '__platform_at releases 0' -a '(__platform_values apps)' -d 'The app'
+complete -c platform -n '__platform_at releases 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
 complete -c platform -n '__platform_at rollback' -l to -x -d 'Release to go back to (see \'platform releases NAME\')'
 complete -c platform -n '__platform_at rollback' -l timeout -x -d 'How long to wait for the rollout (default 5m)'
@@ -129,7 +129,7 @@ complete -c platform -n '__platform_at rollback' -l rollback-timeout -x -d 'How 
 complete -c platform -n '__platform_at rollback' -l no-wait -d 'Apply the image and return without waiting'
 complete -c platform -n '__platform_at rollback' -l no-rollback -d 'Leave a failed rollback in place (exit 4)'
 complete -c platform -n '__platform_at rollback' -s m -l message -x -d 'Note recorded with the release'
-complete -c platform -n '__platform_at rollback 0' -a '(__platform_values apps)' -d 'The app'
+complete -c platform -n '__platform_at rollback 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
 complete -c platform -n '__platform_at logs' -s n -l lines -x -d 'Lines per container from the backlog (default 100)'
 complete -c platform -n '__platform_at logs' -s f -l follow -d 'Keep streaming, picking up new Pods'
@@ -138,9 +138,9 @@ complete -c platform -n '__platform_at logs' -s c -l container -x -d 'Only this 
 complete -c platform -n '__platform_at logs' -l timestamps -d 'Prefix each line with its timestamp'
 complete -c platform -n '__platform_at logs' -l grep -x -d 'Only lines containing TEXT'
 complete -c platform -n '__platform_at logs' -l follow-for -x -d 'With --follow: stop after DURATION (scripts, tests)'
-complete -c platform -n '__platform_at logs 0' -a '(__platform_values apps)' -d 'The app'
+complete -c platform -n '__platform_at logs 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
-complete -c platform -n '__platform_at status 0' -a '(__platform_values apps)' -d 'The app'
+complete -c platform -n '__platform_at status 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
 complete -c platform -n '__platform_at destroy' -s y -l yes -d 'Do not ask for confirmation (required without a terminal)'
 complete -c platform -n '__platform_at destroy 0' -a '(__platform_values apps)' -d 'The app'

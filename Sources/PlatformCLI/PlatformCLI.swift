@@ -34,7 +34,7 @@ public enum PlatformCLI {
         var parsedLine: ParsedCommandLine?
         let details = RunDetails(), started = Date()
         do {
-            let parsed = try parser.parse(arguments)
+            var parsed = try parser.parse(arguments)
             parsedCommand = parsed.command
             parsedLine = parsed
             globals = try GlobalOptions.from(parsed, environment: environment)
@@ -58,6 +58,10 @@ public enum PlatformCLI {
             if parsed.flag("help") {
                 io.stdout.write(Help.command(entry.spec))
                 return ExitCode.success
+            }
+            if parsed.positionals.isEmpty, entry.spec.arguments.first?.fromProject == true {
+                parsed.positionals = [try projectAppName(from: currentDirectory, command: entry.spec.name)]
+                parsedLine = parsed
             }
             let secrets = parsed.all("set").compactMap { pair -> String? in
                 guard let (key, value) = try? Validate.keyValue(pair), Redactor.isSecretKey(key) else { return nil }
@@ -119,6 +123,17 @@ public enum PlatformCLI {
             }
         }
     }
+}
+
+/// The app named by the project's platform.json, for commands run inside a project without NAME.
+func projectAppName(from directory: String, command: String) throws -> String {
+    guard let path = ConfigLoader.findProjectConfig(from: directory),
+          let name = try ConfigLoader.loadProjectConfig(at: path).name else {
+        throw PlatformError.usage(
+            "missing NAME: give the app name, or run 'platform \(command)' in a project folder whose platform.json names the app",
+            command: command)
+    }
+    return name
 }
 
 /// For showing argv to a person (`--verbose`): quotes what a shell would split.

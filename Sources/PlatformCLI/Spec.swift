@@ -44,12 +44,23 @@ public struct ArgumentSpec: Sendable, Equatable {
     public var help: String
     public var optional: Bool
     public var completion: ValueCompletion
+    /// The app NAME: when left out, the dispatcher takes the `name` of the project's platform.json
+    /// (in the current folder or a parent).
+    public var fromProject: Bool
 
-    public init(_ name: String, help: String, optional: Bool = false, completion: ValueCompletion = .none) {
+    public init(_ name: String, help: String, optional: Bool = false, completion: ValueCompletion = .none,
+                fromProject: Bool = false) {
         self.name = name
         self.help = help
-        self.optional = optional
+        self.optional = optional || fromProject
         self.completion = completion
+        self.fromProject = fromProject
+    }
+
+    /// The app NAME of create, deploy, logs, ...: optional inside a project folder.
+    public static func app(_ help: String = "The app") -> ArgumentSpec {
+        ArgumentSpec("NAME", help: help + " (default: the name in ./platform.json or a parent folder's)",
+                     completion: .apps, fromProject: true)
     }
 }
 

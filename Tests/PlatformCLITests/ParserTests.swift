@@ -153,3 +153,33 @@ final class CLIRunTests: XCTestCase {
         XCTAssertEqual(ExitCode.code(for: PlatformError.interrupted(signal: SIGTERM)), 143)
     }
 }
+
+final class ProjectAppNameTests: XCTestCase {
+    func testAppCommandsTakeNAMEFromPlatformJSONInAParentFolder() async throws {
+        let sandbox = try Sandbox()
+        try sandbox.write(sandbox.work + "/shop/platform.json", #"{"name": "shop", "port": 8080}"#)
+        try FileManager.default.createDirectory(atPath: sandbox.work + "/shop/src", withIntermediateDirectories: true)
+        // A fake runner that expects nothing: the first kubectl call fails, but only after NAME was resolved,
+        // so the error names the call that proves which app was used.
+        let runner = FakeCommandRunner()
+        let run = await runCLI(["status", "-e", "qa"], environment: sandbox.environment(), directory: sandbox.work + "/shop/src",
+                               runner: runner)
+        XCTAssertEqual(runner.calls.first?.argv.contains("shop"), true, "\(runner.calls.map(\.argv)) \(run.stderr)")
+    }
+
+    func testMissingNAMEOutsideAProjectIsAUsageError() async throws {
+        let sandbox = try Sandbox()
+        let run = await runCLI(["status"], environment: sandbox.environment(), directory: sandbox.work)
+        XCTAssertEqual(run.status, 64)
+        XCTAssertTrue(run.stderr.contains("missing NAME"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("see 'platform status --help'"), run.stderr)
+    }
+
+    func testInvalidPlatformJSONIsNamed() async throws {
+        let sandbox = try Sandbox()
+        try sandbox.write(sandbox.work + "/platform.json", "{ not json")
+        let run = await runCLI(["logs"], environment: sandbox.environment(), directory: sandbox.work)
+        XCTAssertEqual(run.status, 64)
+        XCTAssertTrue(run.stderr.contains("platform.json"), run.stderr)
+    }
+}

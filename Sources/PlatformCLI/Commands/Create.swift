@@ -28,7 +28,7 @@ struct CreateCommand: PlatformCommand {
         Rerunning with the same inputs changes nothing; without --image the image running in the
         cluster is kept.
         """,
-        arguments: [ArgumentSpec("NAME", help: "App name: lowercase letters, digits and '-', starting with a letter", completion: .apps)],
+        arguments: [ArgumentSpec.app("App name: lowercase letters, digits and '-', starting with a letter")],
         options: [
             OptionSpec("image", value: "IMAGE", help: "Container image (default: platform.json's image, else NAME:latest)"),
             OptionSpec("replicas", value: "N", help: "Number of pods (default: 1)"),

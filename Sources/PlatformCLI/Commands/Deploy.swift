@@ -26,7 +26,7 @@ struct DeployCommand: PlatformCommand {
         Exit codes: 0 deployed, 3 failed and rolled back, 4 failed and not rolled back (or the rollback
         failed), 1 other errors, 64 bad input.
         """,
-        arguments: [ArgumentSpec("NAME", help: "The app", completion: .apps)],
+        arguments: [ArgumentSpec.app()],
         options: [
             OptionSpec("image", value: "IMAGE", help: "Image to deploy, e.g. registry.example.com/shop:1.2.3"),
             OptionSpec("timeout", value: "DURATION", help: "How long to wait for the rollout (default 5m; 90s, 5m, 1h)"),

@@ -23,7 +23,7 @@ struct LogsCommand: PlatformCommand {
         Ctrl-C (exit 130) or --follow-for (also $PLATFORM_LOGS_FOLLOW_LIMIT) ends it with exit 0.
         No pods or no app: exit 1.
         """,
-        arguments: [ArgumentSpec("NAME", help: "The app", completion: .apps)],
+        arguments: [ArgumentSpec.app()],
         options: [
             OptionSpec("lines", short: "n", value: "N", help: "Lines per container from the backlog (default 100)"),
             OptionSpec("follow", short: "f", help: "Keep streaming, picking up new Pods"),

@@ -15,7 +15,7 @@ struct ReleasesCommand: PlatformCommand {
         deploys and rollbacks, newest last, with image, who, when, message and result
         (succeeded, rolled-back, failed, applied, pending). '*' marks the release that serves now.
         """,
-        arguments: [ArgumentSpec("NAME", help: "The app", completion: .apps)],
+        arguments: [ArgumentSpec.app()],
         examples: ["platform releases shop -e staging", "platform releases shop -o json"],
         usesGlobals: ["environment", "output", "kube-context", "kubeconfig"])
 

@@ -21,7 +21,7 @@ struct RollbackCommand: PlatformCommand {
         serving now) through the same wait and fail-fast path as 'platform deploy', and records itself as
         a new release. Exit codes as for deploy: 0, 3 (failed, restored), 4 (failed), 1, 64.
         """,
-        arguments: [ArgumentSpec("NAME", help: "The app", completion: .apps)],
+        arguments: [ArgumentSpec.app()],
         options: [
             OptionSpec("to", value: "REVISION", help: "Release to go back to (see 'platform releases NAME')"),
             OptionSpec("timeout", value: "DURATION", help: "How long to wait for the rollout (default 5m)"),

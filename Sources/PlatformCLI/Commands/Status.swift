@@ -11,7 +11,7 @@ struct StatusCommand: PlatformCommand {
     static let spec = CommandSpec(
         "status", summary: "Show an app: replicas, image, current release, Pods and URL",
         discussion: "Exit 0 when the app exists (whatever its health; see 'healthy' in -o json), 1 when it does not.",
-        arguments: [ArgumentSpec("NAME", help: "The app", completion: .apps)],
+        arguments: [ArgumentSpec.app()],
         examples: ["platform status shop -e staging", "platform status shop -o json"],
         usesGlobals: ["environment", "output", "kube-context", "kubeconfig"])
 
