@@ -90,7 +90,7 @@ struct ScaffoldCommand: PlatformCommand {
             context.print(result.path)
             context.console.success("Created \(result.name) from \(result.template)"
                                     + (result.commit.map { " (commit \($0.prefix(7)))" } ?? ""))
-            context.console.detail("Next: cd \(result.path) && platform create \(result.name)")
+            context.console.detail("Next: cd \(result.path) && platform create -e ENV")
         }
     }
 }
