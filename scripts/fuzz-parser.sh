@@ -14,7 +14,7 @@ out=.build-fuzz
 mkdir -p "$out/corpus"
 # libFuzzer's coverage-guided search and its crash handling; Swift's own checks (bounds, overflow,
 # force unwraps, fatalError) are the oracle. (Adding ,address works too but only adds linker noise.)
-flags=(-sanitize=fuzzer -parse-as-library -O -g -I "$out")
+flags=(-sanitize=fuzzer -parse-as-library -swift-version 6 -O -g -I "$out")
 
 echo "fuzz-parser: compiling PlatformCore" >&2
 swiftc "${flags[@]}" -emit-library -static -emit-module -module-name PlatformCore \

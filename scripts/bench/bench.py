@@ -5,10 +5,13 @@ Every figure is a ratio against a reference measured in the same run, because th
 noisy: median of several runs after warm-up runs, subject and reference interleaved run by run so
 that a slow phase of the machine hits both. Prints a table and writes JSON.
 
-Timing: wall clock around posix_spawn + wait4 (no shell in between). Peak RSS of platform itself:
-  - commands that start no children: ru_maxrss from wait4 (exact);
-  - commands that do: VmHWM of platform's own pid, sampled from /proc every millisecond in a
-    separate, untimed run (wait4's figure would include kubectl's/git's/terraform's).
+Timing: wall clock around posix_spawn + wait4 (no shell in between). Peak RSS, in one extra
+untimed run per program:
+  - programs that start no children: /usr/bin/time -f %M (its wait4 figure). Not our own wait4:
+    Linux carries the spawning process's peak RSS over exec into the child's ru_maxrss, so from
+    this Python harness every program would look at least as big as Python;
+  - programs that do (platform running kubectl/git/terraform): VmHWM of platform's own pid,
+    sampled from /proc every millisecond (wait4's figure would be the largest child's).
 
     bench.py --platform BIN --hello BIN --out DIR [--quick] [--only NAME,...]
 """
@@ -136,16 +139,26 @@ class Case:
             raise BenchError(f"{' '.join(self.argv)} exited {status} (expected {self.expect}): {stderr.strip()[-2000:]}")
         if record:
             self.times.append(elapsed)
-            if not self.children:
-                self.rss_kib = max(self.rss_kib or 0, maxrss)
 
     def sample_rss(self):
         if self.setup:
             self.setup()
-        _, status, maxrss, peak, stderr = run_once(self.argv, self.env, self.cwd, sample_rss=True, stdout=self.stdout)
-        if status != self.expect:
-            raise BenchError(f"{' '.join(self.argv)} exited {status}: {stderr.strip()[-2000:]}")
-        self.rss_kib = maxrss if not self.children else peak
+        if self.children:
+            _, status, _, peak, stderr = run_once(self.argv, self.env, self.cwd, sample_rss=True, stdout=self.stdout)
+            if status != self.expect:
+                raise BenchError(f"{' '.join(self.argv)} exited {status}: {stderr.strip()[-2000:]}")
+            self.rss_kib = peak
+            return
+        report = tempfile.NamedTemporaryFile(prefix="bench-rss-", delete=False)
+        report.close()
+        argv = ["/usr/bin/time", "-f", "%M", "-o", report.name, which(self.argv[0], self.env)] + self.argv[1:]
+        _, status, _, _, stderr = run_once(argv, self.env, self.cwd, stdout=self.stdout)
+        with open(report.name) as f:
+            text = f.read().strip().splitlines()
+        os.unlink(report.name)
+        if status != self.expect or not text or not text[-1].isdigit():
+            raise BenchError(f"{' '.join(self.argv)} under /usr/bin/time exited {status}: {stderr.strip()[-2000:]}")
+        self.rss_kib = int(text[-1])
 
     @property
     def median(self):
@@ -198,6 +211,8 @@ def bench_startup(args, results):
         kubectl = Case("kubectl version --client", ["kubectl", "version", "--client"], box.env, box.work,
                        children=False)
         measure([platform, hello, kubectl], runs, warmup=3)
+        for case in (platform, hello, kubectl):
+            case.sample_rss()
         results.append(figure("startup vs Foundation hello-world", platform, hello, 1.5))
         results.append(figure("startup vs kubectl version --client", platform, kubectl, 0.25))
     finally:
@@ -218,6 +233,7 @@ def bench_spawn(args, results):
                      box.env, box.work)
         measure([exec0, exec1, direct, execn], runs, warmup=3)
         exec1.sample_rss()
+        direct.sample_rss()
         # Spawning `true` n times straight from here (posix_spawn + wait4), same runs.
         loops = []
         for _ in range(5 if args.quick else 10):
