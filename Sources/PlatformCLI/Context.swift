@@ -39,6 +39,24 @@ public struct GlobalOptions: Sendable, Equatable {
     }
 }
 
+extension GlobalOptions {
+    /// The user config's `default_environment` (when neither `-e` nor `PLATFORM_ENVIRONMENT` chose one)
+    /// and its per-environment `kube_context` (when `--kube-context` was not given): the same
+    /// precedence `create` resolves, so every command targets the same cluster and namespace.
+    mutating func applyUserConfig(parsed: ParsedCommandLine, environment: [String: String]) throws {
+        guard let user = try ConfigLoader.loadUserConfig(at: ConfigLoader.userConfigPath(environment: environment)) else {
+            return
+        }
+        let chosen = parsed.value("environment") != nil || !(environment["PLATFORM_ENVIRONMENT"] ?? "").isEmpty
+        if !chosen, let fallback = user.defaultEnvironment {
+            self.environment = fallback
+        }
+        if kubeContext == nil {
+            kubeContext = user.environments?[self.environment]?.kubeContext
+        }
+    }
+}
+
 /// Everything a command's `run` may touch: no globals, no singletons.
 public struct CommandContext: Sendable {
     public var io: IOStreams

@@ -63,6 +63,9 @@ public enum PlatformCLI {
                 parsed.positionals = [try projectAppName(from: currentDirectory, command: entry.spec.name)]
                 parsedLine = parsed
             }
+            if entry.spec.usesGlobals.contains("environment") {
+                try globals.applyUserConfig(parsed: parsed, environment: environment)
+            }
             let secrets = parsed.all("set").compactMap { pair -> String? in
                 guard let (key, value) = try? Validate.keyValue(pair), Redactor.isSecretKey(key) else { return nil }
                 return value

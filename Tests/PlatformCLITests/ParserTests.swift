@@ -183,3 +183,25 @@ final class ProjectAppNameTests: XCTestCase {
         XCTAssertTrue(run.stderr.contains("platform.json"), run.stderr)
     }
 }
+
+final class UserConfigTargetTests: XCTestCase {
+    func testDeployFamilyUsesTheUserConfigsDefaultEnvironmentAndContext() async throws {
+        let sandbox = try Sandbox()
+        try sandbox.write(sandbox.home + "/.config/platform/config.json",
+                          #"{"default_environment": "qa", "environments": {"qa": {"kube_context": "qa-cluster"}}}"#)
+        for command in [["status", "shop"], ["releases", "shop"], ["logs", "shop"]] {
+            let runner = FakeCommandRunner()
+            _ = await runCLI(command, environment: sandbox.environment(), directory: sandbox.work, runner: runner)
+            let argv = runner.calls.first?.argv ?? []
+            XCTAssertEqual(argv.first, "kubectl", "\(command)")
+            XCTAssertTrue(argv.contains("--context") && argv.contains("qa-cluster"), "\(command): \(argv)")
+            XCTAssertTrue(argv.contains("qa") && !argv.contains("development"), "\(command): \(argv)")
+        }
+        // -e and PLATFORM_ENVIRONMENT still win over the user config.
+        let runner = FakeCommandRunner()
+        _ = await runCLI(["status", "shop", "-e", "prod"], environment: sandbox.environment(), directory: sandbox.work,
+                         runner: runner)
+        XCTAssertTrue(runner.calls.first?.argv.contains("prod") == true)
+        XCTAssertFalse(runner.calls.first?.argv.contains("qa-cluster") == true)
+    }
+}
