@@ -15,8 +15,15 @@ public struct GlobalOptions: Sendable, Equatable {
     public var noColor = false
     public var kubeContext: String?
     public var kubeconfig: String?
+    /// The user config's `kube_context` for the environment (see `applyUserConfig`).
+    public var configuredKubeContext: String?
 
     public init() {}
+
+    /// Where kubectl goes: `--kube-context` over the user config's context for the environment.
+    public var kubeTarget: KubeTarget {
+        KubeTarget(context: kubeContext ?? configuredKubeContext, kubeconfig: kubeconfig)
+    }
 
     public static func from(_ parsed: ParsedCommandLine, environment: [String: String]) throws -> GlobalOptions {
         var options = GlobalOptions()
@@ -51,9 +58,7 @@ extension GlobalOptions {
         if !chosen, let fallback = user.defaultEnvironment {
             self.environment = fallback
         }
-        if kubeContext == nil {
-            kubeContext = user.environments?[self.environment]?.kubeContext
-        }
+        configuredKubeContext = user.environments?[self.environment]?.kubeContext
     }
 }
 

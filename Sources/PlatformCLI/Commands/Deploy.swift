@@ -101,7 +101,7 @@ func durationOption(_ parsed: ParsedCommandLine, _ long: String, default value: 
 /// The kubectl client for the app commands: `--kube-context` and `--kubeconfig` pass through.
 func deployKubectl(_ context: CommandContext) -> Kubectl {
     Kubectl(runner: context.runner,
-            target: KubeTarget(context: context.globals.kubeContext, kubeconfig: context.globals.kubeconfig))
+            target: context.globals.kubeTarget)
 }
 
 func deployService(_ context: CommandContext) async -> DeployService {

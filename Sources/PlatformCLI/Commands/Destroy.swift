@@ -47,8 +47,7 @@ struct DestroyCommand: PlatformCommand {
                                      stateDirectory: StateDirectory.resolve(environment: context.environment),
                                      processEnvironment: context.environment, lockTimeout: lockTimeout)
         let service = DestroyService(runner: context.runner,
-                                     target: KubeTarget(context: context.globals.kubeContext,
-                                                        kubeconfig: context.globals.kubeconfig),
+                                     target: context.globals.kubeTarget,
                                      reporter: context.console, signals: context.signals)
         let plan = try await service.plan(request)
         if plan.isEmpty {
