@@ -45,6 +45,8 @@ public struct IOStreams: Sendable {
     public var stdinIsTTY: Bool
     public var stdoutIsTTY: Bool
     public var stderrIsTTY: Bool
+    /// stdout is this process's file descriptor 1, so a child may write to it directly.
+    public var stdoutIsProcessStdout = false
     /// Raw stdin, for commands that read documents from it (none yet besides prompts).
     public var readLine: @Sendable () -> String?
 
@@ -59,9 +61,11 @@ public struct IOStreams: Sendable {
     }
 
     public static func system() -> IOStreams {
-        IOStreams(stdout: FileDescriptorSink(fd: 1), stderr: FileDescriptorSink(fd: 2),
-                  stdinIsTTY: isatty(0) == 1, stdoutIsTTY: isatty(1) == 1, stderrIsTTY: isatty(2) == 1,
-                  readLine: { Swift.readLine() })
+        var streams = IOStreams(stdout: FileDescriptorSink(fd: 1), stderr: FileDescriptorSink(fd: 2),
+                                stdinIsTTY: isatty(0) == 1, stdoutIsTTY: isatty(1) == 1, stderrIsTTY: isatty(2) == 1,
+                                readLine: { Swift.readLine() })
+        streams.stdoutIsProcessStdout = true
+        return streams
     }
 
     /// Prompts are allowed only when a person is at both ends.

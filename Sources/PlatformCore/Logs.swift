@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What `platform logs` was asked for.
 public struct LogsRequest: Sendable, Equatable {
@@ -15,6 +18,10 @@ public struct LogsRequest: Sendable, Equatable {
     public var grep: String?
     /// With `follow`: stop after this many seconds (for tests and scripts); nil = until Ctrl-C.
     public var followLimit: Double?
+    /// kubectl may write straight to the platform's own stdout (the CLI sets this when stdout is the
+    /// process's): without --follow and --grep, each `kubectl logs --prefix` runs in turn with our
+    /// stdout as its own, so a large log is not copied through the platform at all.
+    public var directOutput = false
 
     public init(app: String, environment: String, lines: Int = 100, follow: Bool = false, sinceSeconds: Int? = nil,
                 container: String? = nil, timestamps: Bool = false, grep: String? = nil, followLimit: Double? = nil) {
@@ -30,7 +37,9 @@ public struct LogsRequest: Sendable, Equatable {
     }
 }
 
-/// Writes whole prefixed lines, one at a time, from any number of concurrent streams.
+/// Writes whole prefixed lines from any number of concurrent streams. Each chunk a stream reads
+/// becomes one write of its complete lines (prefixed), so lines are never torn or interleaved and a
+/// large log costs one write per chunk, not one per line.
 public final class PrefixedLineWriter: @unchecked Sendable {
     private let lock = NSLock()
     private let output: @Sendable (Data) -> Void
@@ -51,41 +60,85 @@ public final class PrefixedLineWriter: @unchecked Sendable {
 
     /// `line` ends in "\n"; it is written as `prefix + line` in one piece, or dropped by the filter.
     public func write(prefix: String, line: Data) {
-        if let grep, line.range(of: grep) == nil { return }
-        var data = Data(prefix.utf8)
-        data.append(line)
-        lock.lock()
-        defer { lock.unlock() }
-        count += 1
-        output(data)
+        var block = Data()
+        let lines = append(line, prefix: Data(prefix.utf8), to: &block)
+        emit(block, lines: lines)
     }
 
-    /// A chunk consumer for one stream: splits into lines and writes each with the prefix.
+    /// A chunk consumer for one stream: the complete lines of each chunk go out in one write; a
+    /// partial last line waits for the next chunk (or the end of the stream).
     public func consumer(prefix: String) -> (consume: @Sendable (Data) -> Void, finish: @Sendable () -> Void) {
-        let splitter = SplitterBox()
+        let pending = PendingLine()
+        let prefixBytes = Data(prefix.utf8)
         return ({ [self] chunk in
-            for line in splitter.feed(chunk) { write(prefix: prefix, line: line) }
+            var block = Data()
+            block.reserveCapacity(chunk.count + chunk.count / 16 * prefixBytes.count + prefixBytes.count)
+            var lines = 0
+            pending.withPending { carried in
+                chunk.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+                    guard let base = raw.baseAddress else { return }
+                    var start = 0
+                    while start < raw.count, let found = memchr(base + start, 0x0A, raw.count - start) {
+                        let next = base.distance(to: UnsafeRawPointer(found)) + 1
+                        let line = UnsafeRawBufferPointer(rebasing: raw[start..<next])
+                        if carried.isEmpty {
+                            lines += append(line, prefix: prefixBytes, to: &block)
+                        } else {
+                            carried.append(contentsOf: line)
+                            lines += append(carried, prefix: prefixBytes, to: &block)
+                            carried = Data()
+                        }
+                        start = next
+                    }
+                    if start < raw.count { carried.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[start...])) }
+                }
+            }
+            emit(block, lines: lines)
         }, { [self] in
-            if let last = splitter.finish() { write(prefix: prefix, line: last) }
+            var block = Data()
+            var lines = 0
+            pending.withPending { carried in
+                guard !carried.isEmpty else { return }
+                carried.append(UInt8(ascii: "\n"))
+                lines = append(carried, prefix: prefixBytes, to: &block)
+                carried = Data()
+            }
+            emit(block, lines: lines)
         })
+    }
+
+    /// Appends `prefix + line` unless the filter drops it; returns 1 when appended.
+    private func append(_ line: UnsafeRawBufferPointer, prefix: Data, to block: inout Data) -> Int {
+        if let grep {
+            guard Data(line).range(of: grep) != nil else { return 0 }
+        }
+        block.append(prefix)
+        block.append(line.bindMemory(to: UInt8.self))
+        return 1
+    }
+
+    private func append(_ line: Data, prefix: Data, to block: inout Data) -> Int {
+        line.withUnsafeBytes { append($0, prefix: prefix, to: &block) }
+    }
+
+    private func emit(_ block: Data, lines: Int) {
+        guard lines > 0 else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        count += lines
+        output(block)
     }
 }
 
-/// A LineSplitter shared between the reader callback and the end of the stream.
-final class SplitterBox: @unchecked Sendable {
+/// The unfinished last line of one stream, between its chunks.
+final class PendingLine: @unchecked Sendable {
     private let lock = NSLock()
-    private var splitter = LineSplitter()
+    private var carried = Data()
 
-    func feed(_ chunk: Data) -> [Data] {
+    func withPending(_ body: (inout Data) -> Void) {
         lock.lock()
         defer { lock.unlock() }
-        return splitter.feed(chunk)
-    }
-
-    func finish() -> Data? {
-        lock.lock()
-        defer { lock.unlock() }
-        return splitter.finish()
+        body(&carried)
     }
 }
 
@@ -96,7 +149,7 @@ public struct LogSource: Sendable, Equatable, Hashable {
     public var container: String
     public var restarts: Int
 
-    public var prefix: String { "\(pod)/\(container) | " }
+    public var prefix: String { "[pod/\(pod)/\(container)] " }
 }
 
 /// Prints the logs of all the app's Pods, prefixed; with `follow`, keeps streaming and picks up
@@ -179,10 +232,17 @@ public struct LogsService: Sendable {
         let command = kubectl.logsCommand(pod: source.pod, namespace: request.environment, container: source.container,
                                           tail: request.lines, sinceSeconds: request.sinceSeconds,
                                           timestamps: request.timestamps, follow: follow)
-        let (consume, finish) = writer.consumer(prefix: source.prefix)
         let errors = BoundedText(limit: 4096)
-        let status = try await kubectl.runner.stream(command, stdout: .chunks(consume), stderr: .chunks(errors.append))
-        finish()
+        let status: Int32
+        if request.directOutput && !follow && request.grep == nil {
+            var direct = command
+            direct.arguments.append("--prefix")  // kubectl writes "[pod/POD/CONTAINER] " itself
+            status = try await kubectl.runner.stream(direct, stdout: .standardOutput, stderr: .chunks(errors.append))
+        } else {
+            let (consume, finish) = writer.consumer(prefix: source.prefix)
+            status = try await kubectl.runner.stream(command, stdout: .chunks(consume), stderr: .chunks(errors.append))
+            finish()
+        }
         if status != 0 && !Task.isCancelled {
             let message = errors.text.trimmingCharacters(in: .whitespacesAndNewlines)
             reporter.warning("no logs from \(source.pod)/\(source.container)" + (message.isEmpty ? "" : ": \(message)"))

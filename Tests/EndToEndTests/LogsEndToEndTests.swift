@@ -18,14 +18,32 @@ final class LogsEndToEndTests: XCTestCase {
         let lines = run.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 9, run.stdout)
         for name in names {
-            let mine = lines.filter { $0.hasPrefix("\(name)/shop | ") }
+            let mine = lines.filter { $0.hasPrefix("[pod/\(name)/shop] ") }
             XCTAssertEqual(mine.count, 3, "\(name): \(run.stdout)")
             XCTAssertTrue(mine.allSatisfy { $0.contains(" INFO ") }, run.stdout)
         }
         let grep = await app.platform(["logs", "shop", "--grep", "started on port", "--timestamps"])
         XCTAssertEqual(grep.status, 0, grep.stderr)
         XCTAssertEqual(grep.stdout.split(separator: "\n").count, 3, grep.stdout)
-        XCTAssertTrue(grep.stdout.contains("/shop | 20"), grep.stdout)  // the timestamp comes right after the prefix
+        XCTAssertTrue(grep.stdout.contains("/shop] 20"), grep.stdout)  // the timestamp comes right after the prefix
+    }
+
+    func testTheBinaryPassesKubectlsOutputStraightThroughWithTheSamePrefixes() async throws {
+        // The built binary's stdout is its own fd 1, so each `kubectl logs --prefix` writes to it
+        // directly; the in-process run goes through the line writer. Both must print the same lines.
+        let app = try await AppFixture(replicas: 2)
+        defer { app.stop() }
+        try await app.waitForReadyPods(2)
+        let inProcess = await app.platform(["logs", "shop", "--lines", "4", "--timestamps"])
+        XCTAssertEqual(inProcess.status, 0, inProcess.stderr)
+        let binary = try await runProgram([Repo.binary, "logs", "shop", "-e", app.environment, "--lines", "4", "--timestamps"],
+                                          environment: app.environmentVariables, directory: app.sandbox.work)
+        XCTAssertEqual(binary.status, 0, binary.stderrText)
+        XCTAssertEqual(binary.stdoutText.split(separator: "\n").count, 8, binary.stdoutText)
+        XCTAssertEqual(binary.stdoutText, inProcess.stdout)
+        for name in try podNames(app) {
+            XCTAssertTrue(binary.stdoutText.contains("[pod/\(name)/shop] 20"), binary.stdoutText)
+        }
     }
 
     func testLogsOfAnUnknownAppExit1() async throws {
@@ -44,18 +62,18 @@ final class LogsEndToEndTests: XCTestCase {
         let first = try XCTUnwrap(podNames(app).first)
         let program = try LiveProgram(["logs", "shop", "-e", "staging", "-f", "--lines", "1", "--follow-for", "6s"],
                                       environment: app.environmentVariables, directory: app.sandbox.work)
-        try await program.waitFor("the first pod's lines") { $0.stdout.contains("\(first)/shop | ") }
+        try await program.waitFor("the first pod's lines") { $0.stdout.contains("[pod/\(first)/shop] ") }
         // The ReplicaSet replaces a deleted Pod: a Pod that appears after logs -f started.
         try app.cluster.deletePod(namespace: "staging", name: first)
         try await app.waitForReadyPods(1)
         let second = try XCTUnwrap(podNames(app).first { $0 != first })
-        try await program.waitFor("the new pod's lines") { $0.stdout.contains("\(second)/shop | ") }
-        let linesOfFirstBeforeExit = program.stdout.components(separatedBy: "\(first)/shop | ").count
+        try await program.waitFor("the new pod's lines") { $0.stdout.contains("[pod/\(second)/shop] ") }
+        let linesOfFirstBeforeExit = program.stdout.components(separatedBy: "[pod/\(first)/shop] ").count
         XCTAssertEqual(program.exitStatus(), 0, program.stderr)
         // nothing more from the gone Pod once the new one streams
-        XCTAssertEqual(program.stdout.components(separatedBy: "\(first)/shop | ").count, linesOfFirstBeforeExit)
+        XCTAssertEqual(program.stdout.components(separatedBy: "[pod/\(first)/shop] ").count, linesOfFirstBeforeExit)
         let lines = program.stdout.split(separator: "\n")
-        XCTAssertTrue(lines.allSatisfy { $0.hasPrefix("\(first)/shop | ") || $0.hasPrefix("\(second)/shop | ") },
+        XCTAssertTrue(lines.allSatisfy { $0.hasPrefix("[pod/\(first)/shop] ") || $0.hasPrefix("[pod/\(second)/shop] ") },
                       program.stdout)
     }
 
@@ -66,7 +84,7 @@ final class LogsEndToEndTests: XCTestCase {
         let program = try LiveProgram(["logs", "shop", "-e", "staging", "-f"],
                                       environment: app.environmentVariables, directory: app.sandbox.work)
         try await program.waitFor("lines of both pods") { program in
-            (try? self.podNames(app))?.allSatisfy { program.stdout.contains("\($0)/shop | ") } == true
+            (try? self.podNames(app))?.allSatisfy { program.stdout.contains("[pod/\($0)/shop] ") } == true
         }
         let children = LiveProgram.children(of: program.pid)
         XCTAssertGreaterThanOrEqual(children.count, 2, "one kubectl logs -f per pod")

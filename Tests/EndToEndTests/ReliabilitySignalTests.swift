@@ -36,7 +36,7 @@ final class ReliabilitySignalTests: XCTestCase {
         await Reliability.createApp(sandbox, cluster)
         let env = Reliability.environment(sandbox, cluster)
         let program = try RunningPlatform(["logs", "shop", "-e", "dev", "-f"], environment: env, directory: sandbox.work)
-        try await program.waitFor("log lines") { $0.stdout.contains(" | ") }
+        try await program.waitFor("log lines") { $0.stdout.contains("[pod/") }
         try await interrupt(program, with: SIGTERM, expect: 143)
     }
 
@@ -47,7 +47,7 @@ final class ReliabilitySignalTests: XCTestCase {
         await Reliability.createApp(sandbox, cluster)
         let env = Reliability.environment(sandbox, cluster)
         let program = try RunningPlatform(["logs", "shop", "-e", "dev", "-f"], environment: env, directory: sandbox.work)
-        try await program.waitFor("log lines") { $0.stdout.contains(" | ") }
+        try await program.waitFor("log lines") { $0.stdout.contains("[pod/") }
         try await interrupt(program, with: SIGINT, expect: 130)
     }
 

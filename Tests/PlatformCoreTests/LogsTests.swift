@@ -29,10 +29,10 @@ final class LogsTests: XCTestCase {
                                                        timestamps: true))
         XCTAssertEqual(runner.unmet(), [])
         XCTAssertEqual(output, """
-        shop-a/shop | one
-        shop-a/shop | two
-        shop-a/shop | last without newline
-        shop-b/shop | three
+        [pod/shop-a/shop] one
+        [pod/shop-a/shop] two
+        [pod/shop-a/shop] last without newline
+        [pod/shop-b/shop] three
 
         """)
     }
@@ -44,7 +44,7 @@ final class LogsTests: XCTestCase {
                   result: CommandResult(stdout: "INFO ok\nERROR bad\nINFO fine\nERROR worse\n")),
         ])
         let output = try await run(runner, LogsRequest(app: F.app, environment: F.env, grep: "ERROR"))
-        XCTAssertEqual(output, "shop-a/shop | ERROR bad\nshop-a/shop | ERROR worse\n")
+        XCTAssertEqual(output, "[pod/shop-a/shop] ERROR bad\n[pod/shop-a/shop] ERROR worse\n")
         XCTAssertEqual(runner.unmet(), [])
     }
 
@@ -91,7 +91,7 @@ final class LogsTests: XCTestCase {
         ])
         let reporter = RecordingReporter()
         let output = try await run(runner, LogsRequest(app: F.app, environment: F.env), reporter: reporter)
-        XCTAssertEqual(output, "shop-b/shop | hello\n")
+        XCTAssertEqual(output, "[pod/shop-b/shop] hello\n")
         XCTAssertTrue(reporter.text.contains("warning: no logs from shop-a/shop: Error from server (NotFound)"), reporter.text)
     }
 
@@ -110,7 +110,7 @@ final class LogsTests: XCTestCase {
                               signals: SignalForwarder(), pollInterval: 0.6)
             .run(LogsRequest(app: F.app, environment: F.env, follow: true, followLimit: 0.9)) { sink.write($0) }
         XCTAssertEqual(runner.unmet(), [])
-        XCTAssertEqual(sink.text.split(separator: "\n").sorted(), ["shop-a/shop | from a", "shop-b/shop | from b"])
+        XCTAssertEqual(sink.text.split(separator: "\n").sorted(), ["[pod/shop-a/shop] from a", "[pod/shop-b/shop] from b"])
     }
 
     func testConcurrentStreamsNeverTearLines() {

@@ -463,7 +463,7 @@ def bench_logs(args, results):
         results.append(figure("logs throughput vs kubectl logs", platform, kubectl, 0.95, comparison=">=",
                               value=throughput,
                               note=f"throughput ratio = kubectl time / platform time, {LOG_BYTES} bytes of log; "
-                                   f"platform adds a 'POD/CONTAINER | ' prefix per line"))
+                                   f"platform adds kubectl's '[pod/POD/CONTAINER] ' prefix per line"))
     finally:
         if server:
             server.stop()

@@ -17,7 +17,7 @@ struct LogsCommand: PlatformCommand {
     static let spec = CommandSpec(
         "logs", summary: "Print (and follow) the logs of all Pods of an app",
         discussion: """
-        Every line is prefixed with 'POD/CONTAINER | '. Lines are passed through as they arrive and are
+        Every line is prefixed with '[pod/POD/CONTAINER] ', as 'kubectl logs --prefix' does. Lines are passed through as they arrive and are
         never torn or interleaved mid-line. With --follow the logs keep streaming: Pods that appear later
         (after a deploy) are picked up within a second and Pods that are gone stop being followed, until
         Ctrl-C (exit 130) or --follow-for (also $PLATFORM_LOGS_FOLLOW_LIMIT) ends it with exit 0.
@@ -62,10 +62,11 @@ struct LogsCommand: PlatformCommand {
     }
 
     static func run(_ options: Options, _ context: CommandContext) async throws {
-        let request = LogsRequest(app: options.name, environment: options.environment, lines: options.lines,
+        var request = LogsRequest(app: options.name, environment: options.environment, lines: options.lines,
                                   follow: options.follow, sinceSeconds: options.sinceSeconds,
                                   container: options.container, timestamps: options.timestamps, grep: options.grep,
                                   followLimit: options.followLimit)
+        request.directOutput = context.io.stdoutIsProcessStdout
         let stdout = context.io.stdout
         try await LogsService(kubectl: deployKubectl(context), reporter: context.console, signals: context.signals)
             .run(request) { stdout.write($0) }
