@@ -81,7 +81,7 @@ public enum PlatformCLI {
             var context = CommandContext(io: io, console: console, environment: environment, runner: commandRunner,
                                          signals: signals, globals: globals, currentDirectory: currentDirectory)
             context.details = details
-            try await entry.execute(parsed, globals, context)
+            try await RunDetails.$current.withValue(details) { try await entry.execute(parsed, globals, context) }
             let status = details.exitStatus ?? ExitCode.success
             await recordEvent(parsedLine, globals: globals, status: status, error: nil, details: details, started: started,
                               environment: environment, currentDirectory: currentDirectory, console: console, injected: runner)

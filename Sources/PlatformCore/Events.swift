@@ -19,7 +19,8 @@ public struct PlatformEvent: Codable, Sendable, Equatable {
     public var errorType: String?
     /// Deploys: the image that was deployed.
     public var image: String?
-    /// Deploys: `success`, `rolled_back` or `failed`.
+    /// Deploys and rollbacks that applied their image: `success`, `rolled_back` or `failed`; nil when
+    /// the run stopped before changing the image (then it is no deployment for the metrics).
     public var outcome: String?
     /// Deploys whose image tag is a git commit: the commit and when it was committed (for lead time).
     public var commit: String?
@@ -51,13 +52,15 @@ public struct PlatformEvent: Codable, Sendable, Equatable {
         public static let failed = "failed"
     }
 
-    /// The deploy outcome a run's error implies (nil error = success).
-    /// nil when the deploy never started (bad input, a missing tool, a dry run's pending changes).
-    public static func deployOutcome(errorType: String?) -> String? {
+    /// The commands whose events are deployments (when they carry an outcome): `deploy` and
+    /// `rollback`, which re-deploys an earlier image through the same path.
+    public static let deployCommands: Set<String> = ["deploy", "rollback"]
+
+    /// The outcome of a deploy that applied its image, from the error it ended with (nil = success).
+    public static func deployOutcome(errorType: String?) -> String {
         switch errorType {
         case nil: return Outcome.success
         case "deploy_rolled_back"?: return Outcome.rolledBack
-        case "usage"?, "invalid_input"?, "tool_missing"?, "changes_pending"?: return nil
         default: return Outcome.failed
         }
     }
@@ -83,8 +86,14 @@ public final class RunDetails: @unchecked Sendable {
     private var _outcome: String?
     private var _exitStatus: Int32?
     private var _errorType: String?
+    private var _environment: String?
+    private var _appliedImage: String?
 
     public init() {}
+
+    /// The details of the run in progress, bound by the CLI around a command's run, for the services
+    /// that report what only they know (`deployApplied`) without a `CommandContext`. nil outside a run.
+    @TaskLocal public static var current: RunDetails?
 
     /// Overrides the app recorded (default: the first positional of a command taking NAME).
     public var app: String? {
@@ -96,11 +105,26 @@ public final class RunDetails: @unchecked Sendable {
         get { lock.withLock { _image } }
         set { lock.withLock { _image = newValue } }
     }
-    /// `success`, `rolled_back` or `failed` (default for deploy: from the error thrown, if any).
+    /// Overrides the environment recorded (default: the environment the command line and the user
+    /// config chose, for commands that use `-e`).
+    public var environment: String? {
+        get { lock.withLock { _environment } }
+        set { lock.withLock { _environment = newValue } }
+    }
+    /// `success`, `rolled_back` or `failed`: overrides the outcome of a deploy or rollback, and makes it
+    /// count as a deployment even if `deployApplied` was not called.
     public var outcome: String? {
         get { lock.withLock { _outcome } }
         set { lock.withLock { _outcome = newValue } }
     }
+    /// A deploy or rollback calls this once it has applied `image` to the Deployment: from then on
+    /// the run is a deployment for the metrics, its outcome taken from how it ends. Runs that stop
+    /// before (app not found, cluster unreachable, bad input) are not deployments.
+    public func deployApplied(image: String) {
+        lock.withLock { if _appliedImage == nil { _appliedImage = image } }
+    }
+    /// The image `deployApplied` reported first; nil when no image was applied.
+    public var appliedImage: String? { lock.withLock { _appliedImage } }
     /// Ask the CLI to exit with this status after a run that printed its result without throwing
     /// (e.g. `doctor` printing its checks and exiting 1), recorded with `errorType`.
     public func fail(status: Int32, errorType: String) {
@@ -123,14 +147,11 @@ public struct EventLog: Sendable {
 
     public static let fileName = "events.jsonl"
 
-    /// `$PLATFORM_STATE_DIR`, else `$XDG_STATE_HOME/platform`, else `$HOME/.local/state/platform`;
-    /// nil when none of them is set (nowhere to record).
+    /// The platform's state folder, as for the Terraform workspaces (`StateDirectory.resolve`):
+    /// `$PLATFORM_STATE_DIR`, else `$XDG_STATE_HOME/platform` when that is an absolute path, else
+    /// `~/.local/state/platform`. Always a folder; optional for the callers that check.
     public static func stateDirectory(environment: [String: String]) -> String? {
-        func set(_ key: String) -> String? { environment[key].flatMap { $0.isEmpty ? nil : $0 } }
-        if let explicit = set("PLATFORM_STATE_DIR") { return explicit }
-        if let xdg = set("XDG_STATE_HOME") { return xdg + "/platform" }
-        if let home = set("HOME") { return home + "/.local/state/platform" }
-        return nil
+        StateDirectory.resolve(environment: environment)
     }
 
     public static func standard(environment: [String: String]) -> EventLog? {
@@ -204,12 +225,21 @@ public struct EventLog: Sendable {
     }
 }
 
-/// RFC 3339 in UTC with milliseconds (`2026-11-24T20:15:02.123Z`).
+/// RFC 3339 in UTC with milliseconds (`2026-11-24T20:15:02.123Z`). Computed with `gmtime_r`, without
+/// a date formatter: no time zone or ICU data is loaded to record an event.
 public func formatTimestamp(_ date: Date) -> String {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    formatter.timeZone = TimeZone(identifier: "UTC")
-    return formatter.string(from: date)
+    let milliseconds = (date.timeIntervalSince1970 * 1000).rounded(.down)
+    let secondsPart = (milliseconds / 1000).rounded(.down)
+    var seconds = time_t(secondsPart)
+    var fields = tm()
+    guard gmtime_r(&seconds, &fields) != nil else { return "1970-01-01T00:00:00.000Z" }
+    func padded(_ value: Int32, _ width: Int) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+    return padded(fields.tm_year + 1900, 4) + "-" + padded(fields.tm_mon + 1, 2) + "-" + padded(fields.tm_mday, 2)
+        + "T" + padded(fields.tm_hour, 2) + ":" + padded(fields.tm_min, 2) + ":" + padded(fields.tm_sec, 2)
+        + "." + padded(Int32(milliseconds - secondsPart * 1000), 3) + "Z"
 }
 
 /// Reads RFC 3339 times with or without fractional seconds.

@@ -6,7 +6,7 @@ public struct PlatformMetrics: Sendable, Equatable, Encodable {
     public struct Delivery: Sendable, Equatable, Encodable {
         public var app: String
         public var environment: String
-        /// Deploys that ran (success, rolled back or failed).
+        /// Deploys and rollbacks that applied their image (success, rolled back or failed).
         public var deployments: Int
         public var successfulDeployments: Int
         public var failedDeployments: Int
@@ -16,7 +16,8 @@ public struct PlatformMetrics: Sendable, Equatable, Encodable {
         public var changeFailureRate: Double
         /// Mean time from a failed deploy to the next successful one; nil when nothing was restored.
         public var meanTimeToRestoreSeconds: Double?
-        /// Incidents (a failed deploy, and the failures after it) that a later successful deploy ended.
+        /// Incidents (a failed deploy, and the failures after it) that a later successful deploy or
+        /// rollback ended.
         public var restores: Int
         /// Mean time from commit to successful deploy, over deploys whose image tag is a commit; nil when none.
         public var leadTimeSeconds: Double?
@@ -28,13 +29,18 @@ public struct PlatformMetrics: Sendable, Equatable, Encodable {
     public var windowDays: Double
     /// Successful `create` runs per environment.
     public var provisions: [String: Int]
-    /// Deploys by result: "true" (success) and "false" (rolled back or failed).
+    /// Deploys and rollbacks by result: "true" (success) and "false" (rolled back or failed).
     public var deployments: [String: Int]
-    /// Failed runs per error type (`PlatformError.kind`).
+    /// Failed runs per error type (`PlatformError.kind`), dry runs and `changes_pending` left out.
     public var errors: [String: Int]
     public var delivery: [Delivery]
 
-    /// Computes the metrics from the events with `since <= time <= until`. Dry runs are left out.
+    /// The error type of `--dry-run --detailed-exitcode` runs that found changes; never an error.
+    static let changesPending = "changes_pending"
+
+    /// Computes the metrics from the events with `since <= time <= until`. Dry runs are left out, and
+    /// so are deploy and rollback events without an outcome (runs that stopped before the image was
+    /// applied).
     public static func compute(_ events: [PlatformEvent], since: Date, until: Date) -> PlatformMetrics {
         let window = events.filter { $0.time >= since && $0.time <= until }.sorted { $0.time < $1.time }
         let days = max(until.timeIntervalSince(since) / 86_400, 1.0 / 86_400)
@@ -42,13 +48,14 @@ public struct PlatformMetrics: Sendable, Equatable, Encodable {
         var deployments = ["true": 0, "false": 0]
         var errors: [String: Int] = [:]
         var deploysByTarget: [String: [PlatformEvent]] = [:]
-        for event in window {
-            if let type = event.errorType { errors[type, default: 0] += 1 }
-            guard event.dryRun != true else { continue }
+        for event in window where event.dryRun != true {
+            // A dry run's pending changes (--detailed-exitcode, exit 2) are a result, not an error.
+            if let type = event.errorType, type != Self.changesPending { errors[type, default: 0] += 1 }
             if event.command == "create", event.result == "ok" {
                 provisions[event.environment ?? "", default: 0] += 1
             }
-            if event.command == "deploy", let outcome = event.outcome {
+            // Only deploys and rollbacks that applied their image carry an outcome.
+            if PlatformEvent.deployCommands.contains(event.command), let outcome = event.outcome {
                 deployments[outcome == PlatformEvent.Outcome.success ? "true" : "false", default: 0] += 1
                 let key = (event.app ?? "") + "\u{0}" + (event.environment ?? "")
                 deploysByTarget[key, default: []].append(event)

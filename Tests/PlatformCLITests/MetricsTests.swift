@@ -5,7 +5,7 @@ import XCTest
 @testable import PlatformCLI
 
 final class MetricsTests: XCTestCase {
-    let t0 = Date(timeIntervalSince1970: 1_790_000_000)  // 2026-09-21T12:53:20Z
+    let t0 = Date(timeIntervalSince1970: 1_790_000_000)  // 2026-09-21T14:13:20Z
     func at(days: Double, minutes: Double = 0) -> Date { t0.addingTimeInterval(days * 86_400 + minutes * 60) }
 
     func deploy(_ app: String, _ env: String, days: Double, minutes: Double = 0, error: String? = nil,
@@ -131,15 +131,15 @@ final class MetricsTests: XCTestCase {
     func testEveryRunAppendsOneEvent() async throws {
         let sandbox = try Sandbox()
         let env = sandbox.environment()
-        let ok = await runCLI(["version"], environment: env)
-        XCTAssertEqual(ok.status, 0)
+        let ok = await runCLI(["metrics", "--since", "1h"], environment: env)
+        XCTAssertEqual(ok.status, 0, ok.stderr)
         let bad = await runCLI(["scaffold", "Bad_Name", "-t", "python/flask", "-e", "staging"], environment: env)
         XCTAssertEqual(bad.status, 64)
         let typo = await runCLI(["verison"], environment: env)
         XCTAssertEqual(typo.status, 64)
         let events = try readEvents(sandbox)
         XCTAssertEqual(events.count, 3)
-        XCTAssertEqual(events[0].command, "version")
+        XCTAssertEqual(events[0].command, "metrics")
         XCTAssertEqual(events[0].result, "ok")
         XCTAssertEqual(events[0].exitCode, 0)
         XCTAssertNil(events[0].environment)
@@ -161,38 +161,178 @@ final class MetricsTests: XCTestCase {
     func testFailureToRecordWarnsOnceAndKeepsTheResult() async throws {
         let sandbox = try Sandbox()
         try sandbox.write("not-a-folder", "x")
-        let run = await runCLI(["version", "-o", "json"], environment: sandbox.environment(extra: ["PLATFORM_STATE_DIR": sandbox.root + "/not-a-folder"]))
+        let run = await runCLI(["metrics", "--format", "prometheus", "--since", "1h"],
+                               environment: sandbox.environment(extra: ["PLATFORM_STATE_DIR": sandbox.root + "/not-a-folder"]))
         XCTAssertEqual(run.status, 0)
-        XCTAssertEqual(run.stdout, "{\n  \"version\" : \"\(platformVersion)\"\n}\n")
+        XCTAssertTrue(run.stdout.hasSuffix("platform_metrics_window_seconds 3600\n"), run.stdout)
         XCTAssertEqual(run.stderr.components(separatedBy: "warning:").count - 1, 1, run.stderr)
         XCTAssertTrue(run.stderr.contains("could not record the run"), run.stderr)
     }
 
-    func testDeployEventsCarryImageAndOutcome() async throws {
-        let sandbox = try Sandbox()
-        let parser = ArgumentParser(commands: CommandTable.specs)
-        let parsed = try parser.parse(["deploy", "shop", "--image", "registry.example.com/shop:1.2.0", "-e", "staging"])
+    /// Records the event of `argv` through the hook, as `run` does after the command.
+    func record(_ argv: [String], error: PlatformError?, details: RunDetails = RunDetails(), status: Int32? = nil,
+                sandbox: Sandbox, io: TestIO) async throws {
+        let parsed = try ArgumentParser(commands: CommandTable.specs).parse(argv)
         let globals = try GlobalOptions.from(parsed, environment: [:])
-        let io = TestIO()
         let console = Console(io: io.streams, color: false, quiet: false)
-        let errors: [PlatformError?] = [nil, .deployRolledBack("x"), .deployFailed("x"), .invalidInput("x")]
-        for error in errors {
-            await PlatformCLI.recordEvent(parsed, globals: globals, status: error.map(ExitCode.code) ?? 0, error: error,
-                                          details: RunDetails(), started: Date(), environment: sandbox.environment(),
-                                          currentDirectory: sandbox.work, console: console, injected: FakeCommandRunner())
+        await PlatformCLI.recordEvent(parsed, globals: globals, status: status ?? error.map(ExitCode.code) ?? 0, error: error,
+                                      details: details, started: Date(), environment: sandbox.environment(),
+                                      currentDirectory: sandbox.work, console: console, injected: FakeCommandRunner())
+    }
+
+    func applied(_ image: String) -> RunDetails {
+        let details = RunDetails()
+        details.deployApplied(image: image)
+        return details
+    }
+
+    func testDeployEventsCarryImageAndOutcomeOnlyOnceTheImageWasApplied() async throws {
+        let sandbox = try Sandbox()
+        let io = TestIO()
+        let argv = ["deploy", "shop", "--image", "registry.example.com/shop:1.2.0", "-e", "staging"]
+        // Applied, then: success, rolled back, failed, interrupted.
+        for error: PlatformError? in [nil, .deployRolledBack("x"), .deployFailed("x"), .interrupted(signal: SIGINT)] {
+            try await record(argv, error: error, details: applied("registry.example.com/shop:1.2.0"), sandbox: sandbox, io: io)
         }
+        // Stopped before the image was applied: app not found, cluster unreachable, bad input.
+        for error: PlatformError in [.failed("app 'shop' not found"), .toolFailed(argv: ["kubectl", "get"], status: 1, stderrTail: "connection refused"),
+                                     .invalidInput("x")] {
+            try await record(argv, error: error, sandbox: sandbox, io: io)
+        }
+        // A command's own outcome wins.
         let details = RunDetails()
         details.image = "registry.example.com/shop@sha256:" + String(repeating: "a", count: 64)
         details.outcome = "rolled_back"
-        await PlatformCLI.recordEvent(parsed, globals: globals, status: 3, error: nil, details: details, started: Date(),
-                                      environment: sandbox.environment(), currentDirectory: sandbox.work, console: console,
-                                      injected: FakeCommandRunner())
+        try await record(argv, error: nil, details: details, status: 3, sandbox: sandbox, io: io)
         let events = try readEvents(sandbox)
-        XCTAssertEqual(events.map(\.outcome), ["success", "rolled_back", "failed", nil, "rolled_back"])
-        XCTAssertEqual(events.map(\.app), Array(repeating: "shop", count: 5))
+        XCTAssertEqual(events.map(\.outcome), ["success", "rolled_back", "failed", "failed", nil, nil, nil, "rolled_back"])
+        XCTAssertEqual(events.map(\.app), Array(repeating: "shop", count: 8))
         XCTAssertEqual(events[0].image, "registry.example.com/shop:1.2.0")
-        XCTAssertEqual(events[4].image, details.image)
+        XCTAssertEqual(events[7].image, details.image)
         XCTAssertEqual(io.stderr.text, "")
+        let metrics = PlatformMetrics.compute(events, since: .distantPast, until: .distantFuture)
+        XCTAssertEqual(metrics.deployments, ["true": 1, "false": 4])
+        XCTAssertEqual(metrics.delivery.map(\.changeFailureRate), [0.8])
+    }
+
+    func testRollbackEventsAreDeploymentsWithTheImageTheyApplied() async throws {
+        let sandbox = try Sandbox()
+        let io = TestIO()
+        try await record(["rollback", "shop", "-e", "staging"], error: nil, details: applied("registry.example.com/shop:1.1.0"),
+                         sandbox: sandbox, io: io)
+        try await record(["rollback", "shop", "-e", "staging"], error: .failed("no successful release of shop"),
+                         sandbox: sandbox, io: io)
+        let events = try readEvents(sandbox)
+        XCTAssertEqual(events.map(\.command), ["rollback", "rollback"])
+        XCTAssertEqual(events.map(\.outcome), ["success", nil])
+        XCTAssertEqual(events.map(\.image), ["registry.example.com/shop:1.1.0", nil])
+    }
+
+    /// A rollback ends the incident a failed deploy started, like a successful deploy does.
+    func testARollbackRestores() {
+        func event(_ command: String, minutes: Double, outcome: String) -> PlatformEvent {
+            PlatformEvent(time: at(days: 1, minutes: minutes), command: command, app: "shop", environment: "staging",
+                          result: outcome == "success" ? "ok" : "error", exitCode: outcome == "success" ? 0 : 4,
+                          durationSeconds: 1, outcome: outcome)
+        }
+        let events = [event("deploy", minutes: 0, outcome: "success"), event("deploy", minutes: 10, outcome: "failed"),
+                      event("rollback", minutes: 25, outcome: "success"), event("deploy", minutes: 600, outcome: "success")]
+        let metrics = PlatformMetrics.compute(events, since: t0, until: at(days: 2))
+        XCTAssertEqual(metrics.deployments, ["true": 3, "false": 1])
+        XCTAssertEqual(metrics.delivery.first?.deployments, 4)
+        XCTAssertEqual(metrics.delivery.first?.restores, 1)
+        XCTAssertEqual(metrics.delivery.first?.meanTimeToRestoreSeconds, 900)
+    }
+
+    func testDryRunsAndPendingChangesAreNoErrors() {
+        let events = [
+            // create --dry-run --detailed-exitcode with changes: exit 2.
+            PlatformEvent(time: at(days: 1), command: "create", app: "shop", environment: "staging", result: "error",
+                          exitCode: 2, durationSeconds: 3, errorType: "changes_pending", dryRun: true),
+            // A dry run that failed is left out like any dry run.
+            PlatformEvent(time: at(days: 1, minutes: 1), command: "create", app: "shop", environment: "staging", result: "error",
+                          exitCode: 69, durationSeconds: 0.1, errorType: "tool_missing", dryRun: true),
+            // changes_pending never counts, even without the dry-run mark.
+            PlatformEvent(time: at(days: 1, minutes: 2), command: "create", app: "shop", environment: "staging", result: "error",
+                          exitCode: 2, durationSeconds: 3, errorType: "changes_pending"),
+            PlatformEvent(time: at(days: 1, minutes: 3), command: "create", app: "shop", environment: "staging", result: "error",
+                          exitCode: 1, durationSeconds: 3, errorType: "tool_failed"),
+        ]
+        let metrics = PlatformMetrics.compute(events, since: t0, until: at(days: 2))
+        XCTAssertEqual(metrics.errors, ["tool_failed": 1])
+        XCTAssertTrue(metrics.prometheus().contains("# TYPE platform_errors_total counter\nplatform_errors_total{type=\"tool_failed\"} 1\n#"),
+                      metrics.prometheus())
+    }
+
+    func testADryRunWithDetailedExitcodeIsRecordedAsADryRunAndCountsNowhere() async throws {
+        let sandbox = try Sandbox()
+        try await record(["create", "shop", "-e", "staging", "--dry-run", "--detailed-exitcode"], error: .changesPending,
+                         sandbox: sandbox, io: TestIO())
+        let events = try readEvents(sandbox)
+        XCTAssertEqual(events.map(\.dryRun), [true])
+        XCTAssertEqual(events.map(\.exitCode), [2])
+        let metrics = PlatformMetrics.compute(events, since: .distantPast, until: .distantFuture)
+        XCTAssertEqual(metrics.errors, [:])
+        XCTAssertEqual(metrics.provisions, [:])
+    }
+
+    /// The event records the environment the command ran in: -e, else PLATFORM_ENVIRONMENT, else the
+    /// user config's default_environment.
+    func testCreateEventsRecordTheEnvironmentTheUserConfigChose() async throws {
+        let sandbox = try Sandbox()
+        try sandbox.write(sandbox.home + "/.config/platform/config.json", #"{"default_environment": "prod"}"#)
+        // No terraform on PATH: create stops with 69 after choosing the environment.
+        let env = sandbox.environment(extra: ["PATH": sandbox.root + "/empty-bin"])
+        let fromConfig = await runCLI(["create", "shop"], environment: env, directory: sandbox.work)
+        XCTAssertEqual(fromConfig.status, 69, fromConfig.stderr)
+        let fromVariable = await runCLI(["create", "shop"], environment: env.merging(["PLATFORM_ENVIRONMENT": "qa"]) { $1 },
+                                        directory: sandbox.work)
+        XCTAssertEqual(fromVariable.status, 69, fromVariable.stderr)
+        let fromFlag = await runCLI(["create", "shop", "-e", "staging"], environment: env, directory: sandbox.work)
+        XCTAssertEqual(fromFlag.status, 69, fromFlag.stderr)
+        let events = try readEvents(sandbox)
+        XCTAssertEqual(events.map(\.command), ["create", "create", "create"])
+        XCTAssertEqual(events.map(\.environment), ["prod", "qa", "staging"])
+    }
+
+    func testVersionHelpAndCompletionRunsRecordNothing() async throws {
+        let sandbox = try Sandbox()
+        let state = sandbox.root + "/never-created"
+        let env = sandbox.environment(extra: ["PLATFORM_STATE_DIR": state])
+        let runs: [[String]] = [["version"], ["--version"], ["version", "-o", "json"], ["help"], ["help", "deploy"],
+                                ["--help"], ["deploy", "--help"], ["completion", "bash"], ["completion", "nope"],
+                                ["__complete", "apps"]]
+        for argv in runs {
+            let run = await runCLI(argv, environment: env, directory: sandbox.work)
+            XCTAssertTrue(run.status == 0 || run.status == 64, "\(argv): \(run.status) \(run.stderr)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: state), "the state folder was created")
+        let recorded = await runCLI(["metrics", "--since", "1h"], environment: env, directory: sandbox.work)
+        XCTAssertEqual(recorded.status, 0, recorded.stderr)
+        XCTAssertEqual(try EventLog(path: state + "/events.jsonl").read().events.map(\.command), ["metrics"])
+    }
+
+    /// The event log is where the workspaces are: a relative XDG_STATE_HOME is ignored (XDG wants
+    /// absolute paths), not resolved against the current folder.
+    func testTheEventLogUsesTheStateFolderRules() {
+        XCTAssertEqual(EventLog.stateDirectory(environment: ["XDG_STATE_HOME": "state", "HOME": "/home/u"]),
+                       "/home/u/.local/state/platform")
+        XCTAssertEqual(EventLog.stateDirectory(environment: ["XDG_STATE_HOME": "/xdg", "HOME": "/home/u"]), "/xdg/platform")
+        XCTAssertEqual(EventLog.stateDirectory(environment: ["PLATFORM_STATE_DIR": "/s", "XDG_STATE_HOME": "/xdg"]), "/s")
+        for environment in [["XDG_STATE_HOME": "state", "HOME": "/home/u"], ["HOME": "/h"], ["XDG_STATE_HOME": "/x"]] {
+            XCTAssertEqual(EventLog.stateDirectory(environment: environment), StateDirectory.resolve(environment: environment))
+        }
+    }
+
+    func testTimestampsAreRFC3339InUTCWithMilliseconds() {
+        XCTAssertEqual(formatTimestamp(t0), "2026-09-21T14:13:20.000Z")
+        XCTAssertEqual(formatTimestamp(t0.addingTimeInterval(0.1234)), "2026-09-21T14:13:20.123Z")
+        XCTAssertEqual(formatTimestamp(Date(timeIntervalSince1970: 951_782_400.5)), "2000-02-29T00:00:00.500Z")
+        XCTAssertEqual(formatTimestamp(Date(timeIntervalSince1970: -0.25)), "1969-12-31T23:59:59.750Z")
+        for date in [t0, t0.addingTimeInterval(86_399.999), Date(timeIntervalSince1970: 4_102_444_800.042)] {
+            XCTAssertEqual(parseTimestamp(formatTimestamp(date))?.timeIntervalSince1970 ?? 0,
+                           (date.timeIntervalSince1970 * 1000).rounded(.down) / 1000, accuracy: 0.0001)
+        }
     }
 
     func testConcurrentAppendsNeverTearLines() async throws {
