@@ -264,6 +264,7 @@ public struct DeployService: Sendable {
 
         reporter.progress("\(request.kind == .rollback ? "Rolling back" : "Deploying") \(app) in \(namespace): \(request.image) (release \(release.revision))")
         try await kubectl.setImage(app: app, namespace: namespace, image: request.image)
+        RunDetails.current?.deployApplied(image: request.image)  // from now on this run is a deployment (metrics)
         guard request.wait else {
             release.result = .applied
             try await store.record(release, app: app, namespace: namespace)
