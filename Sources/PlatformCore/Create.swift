@@ -80,7 +80,11 @@ public struct CreateService: Sendable {
         let monitors = try await step { try await kubectl.hasResource("servicemonitors", group: Self.monitoringGroup) }
         var references = ["namespace/\(environment)", "deployment/\(name)", "service/\(name)", "ingress/\(name)"]
         if monitors { references.append("servicemonitors.\(Self.monitoringGroup)/\(name)") }
-        let live = try await step { try await kubectl.getExisting(references, namespace: environment) }
+        // The live objects matter for a dry run (what would change) and for keeping the running image;
+        // a real run with --image needs none of them, so that kubectl call is left out.
+        let needsLive = request.dryRun || !settings.imageIsExplicit
+        var live: [JSONValue] = []
+        if needsLive { live = try await step { try await kubectl.getExisting(references, namespace: environment) } }
         let liveImage = Self.currentImage(in: live, name: name)
         let image = settings.imageIsExplicit ? settings.image.value : (liveImage ?? settings.image.value)
         if let liveImage, !settings.imageIsExplicit, liveImage != settings.image.value {
@@ -131,8 +135,12 @@ public struct CreateService: Sendable {
             try workspace.recordHash(moduleHash)
         }
         reporter.progress("Applying the infrastructure for \(name) (\(environment))")
-        try await step { try await terraform.apply() }
-        result.terraform.outputs = try await step { try await terraform.output() }
+        if let outputs = try await step({ try await terraform.apply() }) {
+            result.terraform.outputs = outputs
+        } else {
+            // apply -json did not report its outputs in the documented form: ask for them.
+            result.terraform.outputs = try await step { try await terraform.output() }
+        }
 
         reporter.progress("Applying \(documents.count) objects to namespace \(environment)")
         _ = try await step { try await kubectl.apply(documents) }

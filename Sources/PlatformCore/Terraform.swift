@@ -97,8 +97,10 @@ public enum ApplicationModule {
     }
 }
 
-/// Terraform, run non-interactively in one working directory. Human output is passed line by line to
-/// the reporter (stderr), with secrets redacted; machine reads (`output -json`) are captured.
+/// Terraform, run non-interactively in one working directory. `apply` and `plan` run with `-json`: their
+/// machine-readable UI is rendered as one short line per useful message for the reporter (stderr), with
+/// secrets redacted, and `apply` takes the outputs from its final `outputs` message. `init` and `destroy`
+/// pass Terraform's human output through line by line; machine reads (`output -json`) are captured.
 public struct Terraform: Sendable {
     public let runner: CommandRunner
     public let directory: String
@@ -140,22 +142,28 @@ public struct Terraform: Sendable {
         try await streamChecked(["init", "-input=false", "-no-color"])
     }
 
-    public func apply() async throws {
-        try await streamChecked(["apply", "-input=false", "-no-color", "-auto-approve", "-lock-timeout=\(lockTimeout)"])
+    /// `terraform apply -json`; returns the root module's outputs as its final `outputs` message reported
+    /// them (sensitive ones as `"(sensitive)"`), or nil when that message is missing or not in the
+    /// documented form, so the caller reads `terraform output -json` instead.
+    public func apply() async throws -> [String: JSONValue]? {
+        let arguments = ["apply", "-input=false", "-auto-approve", "-json", "-lock-timeout=\(lockTimeout)"]
+        let run = try await stream(arguments, machineReadable: true)
+        guard run.status == 0 else { throw failure(arguments, status: run.status, tail: run.tail) }
+        return run.outputs
     }
 
-    /// Plans; returns whether anything would change (with `detailedExitCode`, from terraform's exit
-    /// status 2; without it, always true when the plan succeeded).
+    /// Plans (`-json`); returns whether anything would change (with `detailedExitCode`, from terraform's
+    /// exit status 2; without it, always true when the plan succeeded).
     @discardableResult
     public func plan(detailedExitCode: Bool = true, lock: Bool = true) async throws -> Bool {
-        var arguments = ["plan", "-input=false", "-no-color"]
+        var arguments = ["plan", "-input=false", "-json"]
         if detailedExitCode { arguments.append("-detailed-exitcode") }
         arguments.append(lock ? "-lock-timeout=\(lockTimeout)" : "-lock=false")
-        let (status, tail) = try await stream(arguments)
-        switch status {
+        let run = try await stream(arguments, machineReadable: true)
+        switch run.status {
         case 0: return !detailedExitCode
         case 2 where detailedExitCode: return true
-        default: throw failure(arguments, status: status, tail: tail)
+        default: throw failure(arguments, status: run.status, tail: run.tail)
         }
     }
 
@@ -184,36 +192,113 @@ public struct Terraform: Sendable {
     }
 
     private func streamChecked(_ arguments: [String]) async throws {
-        let (status, tail) = try await stream(arguments)
-        guard status == 0 else { throw failure(arguments, status: status, tail: tail) }
+        let run = try await stream(arguments, machineReadable: false)
+        guard run.status == 0 else { throw failure(arguments, status: run.status, tail: run.tail) }
     }
 
     private func failure(_ arguments: [String], status: Int32, tail: String) -> PlatformError {
         .toolFailed(argv: redactor.redact(["terraform"] + arguments), status: status, stderrTail: redactor.redact(tail))
     }
 
-    /// Runs with both streams passed line by line to the reporter; returns the status and the last lines.
-    private func stream(_ arguments: [String]) async throws -> (Int32, String) {
-        let sink = LineForwarder(reporter: reporter, redactor: redactor)
+    private struct Run {
+        var status: Int32
+        var tail: String
+        var outputs: [String: JSONValue]?
+    }
+
+    /// Runs with both streams passed line by line to the reporter (JSON UI messages rendered first);
+    /// returns the status, the last lines and the reported outputs.
+    private func stream(_ arguments: [String], machineReadable: Bool) async throws -> Run {
+        let sink = LineForwarder(reporter: reporter, redactor: redactor, machineReadable: machineReadable)
         let status = try await runner.stream(command(arguments), stdout: .chunks(sink.feedOut), stderr: .chunks(sink.feedErr))
         sink.finish()
-        return (status, sink.tail)
+        return Run(status: status, tail: sink.tail, outputs: sink.outputs)
+    }
+}
+
+/// Terraform's machine-readable UI (`plan`/`apply -json`, UI version 1.x): one JSON object per line
+/// with `@level`, `@message` and `type`. Rendered for people as a few plain lines; never shown raw.
+enum TerraformUI {
+    /// Message types shown as their `@message` ("module.x.y: Creating...", "Apply complete! ...").
+    static let shown: Set<String> = [
+        "planned_change", "resource_drift", "change_summary",
+        "apply_start", "apply_progress", "apply_complete", "apply_errored",
+        "provision_start", "provision_progress", "provision_errored", "log",
+    ]
+
+    /// The lines to show for one message (none for `version`, `outputs`, refreshes and other chatter).
+    static func render(_ message: JSONValue) -> [String] {
+        let type = message["type"]?.stringValue ?? ""
+        let text = message["@message"]?.stringValue ?? ""
+        switch type {
+        case "diagnostic":
+            return renderDiagnostic(message["diagnostic"], message: text)
+        case _ where shown.contains(type):
+            return text.isEmpty ? [] : [text]
+        default:
+            // Unknown or unlisted types are shown only when Terraform calls them errors.
+            return message["@level"]?.stringValue == "error" && !text.isEmpty ? [text] : []
+        }
+    }
+
+    /// "Error: SUMMARY", where it is ("  on main.tf line 2"), and the detail, indented.
+    static func renderDiagnostic(_ diagnostic: JSONValue?, message: String) -> [String] {
+        var lines: [String] = []
+        if !message.isEmpty {
+            lines.append(message)
+        } else if let summary = diagnostic?["summary"]?.stringValue {
+            let severity = diagnostic?["severity"]?.stringValue == "warning" ? "Warning" : "Error"
+            lines.append("\(severity): \(summary)")
+        }
+        if let file = diagnostic?["range", "filename"]?.stringValue, let line = diagnostic?["range", "start", "line"]?.intValue {
+            lines.append("  on \(file) line \(line)")
+        }
+        let detail = diagnostic?["detail"]?.stringValue ?? ""
+        for line in detail.split(separator: "\n", omittingEmptySubsequences: true) {
+            lines.append("  " + line.trimmingCharacters(in: .whitespaces))
+        }
+        return lines
+    }
+
+    /// The values of an `outputs` message sent after an apply (`{NAME: {sensitive, type, value}}`);
+    /// nil for the planned-outputs message (entries carry `action`) or an entry without a value.
+    static func appliedOutputs(_ message: JSONValue) -> [String: JSONValue]? {
+        guard let entries = message["outputs"]?.objectValue else { return nil }
+        var values: [String: JSONValue] = [:]
+        for (key, entry) in entries {
+            guard entry.objectValue != nil, entry["action"] == nil else { return nil }
+            if entry["sensitive"]?.boolValue == true {
+                values[key] = .string("(sensitive)")
+            } else if let value = entry["value"] {
+                values[key] = value
+            } else {
+                return nil
+            }
+        }
+        return values
     }
 }
 
 /// Splits a child's two streams into lines and passes each (redacted) to the reporter; keeps the last
-/// lines for the error message.
+/// lines for the error message. In machine-readable mode a line that is a Terraform JSON UI message is
+/// rendered (`TerraformUI`) instead of shown, and the last `outputs` message is kept; other lines
+/// (text on stderr) pass through as they are.
 final class LineForwarder: @unchecked Sendable {
     private let lock = NSLock()
     private var out = LineSplitter()
     private var err = LineSplitter()
     private var last: [String] = []
+    private var errors: [String] = []
+    private var supportedUI = false
+    private var lastOutputs: JSONValue?
     private let reporter: ProgressReporter
     private let redactor: Redactor
+    private let machineReadable: Bool
 
-    init(reporter: ProgressReporter, redactor: Redactor) {
+    init(reporter: ProgressReporter, redactor: Redactor, machineReadable: Bool = false) {
         self.reporter = reporter
         self.redactor = redactor
+        self.machineReadable = machineReadable
     }
 
     func feedOut(_ chunk: Data) { feed(chunk, error: false) }
@@ -223,19 +308,44 @@ final class LineForwarder: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let lines = error ? err.feed(chunk) : out.feed(chunk)
-        lines.forEach(emit)
+        lines.forEach(take)
     }
 
     func finish() {
         lock.lock()
         defer { lock.unlock() }
-        if let rest = out.finish() { emit(rest) }
-        if let rest = err.finish() { emit(rest) }
+        if let rest = out.finish() { take(rest) }
+        if let rest = err.finish() { take(rest) }
     }
 
-    private func emit(_ line: Data) {
+    private func take(_ line: Data) {
+        if machineReadable, line.first == UInt8(ascii: "{"),
+           let message = try? JSONDecoder().decode(JSONValue.self, from: line),
+           let type = message["type"]?.stringValue {
+            switch type {
+            case "version":
+                // UI 1.x is the documented format; another major version is not trusted for outputs.
+                supportedUI = message["ui"]?.stringValue.map { $0 == "1" || $0.hasPrefix("1.") } ?? false
+            case "outputs":
+                lastOutputs = message
+            default:
+                break
+            }
+            let rendered = TerraformUI.render(message)
+            let isError = type == "diagnostic" && message["diagnostic", "severity"]?.stringValue == "error"
+            for text in rendered {
+                let shown = redactor.redact(text)
+                emit(shown)
+                if isError { errors.append(shown) }
+            }
+            return
+        }
         let text = redactor.redact(String(decoding: line, as: UTF8.self))
-        reporter.detail(text.hasSuffix("\n") ? String(text.dropLast()) : text)
+        emit(text.hasSuffix("\n") ? String(text.dropLast()) : text)
+    }
+
+    private func emit(_ text: String) {
+        reporter.detail(text)
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if !trimmed.isEmpty {
             last.append(trimmed)
@@ -243,9 +353,19 @@ final class LineForwarder: @unchecked Sendable {
         }
     }
 
+    /// The last lines shown, or — when Terraform reported errors — the last lines of those errors.
     var tail: String {
         lock.lock()
         defer { lock.unlock() }
-        return last.joined(separator: "\n")
+        let lines = errors.isEmpty ? last : errors.suffix(12).map { $0.trimmingCharacters(in: .whitespaces) }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The outputs from the last `outputs` message, when it is the after-apply kind in UI 1.x.
+    var outputs: [String: JSONValue]? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard supportedUI, let lastOutputs else { return nil }
+        return TerraformUI.appliedOutputs(lastOutputs)
     }
 }

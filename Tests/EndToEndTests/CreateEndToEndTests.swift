@@ -59,6 +59,15 @@ final class CreateEndToEndTests: XCTestCase {
         XCTAssertEqual(document["terraform", "outputs", "application", "instance_type"]?.stringValue, "t3.medium")
         XCTAssertEqual(document["objects"]?.arrayValue?.count, 5)
         XCTAssertEqual(document["skipped"]?.arrayValue, [])
+        // Terraform's JSON UI is rendered as lines, never shown raw; the outputs come from apply -json,
+        // and with --image no live objects are read (-v echoes each command).
+        XCTAssertTrue(first.stderr.contains("+ terraform apply -input=false -auto-approve -json -lock-timeout=120s"), first.stderr)
+        XCTAssertTrue(first.stderr.contains("module.application.terraform_data.application: Creation complete after"), first.stderr)
+        XCTAssertTrue(first.stderr.contains("Apply complete! Resources: 2 added, 0 changed, 0 destroyed."), first.stderr)
+        XCTAssertFalse(first.stderr.contains("\"@level\""), "no raw JSON: \(first.stderr)")
+        XCTAssertFalse(first.stderr.contains("+ terraform output"), first.stderr)
+        XCTAssertFalse(first.stderr.contains("+ kubectl get"), first.stderr)
+        XCTAssertTrue(first.stderr.contains("+ kubectl api-resources"), first.stderr)
 
         // Terraform state in the workspace, with the request recorded.
         let state = try JSONDecoder().decode(JSONValue.self, from: try XCTUnwrap(stateBytes(sandbox)))
@@ -105,6 +114,9 @@ final class CreateEndToEndTests: XCTestCase {
         let second = await create(sandbox, cluster, arguments)
         XCTAssertEqual(second.status, 0, second.stderr)
         XCTAssertTrue(second.stderr.contains("is initialised for this module"), "init skipped")
+        XCTAssertTrue(second.stderr.contains("Apply complete! Resources: 0 added, 0 changed, 0 destroyed."), second.stderr)
+        XCTAssertEqual(try JSONDecoder().decode(JSONValue.self, from: Data(second.stdout.utf8))["terraform", "outputs"],
+                       document["terraform", "outputs"], "same outputs from the unchanged apply")
         XCTAssertEqual(stateBytes(sandbox), stateBefore, "terraform state unchanged")
         XCTAssertEqual(try managedVersions(cluster), versionsBefore, "no object changed")
         let namespace = try cluster.object(kind: "Namespace", namespace: nil, name: "dev")
@@ -119,6 +131,8 @@ final class CreateEndToEndTests: XCTestCase {
         XCTAssertEqual(fresh.status, 2, fresh.stderr)
         XCTAssertTrue(fresh.stdout.contains("\"kind\" : \"Deployment\""), "rendered documents printed")
         XCTAssertTrue(fresh.stderr.contains("Plan: 1 to add"), "terraform plan shown on stderr")
+        XCTAssertTrue(fresh.stderr.contains("module.application.terraform_data.application: Plan to create"), fresh.stderr)
+        XCTAssertFalse(fresh.stderr.contains("\"@level\""), "no raw JSON: \(fresh.stderr)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: workspace(sandbox)), "no workspace")
         XCTAssertEqual(try cluster.objects(kind: "Deployment"), [])
         XCTAssertEqual(try cluster.objects(kind: "Namespace").filter { $0["metadata", "name"]?.stringValue == "dev" }, [])
@@ -203,6 +217,31 @@ final class CreateEndToEndTests: XCTestCase {
         XCTAssertEqual(result.status, 1, result.stderr)
         XCTAssertTrue(result.stderr.contains("error: terraform"), result.stderr)
         XCTAssertTrue(result.stderr.contains("Error: "), "terraform's own error is shown: \(result.stderr)")
+        XCTAssertEqual(try managedVersions(cluster), [:], "no Kubernetes objects applied")
+
+        // A module that initialises but fails in apply: the JSON diagnostic is shown as text, with its detail.
+        try sandbox.write(sandbox.root + "/refuses/main.tf", """
+        variable "name" { type = string }
+        variable "environment" { type = string }
+        variable "domain" { type = string }
+        variable "instance_type" { type = string }
+        variable "replicas" { type = number }
+        resource "terraform_data" "x" {
+          input = var.name
+          lifecycle {
+            precondition {
+              condition     = var.replicas > 5
+              error_message = "This module needs more than 5 replicas."
+            }
+          }
+        }
+        """)
+        let refused = await create(sandbox, cluster, ["shop", "-e", "dev"], extra: ["PLATFORM_MODULE_SOURCE": sandbox.root + "/refuses"])
+        XCTAssertEqual(refused.status, 1, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("error: terraform apply"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("Error: Resource precondition failed"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("This module needs more than 5 replicas."), refused.stderr)
+        XCTAssertFalse(refused.stderr.contains("\"@level\""), "no raw JSON: \(refused.stderr)")
         XCTAssertEqual(try managedVersions(cluster), [:], "no Kubernetes objects applied")
     }
 

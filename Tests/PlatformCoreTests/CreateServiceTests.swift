@@ -47,18 +47,54 @@ final class CreateServiceTests: XCTestCase {
 
     static let applyArgv = ["kubectl", "apply", "--server-side", "--field-manager=platform", "--force-conflicts",
                             "-o", "json", "-f", "-"]
+    static let terraformApply = ["terraform", "apply", "-input=false", "-auto-approve", "-json", "-lock-timeout=120s"]
     static let outputs = CommandResult(stdout: #"{"application": {"sensitive": false, "type": "object", "value": {"endpoint": "https://shop.dev.example.com", "replicas": 2}}}"#)
 
-    func expectedReads(name: String = "shop", env: String = "dev", monitors: Bool = false, live: String = "",
+    /// Terraform's JSON UI stream: one encoded message per line.
+    static func messages(_ messages: [JSONValue]) throws -> String {
+        try messages.map { String(decoding: try $0.encoded(), as: UTF8.self) + "\n" }.joined()
+    }
+
+    static func message(_ type: String, _ text: String, level: String = "info", _ fields: [String: JSONValue] = [:]) -> JSONValue {
+        .object(fields.merging(["type": .string(type), "@message": .string(text), "@level": .string(level),
+                                "@module": .string("terraform.ui"), "@timestamp": .string("2026-11-24T21:09:42.168051Z")]) { _, b in b })
+    }
+
+    static let version = message("version", "Terraform 1.15.5", ["terraform": .string("1.15.5"), "ui": .string("1.3")])
+    static let appliedOutputs = message("outputs", "Outputs: 1", ["outputs": .object(["application": .object([
+        "sensitive": .bool(false), "type": .array([.string("object"), .object(["endpoint": .string("string"), "replicas": .string("number")])]),
+        "value": .object(["endpoint": .string("https://shop.dev.example.com"), "replicas": .number(2)]),
+    ])])])
+
+    /// What `terraform apply -json` prints for an unchanged module: the plan's summary and outputs (with
+    /// `action`, no values), then the apply's summary and outputs (with values).
+    static func applyStream(outputs: JSONValue? = appliedOutputs) throws -> CommandResult {
+        var stream = [
+            version,
+            message("change_summary", "Plan: 0 to add, 0 to change, 0 to destroy.",
+                    ["changes": .object(["add": .number(0), "operation": .string("plan")])]),
+            message("outputs", "Outputs: 1", ["outputs": .object(["application": .object(["sensitive": .bool(false), "action": .string("noop")])])]),
+            message("change_summary", "Apply complete! Resources: 0 added, 0 changed, 0 destroyed.",
+                    ["changes": .object(["add": .number(0), "operation": .string("apply")])]),
+        ]
+        if let outputs { stream.append(outputs) }
+        return CommandResult(stdout: try messages(stream))
+    }
+
+    /// The cluster reads before Terraform; `live: nil` when create needs no live objects (`--image` given).
+    func expectedReads(name: String = "shop", env: String = "dev", monitors: Bool = false, live: String? = "",
                        kube: [String] = []) -> [FakeCommandRunner.Expectation] {
         var refs = ["namespace/\(env)", "deployment/\(name)", "service/\(name)", "ingress/\(name)"]
         if monitors { refs.append("servicemonitors.monitoring.coreos.com/\(name)") }
-        return [
+        var reads: [FakeCommandRunner.Expectation] = [
             .init(["kubectl"] + kube + ["api-resources", "--api-group=monitoring.coreos.com", "-o", "name"],
                   result: CommandResult(stdout: monitors ? "servicemonitors.monitoring.coreos.com\n" : "")),
-            .init(["kubectl"] + kube + ["get"] + refs + ["-n", env, "--ignore-not-found", "-o", "json"],
-                  result: CommandResult(stdout: live)),
         ]
+        if let live {
+            reads.append(.init(["kubectl"] + kube + ["get"] + refs + ["-n", env, "--ignore-not-found", "-o", "json"],
+                               result: CommandResult(stdout: live)))
+        }
+        return reads
     }
 
     func testFirstRunInitsAppliesAndSendsTheRenderedDocuments() async throws {
@@ -66,12 +102,14 @@ final class CreateServiceTests: XCTestCase {
         let documents = try Manifests.render(.init(settings: app, image: "shop:latest", serviceMonitor: true))
         let runner = FakeCommandRunner(expectedReads(monitors: true) + [
             .init(["terraform", "init", "-input=false", "-no-color"]),
-            .init(["terraform", "apply", "-input=false", "-no-color", "-auto-approve", "-lock-timeout=120s"]),
-            .init(["terraform", "output", "-no-color", "-json"], result: Self.outputs),
+            .init(Self.terraformApply, result: try Self.applyStream()),
             .init(Self.applyArgv, input: try Kubectl.list(documents)),
         ])
-        let result = try await CreateService(runner: runner, reporter: SilentReporter()).create(request(app))
-        XCTAssertEqual(runner.unmet(), [])
+        let reporter = DetailRecorder()
+        let result = try await CreateService(runner: runner, reporter: reporter).create(request(app))
+        XCTAssertEqual(runner.unmet(), [], "the outputs come from apply -json: no terraform output")
+        XCTAssertEqual(reporter.details, ["Plan: 0 to add, 0 to change, 0 to destroy.",
+                                          "Apply complete! Resources: 0 added, 0 changed, 0 destroyed."])
         XCTAssertEqual(result.url, "https://shop.dev.example.com")
         XCTAssertEqual(result.objects.map(\.description),
                        ["Namespace/dev", "Deployment/shop", "Service/shop", "Ingress/shop", "ServiceMonitor/shop"])
@@ -89,8 +127,7 @@ final class CreateServiceTests: XCTestCase {
         let app = try settings(SettingsFlags(name: "shop", environment: "dev"))
         let first = FakeCommandRunner(expectedReads() + [
             .init(["terraform", "init", "-input=false", "-no-color"]),
-            .init(["terraform", "apply", "-input=false", "-no-color", "-auto-approve", "-lock-timeout=120s"]),
-            .init(["terraform", "output", "-no-color", "-json"], result: Self.outputs),
+            .init(Self.terraformApply, result: try Self.applyStream()),
             .init(Self.applyArgv),
         ])
         _ = try await CreateService(runner: first, reporter: SilentReporter()).create(request(app))
@@ -99,8 +136,7 @@ final class CreateServiceTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: folder + "/state/workspaces/dev/shop/.terraform",
                                                 withIntermediateDirectories: true)
         let second = FakeCommandRunner(expectedReads() + [
-            .init(["terraform", "apply", "-input=false", "-no-color", "-auto-approve", "-lock-timeout=120s"]),
-            .init(["terraform", "output", "-no-color", "-json"], result: Self.outputs),
+            .init(Self.terraformApply, result: try Self.applyStream()),
             .init(Self.applyArgv),
         ])
         _ = try await CreateService(runner: second, reporter: SilentReporter()).create(request(app))
@@ -110,8 +146,7 @@ final class CreateServiceTests: XCTestCase {
         let changed = try settings(SettingsFlags(name: "shop", environment: "dev", replicas: 3))
         let third = FakeCommandRunner(expectedReads() + [
             .init(["terraform", "init", "-input=false", "-no-color"]),
-            .init(["terraform", "apply", "-input=false", "-no-color", "-auto-approve", "-lock-timeout=120s"]),
-            .init(["terraform", "output", "-no-color", "-json"], result: Self.outputs),
+            .init(Self.terraformApply, result: try Self.applyStream()),
             .init(Self.applyArgv),
         ])
         _ = try await CreateService(runner: third, reporter: SilentReporter()).create(request(changed))
@@ -124,8 +159,7 @@ final class CreateServiceTests: XCTestCase {
         let app = try settings(SettingsFlags(name: "shop", environment: "dev", kubeContext: "staging-ctx", kubeconfig: "/k/config"))
         let runner = FakeCommandRunner(expectedReads(live: live, kube: kube) + [
             .init(["terraform", "init", "-input=false", "-no-color"]),
-            .init(["terraform", "apply", "-input=false", "-no-color", "-auto-approve", "-lock-timeout=120s"]),
-            .init(["terraform", "output", "-no-color", "-json"], result: Self.outputs),
+            .init(Self.terraformApply, result: try Self.applyStream()),
             .init(["kubectl"] + kube + Array(Self.applyArgv.dropFirst()), checkInput: { input in
                 let list = try? JSONDecoder().decode(JSONValue.self, from: input ?? Data())
                 let deployment = list?["items"]?.arrayValue?.first { $0["kind"]?.stringValue == "Deployment" }
@@ -138,9 +172,9 @@ final class CreateServiceTests: XCTestCase {
         XCTAssertEqual(result.image, "registry.example.com/shop:1.4.0")
 
         let explicit = try settings(SettingsFlags(name: "shop", environment: "dev", image: "shop:2.0", kubeContext: "staging-ctx", kubeconfig: "/k/config"))
-        let runner2 = FakeCommandRunner(expectedReads(live: live, kube: kube) + [
-            .init(["terraform", "apply", "-input=false", "-no-color", "-auto-approve", "-lock-timeout=120s"]),
-            .init(["terraform", "output", "-no-color", "-json"], result: Self.outputs),
+        // With --image the live objects are not needed: no `kubectl get` before Terraform.
+        let runner2 = FakeCommandRunner(expectedReads(live: nil, kube: kube) + [
+            .init(Self.terraformApply, result: try Self.applyStream()),
             .init(["kubectl"] + kube + Array(Self.applyArgv.dropFirst())),
         ])
         try FileManager.default.createDirectory(atPath: folder + "/state/workspaces/dev/shop/.terraform", withIntermediateDirectories: true)
@@ -151,26 +185,106 @@ final class CreateServiceTests: XCTestCase {
 
     func testTerraformFailureStopsBeforeKubernetesAndRedactsSecrets() async throws {
         let app = try settings(SettingsFlags(name: "shop", environment: "dev", variables: ["db_password": "hunter2secret"]))
+        // The error as a JSON diagnostic on stdout, and a text line on stderr (launcher, CLI config).
+        let diagnostic = Self.message("diagnostic", "Error: bad password hunter2secret", level: "error", ["diagnostic": .object([
+            "severity": .string("error"), "summary": .string("bad password hunter2secret"),
+            "detail": .string("The password \"hunter2secret\" is too short.\n\nChoose another one."),
+            "range": .object(["filename": .string("main.tf"), "start": .object(["line": .number(7)])]),
+        ])])
+        let reporter = DetailRecorder()
         let runner = FakeCommandRunner(expectedReads() + [
             .init(["terraform", "init", "-input=false", "-no-color"]),
-            .init(["terraform", "apply", "-input=false", "-no-color", "-auto-approve", "-lock-timeout=120s"],
-                  result: CommandResult(status: 1, stdout: "", stderr: "Error: bad password hunter2secret\n")),
+            .init(Self.terraformApply, result: CommandResult(status: 1, stdout: try Self.messages([Self.version, diagnostic]),
+                                                             stderr: "warning from hunter2secret's launcher\n")),
         ])
         do {
-            _ = try await CreateService(runner: runner, reporter: SilentReporter()).create(request(app))
+            _ = try await CreateService(runner: runner, reporter: reporter).create(request(app))
             XCTFail("expected a failure")
         } catch let error as PlatformError {
             guard case .toolFailed(let argv, let status, let tail) = error else { return XCTFail("\(error)") }
-            XCTAssertEqual(argv.prefix(2), ["terraform", "apply"])
+            XCTAssertEqual(argv, Self.terraformApply)
             XCTAssertEqual(status, 1)
-            XCTAssertEqual(tail, "Error: bad password ******")
+            XCTAssertEqual(tail, "Error: bad password ******\non main.tf line 7\nThe password \"******\" is too short.\nChoose another one.")
         }
         XCTAssertEqual(runner.unmet(), [], "no kubectl apply after terraform failed")
+        XCTAssertEqual(reporter.details, ["Error: bad password ******", "  on main.tf line 7",
+                                          "  The password \"******\" is too short.", "  Choose another one.",
+                                          "warning from ******'s launcher"])
         let apply = runner.calls[3]
         XCTAssertEqual(apply.environment["TF_VAR_db_password"], "hunter2secret")
         XCTAssertFalse(apply.argv.joined().contains("hunter2secret"))
         let module = try String(contentsOfFile: folder + "/state/workspaces/dev/shop/main.tf.json", encoding: .utf8)
         XCTAssertFalse(module.contains("hunter2secret"))
+    }
+
+    func testOutputsFallBackToTerraformOutputWhenApplyReportsNoneWithValues() async throws {
+        let app = try settings(SettingsFlags(name: "shop", environment: "dev"))
+        // init made .terraform in a real run; the fake does not (the first run still inits: no hash yet).
+        try FileManager.default.createDirectory(atPath: folder + "/state/workspaces/dev/shop/.terraform",
+                                                withIntermediateDirectories: true)
+        // Only the planned outputs message (no final one), an entry without a value, or a UI major
+        // version other than 1: each time the outputs are read with terraform output -json.
+        let withoutValue = Self.message("outputs", "Outputs: 1", ["outputs": .object([
+            "application": .object(["sensitive": .bool(false), "type": .string("object")])])])
+        var newerUI = try Self.applyStream()
+        newerUI.stdout = Data(try Self.messages([Self.message("version", "Terraform 2.0.0", ["ui": .string("2.0")]), Self.appliedOutputs]).utf8)
+        for (index, stream) in [try Self.applyStream(outputs: nil), try Self.applyStream(outputs: withoutValue), newerUI].enumerated() {
+            let runner = FakeCommandRunner(expectedReads() + (index == 0 ? [.init(["terraform", "init", "-input=false", "-no-color"])] : []) + [
+                .init(Self.terraformApply, result: stream),
+                .init(["terraform", "output", "-no-color", "-json"], result: Self.outputs),
+                .init(Self.applyArgv),
+            ])
+            let result = try await CreateService(runner: runner, reporter: SilentReporter()).create(request(app))
+            XCTAssertEqual(runner.unmet(), [], "case \(index)")
+            XCTAssertEqual(result.terraform.outputs["application"]?["endpoint"]?.stringValue, "https://shop.dev.example.com")
+        }
+    }
+
+    func testApplyJSONIsRenderedAsLinesAndItsOutputsAreTaken() async throws {
+        // The shape of Terraform 1.15's `apply -json` for a new module with a sensitive output.
+        let resource: JSONValue = .object(["addr": .string("module.application.terraform_data.application"),
+                                           "resource_type": .string("terraform_data")])
+        let stream = [
+            Self.version,
+            Self.message("planned_change", "module.application.terraform_data.application: Plan to create",
+                         ["change": .object(["resource": resource, "action": .string("create")])]),
+            Self.message("change_summary", "Plan: 1 to add, 0 to change, 0 to destroy."),
+            Self.message("outputs", "Outputs: 2", ["outputs": .object([
+                "application": .object(["sensitive": .bool(false), "action": .string("create")]),
+                "pw": .object(["sensitive": .bool(true), "action": .string("create")])])]),
+            Self.message("refresh_start", "module.application.terraform_data.old: Refreshing state... [id=1]"),
+            Self.message("apply_start", "module.application.terraform_data.application: Creating...",
+                         ["hook": .object(["resource": resource, "action": .string("create")])]),
+            Self.message("provision_start", "module.application.terraform_data.application: Provisioning with 'local-exec'..."),
+            Self.message("apply_complete", "module.application.terraform_data.application: Creation complete after 0s [id=b2d2]"),
+            Self.message("diagnostic", "Warning: Deprecated attribute", level: "warn", ["diagnostic": .object([
+                "severity": .string("warning"), "summary": .string("Deprecated attribute"), "detail": .string("Use another.")])]),
+            Self.message("some_future_type", "ignored"),
+            Self.message("change_summary", "Apply complete! Resources: 1 added, 0 changed, 0 destroyed."),
+            Self.message("outputs", "Outputs: 2", ["outputs": .object([
+                "application": .object(["sensitive": .bool(false), "type": .string("object"),
+                                        "value": .object(["endpoint": .string("https://shop.dev.example.com"), "id": .null])]),
+                "pw": .object(["sensitive": .bool(true), "type": .string("string")])])]),
+        ]
+        // Split mid-line into chunks as a pipe would deliver them.
+        let bytes = Data(try Self.messages(stream).utf8)
+        let runner = ChunkedRunner(chunks: stride(from: 0, to: bytes.count, by: 97).map { bytes[$0..<min($0 + 97, bytes.count)] })
+        let reporter = DetailRecorder()
+        let terraform = Terraform(runner: runner, directory: folder, environment: [:], reporter: reporter)
+        let outputs = try await terraform.apply()
+        XCTAssertEqual(outputs, ["application": .object(["endpoint": .string("https://shop.dev.example.com"), "id": .null]),
+                                 "pw": .string("(sensitive)")])
+        XCTAssertEqual(reporter.details, [
+            "module.application.terraform_data.application: Plan to create",
+            "Plan: 1 to add, 0 to change, 0 to destroy.",
+            "module.application.terraform_data.application: Creating...",
+            "module.application.terraform_data.application: Provisioning with 'local-exec'...",
+            "module.application.terraform_data.application: Creation complete after 0s [id=b2d2]",
+            "Warning: Deprecated attribute",
+            "  Use another.",
+            "Apply complete! Resources: 1 added, 0 changed, 0 destroyed.",
+        ])
+        XCTAssertEqual(runner.argv, Self.terraformApply)
     }
 
     func testDryRunPlansInAScratchFolderAndAppliesWithServerDryRun() async throws {
@@ -181,12 +295,16 @@ final class CreateServiceTests: XCTestCase {
         dryApply.insert("--dry-run=server", at: 4)
         let runner = FakeCommandRunner(expectedReads(live: live) + [
             .init(["terraform", "init", "-input=false", "-no-color"]),
-            .init(["terraform", "plan", "-input=false", "-no-color", "-detailed-exitcode", "-lock=false"],
-                  result: CommandResult(status: 0, stdout: "No changes.\n")),
+            .init(["terraform", "plan", "-input=false", "-json", "-detailed-exitcode", "-lock=false"],
+                  result: CommandResult(status: 0, stdout: try Self.messages([
+                      Self.version, Self.message("change_summary", "Plan: 0 to add, 0 to change, 0 to destroy."),
+                  ]))),
             .init(["kubectl"] + Array(dryApply.dropFirst()), result: CommandResult(stdout: answer)),
         ])
-        let result = try await CreateService(runner: runner, reporter: SilentReporter()).create(request(app, dryRun: true))
+        let reporter = DetailRecorder()
+        let result = try await CreateService(runner: runner, reporter: reporter).create(request(app, dryRun: true))
         XCTAssertEqual(runner.unmet(), [])
+        XCTAssertEqual(reporter.details, ["Plan: 0 to add, 0 to change, 0 to destroy."], "the plan's summary, not its JSON")
         XCTAssertNotEqual(runner.calls[2].directory, folder + "/state/workspaces/dev/shop")
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/state/workspaces/dev/shop"), "dry run made no workspace")
         XCTAssertEqual(result.terraform.changes, false)
@@ -240,5 +358,36 @@ final class CreateServiceTests: XCTestCase {
         held.release()
         let again = try await workspace.lock(timeout: 0.3, reporter: SilentReporter())
         again.release()
+    }
+}
+
+/// Keeps the detail lines a service reports, in order (progress and warnings are not kept).
+final class DetailRecorder: ProgressReporter, @unchecked Sendable {
+    private let lock = NSLock()
+    private var recorded: [String] = []
+
+    func progress(_ message: String) {}
+    func detail(_ message: String) { lock.withLock { recorded.append(message) } }
+    func warning(_ message: String) {}
+
+    var details: [String] { lock.withLock { recorded } }
+}
+
+/// A runner whose one streamed call delivers stdout in the given chunks.
+final class ChunkedRunner: CommandRunner, @unchecked Sendable {
+    let chunks: [Data]
+    private(set) var argv: [String] = []
+
+    init(chunks: [Data]) { self.chunks = chunks }
+
+    func capture(_ command: Command, limit: Int) async throws -> CommandResult {
+        XCTFail("unexpected capture of \(command.argv)")
+        return CommandResult(status: 1)
+    }
+
+    func stream(_ command: Command, stdout: OutputTarget, stderr: OutputTarget) async throws -> Int32 {
+        argv = command.argv
+        if case .chunks(let consume) = stdout { chunks.forEach(consume) }
+        return 0
     }
 }
