@@ -12,7 +12,9 @@ public enum PlatformCLI {
         signal(SIGPIPE, SIG_IGN)
         let signals = SignalForwarder()
         signals.install { sig in
-            // Nothing is running that needs a clean stop: leave now with the documented code.
+            // No child runs or is being started, and the command does not stop cleanly by itself
+            // (deploy and rollback do; see SignalForwarder.handlesInterruption): leave now with the
+            // documented code.
             exitProcess(128 + sig)
         }
         return await run(arguments: arguments, io: .system(), environment: ProcessInfo.processInfo.environment,

@@ -228,7 +228,14 @@ public struct DeployService: Sendable {
         return "unknown"
     }
 
+    /// Deploys and watches. An interruption (SIGINT/SIGTERM) is noticed within 100 ms even between
+    /// two looks at the rollout; the release is then recorded as failed ("interrupted …") and
+    /// `PlatformError.interrupted` thrown.
     public func deploy(_ request: DeployRequest) async throws -> DeployOutcome {
+        try await signals.handlesInterruption { try await deployHandlingInterruption(request) }
+    }
+
+    private func deployHandlingInterruption(_ request: DeployRequest) async throws -> DeployOutcome {
         let app = request.app, namespace = request.environment
         guard let deployment = try await kubectl.deployment(app, namespace: namespace) else {
             throw PlatformError.failed("app \(Validate.quoted(app)) not found in environment \(Validate.quoted(namespace)) (no Deployment \(app) in namespace \(namespace)); run 'platform create \(app) -e \(namespace)' first")
@@ -249,7 +256,7 @@ public struct DeployService: Sendable {
         let (revision, lastServing) = try await store.update(app: app, namespace: namespace) { history in
             var recorded = pending
             recorded.revision = history.nextRevision
-            let serving = history.current?.image
+            let serving = history.lastSucceeded?.image
             history.record(recorded)
             return (recorded.revision, serving)
         }
@@ -263,6 +270,31 @@ public struct DeployService: Sendable {
         }
 
         reporter.progress("\(request.kind == .rollback ? "Rolling back" : "Deploying") \(app) in \(namespace): \(request.image) (release \(release.revision))")
+        do {
+            return try await rollout(request, release: &release, previousImage: previousImage,
+                                     rollbackImage: rollbackImage, store: store)
+        } catch PlatformError.interrupted(let signal) {
+            // Not left pending: record how far it got, then stop as interrupted.
+            if release.result == .pending {
+                release.result = .failed
+                let note = "interrupted (\(signal == SIGTERM ? "SIGTERM" : "SIGINT")) before the rollout was confirmed; "
+                    + "the Deployment was left as it was"
+                release.reason = release.reason.map { $0 + "; " + note } ?? note
+            }
+            let final = release
+            do {
+                try await signals.finishing { try await store.record(final, app: app, namespace: namespace) }
+            } catch {
+                reporter.warning("could not record release \(final.revision) as interrupted: \(error)")
+            }
+            throw PlatformError.interrupted(signal: signal)
+        }
+    }
+
+    /// Applies the image and watches it (and the automatic rollback); records the outcome in `release`.
+    private func rollout(_ request: DeployRequest, release: inout Release, previousImage: String?,
+                         rollbackImage: String?, store: ReleaseStore) async throws -> DeployOutcome {
+        let app = request.app, namespace = request.environment
         try await kubectl.setImage(app: app, namespace: namespace, image: request.image)
         RunDetails.current?.deployApplied(image: request.image)  // from now on this run is a deployment (metrics)
         guard request.wait else {
@@ -369,9 +401,23 @@ public struct DeployService: Sendable {
                 if case .progressing(let progress)? = last { detail += " (\(progress.summary))" }
                 return .failed(detail)
             }
-            try await Task.sleep(nanoseconds: UInt64(max(0, pollInterval) * 1_000_000_000))
+            try await pause(pollInterval)
         }
     }
+
+    /// Sleeps `seconds` in slices of at most 100 ms, throwing `interrupted` as soon as a signal came.
+    func pause(_ seconds: Double) async throws {
+        var remaining = max(0, seconds)
+        try signals.checkInterrupted()
+        while remaining > 0 {
+            let slice = min(remaining, Self.pauseSlice)
+            try await Task.sleep(nanoseconds: UInt64(slice * 1_000_000_000))
+            remaining -= slice
+            try signals.checkInterrupted()
+        }
+    }
+
+    static let pauseSlice = 0.1
 
     /// The last lines the failing container wrote (its previous run when it restarted); none when it
     /// never started or kubectl cannot get them.
@@ -401,7 +447,10 @@ public struct DeployService: Sendable {
 
 /// `platform rollback`: which release to re-deploy.
 public enum RollbackPlanner {
-    public static func target(_ history: ReleaseHistory, to revision: Int?, app: String) throws -> Release {
+    /// Release `revision`, or by default the newest successful release whose image is not
+    /// `liveImage` (the image the Deployment runs now).
+    public static func target(_ history: ReleaseHistory, to revision: Int?, liveImage: String?,
+                              app: String) throws -> Release {
         if let revision {
             guard let release = history.release(revision) else {
                 let known = history.releases.map { String($0.revision) }.joined(separator: ", ")
@@ -409,8 +458,9 @@ public enum RollbackPlanner {
             }
             return release
         }
-        guard let previous = history.previousSuccessful else {
-            throw PlatformError.failed("no earlier successful release of \(app) to roll back to (see 'platform releases \(app)')")
+        guard let previous = history.rollbackTarget(liveImage: liveImage) else {
+            let running = liveImage.map { " with an image other than the running \($0)" } ?? ""
+            throw PlatformError.failed("no successful release of \(app)\(running) to roll back to (see 'platform releases \(app)')")
         }
         return previous
     }

@@ -53,6 +53,13 @@ public final class SignalForwarder: @unchecked Sendable {
     private let lock = NSLock()
     private var children: Set<pid_t> = []
     private var received: Int32?
+    /// Signals delivered so far; `finishing` lets children start again until the next one.
+    private var deliveries = 0
+    private var toleratedDeliveries: Int?
+    /// Commands running that stop cleanly on an interruption themselves (`handlesInterruption`).
+    private var aware = 0
+    /// Children being started whose pid is not registered yet.
+    private var starting = 0
     private var sources: [DispatchSourceSignal] = []
     private var idleHandler: (@Sendable (Int32) -> Void)?
     private var cleanups: [Int: @Sendable () -> Void] = [:]
@@ -61,7 +68,8 @@ public final class SignalForwarder: @unchecked Sendable {
     public init() {}
 
     /// Takes over SIGINT and SIGTERM for this process. `whenIdle` runs when a signal arrives while
-    /// no child is running (the CLI uses it to stop right away).
+    /// no child is running or being started and no `handlesInterruption` scope is active (the CLI
+    /// uses it to stop right away); inside such a scope it runs only for a repeated signal.
     public func install(whenIdle: @escaping @Sendable (Int32) -> Void) {
         lock.lock()
         idleHandler = whenIdle
@@ -93,18 +101,57 @@ public final class SignalForwarder: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// The signal that interrupts the run: the first one received, except inside `finishing` until
+    /// another one arrives.
     public var receivedSignal: Int32? {
         lock.lock()
         defer { lock.unlock() }
+        return interruption
+    }
+
+    private var interruption: Int32? {
+        if let toleratedDeliveries, deliveries <= toleratedDeliveries { return nil }
         return received
+    }
+
+    /// Runs `body`, a command that notices an interruption itself (`checkInterrupted`, short sleeps)
+    /// and stops through its normal error path: meanwhile a signal does not stop the process at once.
+    @discardableResult
+    public func handlesInterruption<T>(_ body: () async throws -> T) async rethrows -> T {
+        lock.withLock { aware += 1 }
+        defer { lock.withLock { aware -= 1 } }
+        return try await body()
+    }
+
+    /// Runs `body` after an interruption, to record what the interrupted command had done: children
+    /// start and run again until a further signal arrives, which stops them as usual.
+    @discardableResult
+    public func finishing<T>(_ body: () async throws -> T) async rethrows -> T {
+        let outer: Int? = lock.withLock {
+            let outer = toleratedDeliveries
+            toleratedDeliveries = deliveries
+            aware += 1
+            return outer
+        }
+        defer {
+            lock.withLock {
+                toleratedDeliveries = outer
+                aware -= 1
+            }
+        }
+        return try await body()
     }
 
     /// For tests and for `deliver` itself: act as if `sig` arrived.
     public func deliver(_ sig: Int32) {
         lock.lock()
+        let repeated = received != nil
         if received == nil { received = sig }
+        deliveries += 1
         let pids = children
-        let idle = pids.isEmpty ? idleHandler : nil
+        // Idle: no child to stop (none running, none being started) and nobody who stops cleanly by
+        // itself, or the user insists (a second signal) while no child runs.
+        let idle = pids.isEmpty && starting == 0 && (aware == 0 || repeated) ? idleHandler : nil
         let pendingCleanups = idle == nil ? [] : Array(cleanups.values)
         if idle != nil { cleanups = [:] }
         lock.unlock()
@@ -115,10 +162,26 @@ public final class SignalForwarder: @unchecked Sendable {
         }
     }
 
+    /// Before starting a child: until `register` (or `spawnFailed`), a signal is not taken as idle,
+    /// so the process cannot exit and orphan the child (it runs in its own process group).
+    func spawning() {
+        lock.lock()
+        starting += 1
+        lock.unlock()
+    }
+
+    func spawnFailed() {
+        lock.lock()
+        starting -= 1
+        lock.unlock()
+    }
+
+    /// The child of a `spawning()` call started; a signal that arrived meanwhile is passed on now.
     func register(_ pid: pid_t) {
         lock.lock()
         children.insert(pid)
-        let pending = received
+        starting -= 1
+        let pending = interruption
         lock.unlock()
         if let pending { kill(pid, pending) }
     }
@@ -196,13 +259,17 @@ public final class ProcessRunner: CommandRunner, @unchecked Sendable {
             signals.unregister(finished.processIdentifier)
             group.leave()
         }
+        signals.spawning()
         do {
             try process.runWithDefaultSignalMask()
         } catch {
+            signals.spawnFailed()
             group.leave()
             throw PlatformError.failed("could not start \(executable): \(error.localizedDescription)")
         }
         signals.register(process.processIdentifier)
+        // It may have finished (and unregistered) before it was registered: forget it again.
+        if child.isDone { signals.unregister(process.processIdentifier) }
         child.started(process.processIdentifier)
 
         if let inputPipe, let input = command.input {
@@ -300,6 +367,12 @@ final class ChildHandle: @unchecked Sendable {
         lock.lock()
         done = true
         lock.unlock()
+    }
+
+    var isDone: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return done
     }
 
     func terminate() {

@@ -82,16 +82,22 @@ public struct ReleaseHistory: Sendable, Equatable {
         releases.last { $0.revision == revision }
     }
 
-    /// The release that serves now: the newest that succeeded.
-    public var current: Release? {
+    /// The release that runs now: the newest one of `liveImage`, the image in the Deployment's
+    /// template; none when no release has it (or there is no Deployment).
+    public func current(liveImage: String?) -> Release? {
+        guard let liveImage else { return nil }
+        return releases.last { $0.image == liveImage }
+    }
+
+    /// The newest release that succeeded (whatever runs now).
+    public var lastSucceeded: Release? {
         releases.last { $0.result == .succeeded }
     }
 
-    /// What `rollback` goes back to by default: the newest successful release before the current
-    /// one with a different image.
-    public var previousSuccessful: Release? {
-        guard let current else { return nil }
-        return releases.last { $0.result == .succeeded && $0.revision < current.revision && $0.image != current.image }
+    /// What `rollback` goes back to by default: the newest successful release whose image is not
+    /// the one running now (after a failed deploy left its image, that is the last good release).
+    public func rollbackTarget(liveImage: String?) -> Release? {
+        releases.last { $0.result == .succeeded && $0.image != liveImage }
     }
 
     /// Adds or replaces (same revision) a release, keeping the newest `limit`.
@@ -191,6 +197,7 @@ public struct ReleaseStore: Sendable {
 public struct ReleasesReport: Codable, Sendable, Equatable {
     public var app: String
     public var environment: String
+    /// The revision of the release that runs now (see `ReleaseHistory.current(liveImage:)`).
     public var current: Int?
     public var releases: [Release]
 }
@@ -198,10 +205,12 @@ public struct ReleasesReport: Codable, Sendable, Equatable {
 public extension ReleaseStore {
     func report(app name: String, namespace: String) async throws -> ReleasesReport {
         let history = try await read(app: name, namespace: namespace)
-        if history.releases.isEmpty, try await kubectl.deployment(name, namespace: namespace) == nil {
+        let deployment = try await kubectl.deployment(name, namespace: namespace)
+        if history.releases.isEmpty, deployment == nil {
             throw PlatformError.failed("app \(Validate.quoted(name)) not found in environment \(Validate.quoted(namespace)) (no Deployment and no release history)")
         }
-        return ReleasesReport(app: name, environment: namespace, current: history.current?.revision,
+        let liveImage = deployment.flatMap { RolloutRules.image(of: $0, container: name) }
+        return ReleasesReport(app: name, environment: namespace, current: history.current(liveImage: liveImage)?.revision,
                               releases: history.releases)
     }
 }

@@ -37,6 +37,7 @@ public struct AppStatus: Codable, Sendable, Equatable {
     public var replicas: Replicas
     /// True when every desired replica is updated and ready.
     public var healthy: Bool
+    /// The release that runs now: the newest one of `image`; nil when no release has that image.
     public var release: Release?
     public var pods: [Pod]
 }
@@ -78,7 +79,7 @@ public struct StatusService: Sendable {
             healthy = true
         }
         return AppStatus(app: app, environment: environment, namespace: environment, url: url, image: image,
-                         replicas: replicas, healthy: healthy, release: history.current ?? history.releases.last,
+                         replicas: replicas, healthy: healthy, release: history.current(liveImage: image),
                          pods: podReports)
     }
 

@@ -308,23 +308,112 @@ final class DeployEndToEndTests: XCTestCase {
         XCTAssertNil(try app.cluster.object(kind: "ConfigMap", namespace: "staging", name: "platform-releases-cart"))
     }
 
+    func testRollbackAfterAFailedDeployWithoutRollbackRestoresTheLastGoodImage() async throws {
+        let app = try await AppFixture()
+        defer { app.stop() }
+        let broken = "registry.example.com/shop:broken"
+        let good = await app.platform(["deploy", "shop", "--image", v2])
+        XCTAssertEqual(good.status, 0, good.stderr)
+        let bad = await app.platform(["deploy", "shop", "--image", broken, "--no-rollback"])
+        XCTAssertEqual(bad.status, 4, bad.stderr)
+
+        // What runs is the broken release, not the last successful one.
+        let before = await app.platform(["status", "shop", "-o", "json"])
+        XCTAssertEqual(before.status, 0, before.stderr)
+        let stuck = try JSONDecoder().decode(AppStatus.self, from: Data(before.stdout.utf8))
+        XCTAssertEqual(stuck.image, broken)
+        XCTAssertEqual(stuck.release?.revision, 2)
+        XCTAssertEqual(stuck.release?.result, .failed)
+        let history = await app.platform(["releases", "shop", "-o", "json"])
+        XCTAssertEqual(try JSONDecoder().decode(ReleasesReport.self, from: Data(history.stdout.utf8)).current, 2)
+
+        // The default target is the last good release (1), though it is the only one before.
+        let back = await app.platform(["rollback", "shop"])
+        XCTAssertEqual(back.status, 0, back.stderr)
+        XCTAssertTrue(back.stderr.contains("Going back to release 1 of shop: \(v2)"), back.stderr)
+        XCTAssertEqual(try app.deployedImage(), v2)
+
+        let after = await app.platform(["status", "shop", "-o", "json"])
+        XCTAssertEqual(after.status, 0, after.stderr)
+        let restored = try JSONDecoder().decode(AppStatus.self, from: Data(after.stdout.utf8))
+        XCTAssertEqual(restored.image, v2)
+        XCTAssertTrue(restored.healthy)
+        XCTAssertEqual(restored.release?.revision, 3)
+        XCTAssertEqual(restored.release?.image, v2)
+        XCTAssertEqual(restored.release?.kind, .rollback)
+        XCTAssertEqual(restored.release?.rollbackOf, 1)
+        XCTAssertEqual(restored.release?.result, .succeeded)
+    }
+
+    /// Samples the children of `program` until it exits: every process it started that was seen.
+    static func sampleChildren(of program: LiveProgram) -> Task<Set<Int32>, Never> {
+        Task.detached {
+            var seen: Set<Int32> = []
+            while program.process.isRunning {
+                seen.formUnion(LiveProgram.children(of: program.pid))
+                try? await Task.sleep(nanoseconds: 2_000_000)
+            }
+            return seen
+        }
+    }
+
+    /// The processes of `seen` that still exist; none should (not even as a zombie: the program
+    /// reaps its children before exiting).
+    static func stillExisting(_ seen: Set<Int32>) -> [Int32] {
+        seen.filter { kill($0, 0) == 0 }.sorted()
+    }
+
     func testCtrlCDuringDeployExits130AndLeavesNoChild() async throws {
         // Pods take long to become ready, so the deploy is still waiting when it is interrupted.
         let app = try await AppFixture(readyDelay: 60)
         defer { app.stop() }
         let program = try LiveProgram(["deploy", "shop", "--image", v2, "-e", "staging"],
                                       environment: app.environmentVariables, directory: app.sandbox.work)
+        let sampler = Self.sampleChildren(of: program)
         try await program.waitFor("the rollout wait") { $0.stderr.contains("updated") }
-        // Interrupt while one of the kubectl calls of the wait runs, noting it.
-        var seen: [Int32] = []
-        for _ in 0..<500 where seen.isEmpty {
-            seen = LiveProgram.children(of: program.pid)
-            if seen.isEmpty { try await Task.sleep(nanoseconds: 5_000_000) }
+        // Interrupt while one of the kubectl calls of the wait runs (alive right before the signal).
+        var running: [Int32] = []
+        for _ in 0..<2000 where running.isEmpty {
+            running = LiveProgram.children(of: program.pid).filter(LiveProgram.isAlive)
+            if running.isEmpty { try await Task.sleep(nanoseconds: 1_000_000) }
         }
+        XCTAssertFalse(running.isEmpty, "no kubectl child seen")
         kill(program.pid, SIGINT)
-        XCTAssertFalse(seen.isEmpty, "no kubectl child seen")
         XCTAssertEqual(program.exitStatus(), 130, program.stderr)
-        XCTAssertEqual(seen.filter(LiveProgram.isAlive), [])
-        XCTAssertEqual(LiveProgram.children(of: program.pid), [])
+        let seen = await sampler.value.union(running)
+        XCTAssertEqual(Self.stillExisting(seen), [], "children left running after the exit")
+        XCTAssertTrue(program.stderr.contains("error: interrupted"), program.stderr)
+        XCTAssertEqual(try app.releases().last?.result, .failed)
+        XCTAssertTrue(try app.releases().last?.reason?.hasPrefix("interrupted (SIGINT)") == true)
+    }
+
+    func testCtrlCBetweenTwoLooksRecordsTheReleaseAndExits130ThroughTheErrorPath() async throws {
+        let app = try await AppFixture(readyDelay: 60)
+        defer { app.stop() }
+        let program = try LiveProgram(["deploy", "shop", "--image", v2, "-e", "staging"],
+                                      environment: app.environmentVariables, directory: app.sandbox.work)
+        let sampler = Self.sampleChildren(of: program)
+        try await program.waitFor("the rollout wait") { $0.stderr.contains("updated") }
+        // Interrupt while no child runs: the deploy sleeps between two looks at the rollout.
+        var idle = false
+        for _ in 0..<2000 where !idle {
+            idle = LiveProgram.children(of: program.pid).isEmpty
+            if !idle { try await Task.sleep(nanoseconds: 1_000_000) }
+        }
+        XCTAssertTrue(idle, "the deploy never paused between two looks")
+        kill(program.pid, SIGINT)
+        XCTAssertEqual(program.exitStatus(), 130, program.stderr)
+        let seen = await sampler.value
+        XCTAssertEqual(Self.stillExisting(seen), [], "children left running after the exit")
+        // The normal error path: the message, the release no longer pending, the event recorded.
+        XCTAssertTrue(program.stderr.contains("error: interrupted"), program.stderr)
+        let last = try XCTUnwrap(app.releases().last)
+        XCTAssertEqual(last.image, v2)
+        XCTAssertEqual(last.result, .failed)
+        XCTAssertEqual(last.reason, "interrupted (SIGINT) before the rollout was confirmed; the Deployment was left as it was")
+        let event = try XCTUnwrap(EventLog.standard(environment: app.environmentVariables)?.read().events.last)
+        XCTAssertEqual(event.command, "deploy")
+        XCTAssertEqual(event.exitCode, 130)
+        XCTAssertEqual(event.errorType, "interrupted")
     }
 }

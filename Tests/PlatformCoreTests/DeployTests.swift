@@ -1,5 +1,5 @@
 import Foundation
-import PlatformCore
+@testable import PlatformCore
 import PlatformTestSupport
 import XCTest
 
@@ -141,9 +141,10 @@ enum Fixture {
     }
 
     static func service(_ runner: FakeCommandRunner, reporter: ProgressReporter = SilentReporter(),
+                        signals: SignalForwarder = SignalForwarder(), pollInterval: Double = 0,
                         clock: @escaping @Sendable () -> Double = { 0 }) -> DeployService {
         DeployService(kubectl: Kubectl(runner: runner, target: KubeTarget()), reporter: reporter,
-                      signals: SignalForwarder(), user: "alice", pollInterval: 0, clock: clock,
+                      signals: signals, user: "alice", pollInterval: pollInterval, clock: clock,
                       now: { Date(timeIntervalSince1970: 1_767_225_600) })
     }
 }
@@ -415,6 +416,124 @@ final class DeployTests: XCTestCase {
             DeployRequest(app: F.app, environment: F.env, image: F.v2, wait: false))
         XCTAssertEqual(outcome.result, .applied)
         XCTAssertEqual(runner.unmet(), [])
+    }
+
+    func testAnInterruptionBetweenTwoLooksRecordsTheReleaseAsInterruptedAndThrows() async throws {
+        let signals = SignalForwarder()
+        let history = [F.release(1, F.v1, .succeeded)]
+        let pending = history + [Release(revision: 2, image: F.v2, user: "alice", time: "2026-01-01T00:00:00Z",
+                                         message: nil, result: .pending)]
+        let runner = FakeCommandRunner(
+            [.init(F.getDeployment, result: F.json(F.deployment(image: F.v1))),
+             .init(F.getPods, result: F.podList([F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1)]))]
+            + F.record(existing: history) { XCTAssertEqual($0.result, .pending) }
+            + [F.setImage(F.v2),
+               .init(F.getDeployment, result: F.json(F.deployment(image: F.v2, updated: 1, total: 3))),
+               // Ctrl-C shortly after this look, while the deploy sleeps until the next one
+               .init(F.getPods, result: F.podList([F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1)]),
+                     checkInput: { _ in
+                         Task {
+                             try await Task.sleep(nanoseconds: 200_000_000)
+                             signals.deliver(SIGINT)
+                         }
+                     })]
+            // recorded although the signal came: not left pending
+            + F.record(existing: pending) { release in
+                XCTAssertEqual(release.revision, 2)
+                XCTAssertEqual(release.result, .failed)
+                XCTAssertEqual(release.reason, "interrupted (SIGINT) before the rollout was confirmed; the Deployment was left as it was")
+            })
+        // An hour between looks: only a sleep that checks for the signal ends in time; a watchdog
+        // cancels the deploy after a minute otherwise (CancellationError, not `interrupted`).
+        let deploy = Task {
+            try await F.service(runner, signals: signals, pollInterval: 3600).deploy(
+                DeployRequest(app: F.app, environment: F.env, image: F.v2))
+        }
+        let watchdog = Task {
+            try await Task.sleep(nanoseconds: 60_000_000_000)
+            deploy.cancel()
+        }
+        defer { watchdog.cancel() }
+        do {
+            _ = try await deploy.value
+            XCTFail("expected an interruption")
+        } catch {
+            XCTAssertEqual(error as? PlatformError, .interrupted(signal: SIGINT))
+        }
+        XCTAssertEqual(runner.unmet(), [])
+    }
+
+    func testAnInterruptionDuringTheAutomaticRollbackKeepsTheFailureReason() async throws {
+        let signals = SignalForwarder()
+        let runner = FakeCommandRunner(
+            [.init(F.getDeployment, result: F.json(F.deployment(image: F.v1))),
+             .init(F.getPods, result: F.podList([F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1)]))]
+            + F.record(existing: []) { _ in }
+            + [F.setImage(F.broken),
+               .init(F.getDeployment, result: F.json(F.deployment(image: F.broken))),
+               .init(F.getPods, result: F.podList([F.pod("shop-x", image: F.broken, ready: false, waiting: "ErrImagePull")])),
+               .init(F.applyDeploy, input: try Kubectl(runner: FakeCommandRunner(), target: KubeTarget())
+                        .imagePatch(app: F.app, namespace: F.env, image: F.v1).encoded(),
+                     checkInput: { _ in signals.deliver(SIGTERM) })]
+            + F.record(existing: []) { release in
+                XCTAssertEqual(release.result, .failed)
+                XCTAssertEqual(release.reason, "pod shop-x is ErrImagePull; interrupted (SIGTERM) before the rollout was confirmed; the Deployment was left as it was")
+            })
+        do {
+            _ = try await F.service(runner, signals: signals).deploy(DeployRequest(app: F.app, environment: F.env, image: F.broken))
+            XCTFail("expected an interruption")
+        } catch {
+            XCTAssertEqual(error as? PlatformError, .interrupted(signal: SIGTERM))
+        }
+        XCTAssertEqual(runner.unmet(), [])
+    }
+
+    // MARK: - Signals while no child runs
+
+    func testASignalDuringAnInterruptionAwareCommandDoesNotStopTheProcessAtOnce() async throws {
+        let signals = SignalForwarder()
+        let idle = Counter()
+        signals.install(whenIdle: { _ in _ = idle.next() })
+        try await signals.handlesInterruption {
+            signals.deliver(SIGINT)
+            XCTAssertEqual(idle.next(), 0, "the idle handler ran inside the scope")
+            XCTAssertEqual(signals.receivedSignal, SIGINT)
+            XCTAssertThrowsError(try signals.checkInterrupted())
+            // recording the outcome: children may run again, until another signal
+            await signals.finishing {
+                XCTAssertNil(signals.receivedSignal)
+            }
+            XCTAssertEqual(signals.receivedSignal, SIGINT)
+            // the user insists: a second signal stops it
+            signals.deliver(SIGINT)
+            XCTAssertEqual(idle.next(), 2, "a repeated signal is not held back")
+        }
+        // outside any scope, the first signal stops at once
+        let plain = SignalForwarder()
+        let stopped = Counter()
+        plain.install(whenIdle: { _ in _ = stopped.next() })
+        plain.deliver(SIGTERM)
+        XCTAssertEqual(stopped.next(), 1)
+    }
+
+    func testASignalWhileAChildIsBeingStartedReachesTheChildInsteadOfStoppingTheProcess() async throws {
+        let signals = SignalForwarder()
+        let idle = Counter()
+        signals.install(whenIdle: { _ in _ = idle.next() })
+        signals.spawning()
+        signals.deliver(SIGINT)  // between the spawn and the registration of its pid
+        XCTAssertEqual(idle.next(), 0, "the process would have exited and orphaned the child")
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        child.arguments = ["30"]
+        let done = DispatchSemaphore(value: 0)
+        child.terminationHandler = { _ in done.signal() }
+        try child.runWithDefaultSignalMask()
+        signals.register(child.processIdentifier)
+        XCTAssertEqual(done.wait(timeout: .now() + 10), .success, "the pending signal did not reach the child")
+        XCTAssertEqual(child.terminationReason, .uncaughtSignal)
+        XCTAssertEqual(child.terminationStatus, SIGINT)
+        signals.unregister(child.processIdentifier)
     }
 
     // MARK: - The rules alone

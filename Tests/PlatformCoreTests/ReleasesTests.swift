@@ -37,14 +37,49 @@ final class ReleasesTests: XCTestCase {
             F.release(1, F.v1, .succeeded), F.release(2, F.v2, .succeeded), F.release(3, F.v2, .succeeded),
             F.release(4, F.broken, .rolledBack),
         ])
-        XCTAssertEqual(history.current?.revision, 3)
-        XCTAssertEqual(try RollbackPlanner.target(history, to: nil, app: F.app).revision, 1)
-        XCTAssertEqual(try RollbackPlanner.target(history, to: 2, app: F.app).image, F.v2)
-        XCTAssertThrowsError(try RollbackPlanner.target(history, to: 9, app: F.app)) { error in
+        // the broken image was rolled back: v2 runs
+        XCTAssertEqual(history.current(liveImage: F.v2)?.revision, 3)
+        XCTAssertEqual(try RollbackPlanner.target(history, to: nil, liveImage: F.v2, app: F.app).revision, 1)
+        XCTAssertEqual(try RollbackPlanner.target(history, to: 2, liveImage: F.v2, app: F.app).image, F.v2)
+        XCTAssertThrowsError(try RollbackPlanner.target(history, to: 9, liveImage: F.v2, app: F.app)) { error in
             XCTAssertEqual(error as? PlatformError,
                            .invalidInput("release 9 of shop not found; known revisions: 1, 2, 3, 4"))
         }
-        XCTAssertThrowsError(try RollbackPlanner.target(ReleaseHistory([F.release(1, F.v1, .succeeded)]), to: nil, app: F.app))
+        XCTAssertThrowsError(try RollbackPlanner.target(ReleaseHistory([F.release(1, F.v1, .succeeded)]), to: nil,
+                                                        liveImage: F.v1, app: F.app)) { error in
+            XCTAssertEqual(error as? PlatformError, .failed(
+                "no successful release of shop with an image other than the running \(F.v1) to roll back to (see 'platform releases shop')"))
+        }
+    }
+
+    func testAfterAFailedDeployLeftItsImageRollbackGoesToTheLastGoodRelease() throws {
+        // shop:1.3 (8), a:1 (9), then a:broken deployed with --no-rollback: it runs now.
+        let older = "registry.example.com/shop:1.3", good = "registry.example.com/a:1", bad = "registry.example.com/a:broken"
+        let history = ReleaseHistory([F.release(8, older, .succeeded), F.release(9, good, .succeeded),
+                                      F.release(10, bad, .failed)])
+        XCTAssertEqual(history.current(liveImage: bad)?.revision, 10, "what runs is the failed release")
+        XCTAssertEqual(try RollbackPlanner.target(history, to: nil, liveImage: bad, app: F.app).revision, 9)
+        // with a single good release before the broken one
+        let short = ReleaseHistory([F.release(1, good, .succeeded), F.release(2, bad, .failed)])
+        XCTAssertEqual(try RollbackPlanner.target(short, to: nil, liveImage: bad, app: F.app).revision, 1)
+        // an image no release has: no current release
+        XCTAssertNil(history.current(liveImage: "registry.example.com/a:hotfix"))
+        XCTAssertNil(history.current(liveImage: nil))
+        XCTAssertEqual(history.lastSucceeded?.revision, 9)
+    }
+
+    func testReportMarksTheReleaseOfTheLiveImageAsCurrent() async throws {
+        let history = [F.release(1, F.v1, .succeeded), F.release(2, F.broken, .failed)]
+        for (live, current) in [(F.broken, 2), (F.v1, 1)] {
+            let runner = FakeCommandRunner([
+                .init(F.getReleases, result: F.configMap(history)),
+                .init(F.getDeployment, result: F.json(F.deployment(image: live))),
+            ])
+            let report = try await ReleaseStore(kubectl: Kubectl(runner: runner, target: KubeTarget()))
+                .report(app: F.app, namespace: F.env)
+            XCTAssertEqual(report.current, current, live)
+            XCTAssertEqual(runner.unmet(), [])
+        }
     }
 
     func testReportOfAnUnknownAppFails() async throws {
@@ -65,6 +100,8 @@ final class ReleasesTests: XCTestCase {
         let runner = FakeCommandRunner([
             .init(["kubectl", "--kubeconfig", "/k", "--context", "prod", "get", "configmap", "platform-releases-shop",
                    "-n", F.env, "--ignore-not-found", "-o", "json"], result: F.configMap([F.release(1, F.v1, .succeeded)])),
+            .init(["kubectl", "--kubeconfig", "/k", "--context", "prod", "get", "deployment", F.app,
+                   "-n", F.env, "--ignore-not-found", "-o", "json"], result: F.json(F.deployment(image: F.v1))),
         ])
         let report = try await ReleaseStore(kubectl: Kubectl(runner: runner, target: KubeTarget(context: "prod", kubeconfig: "/k")))
             .report(app: F.app, namespace: F.env)

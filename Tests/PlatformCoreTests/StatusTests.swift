@@ -26,7 +26,7 @@ final class StatusTests: XCTestCase {
         XCTAssertEqual(status.image, F.v2)
         XCTAssertFalse(status.healthy)
         XCTAssertEqual(status.replicas, AppStatus.Replicas(desired: 2, updated: 1, ready: 2, available: 2))
-        XCTAssertEqual(status.release?.revision, 1)
+        XCTAssertEqual(status.release?.revision, 2, "the release of the Deployment's image, though pending")
         XCTAssertEqual(status.pods.map(\.name), ["shop-a", "shop-b", "shop-x"])
         XCTAssertEqual(status.pods[2].reason, "CrashLoopBackOff")
         XCTAssertEqual(status.pods[2].restarts, 4)
@@ -40,6 +40,21 @@ final class StatusTests: XCTestCase {
         XCTAssertTrue(status.healthy)
         XCTAssertNil(status.url)
         XCTAssertNil(status.release)
+    }
+
+    func testTheReleaseShownIsTheOneOfTheLiveImageNotTheLastSuccessfulOne() {
+        // a:broken deployed with --no-rollback after a good release: the Deployment runs the broken one.
+        let history = ReleaseHistory([F.release(1, F.v1, .succeeded), F.release(2, F.broken, .failed)])
+        let pods = [F.pod("x", image: F.broken, ready: false, waiting: "ImagePullBackOff")]
+        let broken = StatusService.status(app: F.app, environment: F.env, deployment: F.deployment(image: F.broken),
+                                          pods: pods, ingress: nil, history: history)
+        XCTAssertEqual(broken.image, F.broken)
+        XCTAssertEqual(broken.release?.revision, 2)
+        XCTAssertEqual(broken.release?.result, .failed)
+        // an image no release has (changed by hand): no release shown
+        let other = StatusService.status(app: F.app, environment: F.env, deployment: F.deployment(image: F.v3),
+                                         pods: [], ingress: nil, history: history)
+        XCTAssertNil(other.release)
     }
 
     func testMissingAppFails() async throws {

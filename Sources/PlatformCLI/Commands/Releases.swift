@@ -13,7 +13,8 @@ struct ReleasesCommand: PlatformCommand {
         discussion: """
         The history is the ConfigMap platform-releases-NAME in the environment's namespace: the last 50
         deploys and rollbacks, newest last, with image, who, when, message and result
-        (succeeded, rolled-back, failed, applied, pending). '*' marks the release that serves now.
+        (succeeded, rolled-back, failed, applied, pending, superseded). '*' marks the release that runs now:
+        the newest one of the image in the Deployment (none when no release has that image).
         """,
         arguments: [ArgumentSpec.app()],
         examples: ["platform releases shop -e staging", "platform releases shop -o json"],

@@ -17,9 +17,9 @@ struct RollbackCommand: PlatformCommand {
     static let spec = CommandSpec(
         "rollback", summary: "Re-deploy an earlier release of an app",
         discussion: """
-        Re-deploys the image of release REVISION (default: the newest successful release before the one
-        serving now) through the same wait and fail-fast path as 'platform deploy', and records itself as
-        a new release. Exit codes as for deploy: 0, 3 (failed, restored), 4 (failed), 1, 64.
+        Re-deploys the image of release REVISION (default: the newest successful release whose image is
+        not the one the Deployment runs now) through the same wait and fail-fast path as 'platform deploy',
+        and records itself as a new release. Exit codes as for deploy: 0, 3 (failed, restored), 4 (failed), 1, 64.
         """,
         arguments: [ArgumentSpec.app()],
         options: [
@@ -49,9 +49,12 @@ struct RollbackCommand: PlatformCommand {
     }
 
     static func run(_ options: Options, _ context: CommandContext) async throws {
-        let history = try await ReleaseStore(kubectl: deployKubectl(context))
-            .read(app: options.name, namespace: options.environment)
-        let target = try RollbackPlanner.target(history, to: options.revision, app: options.name)
+        let kubectl = deployKubectl(context)
+        let history = try await ReleaseStore(kubectl: kubectl).read(app: options.name, namespace: options.environment)
+        // The default target is judged against what runs now, not against the history alone.
+        let liveImage = try await kubectl.deployment(options.name, namespace: options.environment)
+            .flatMap { RolloutRules.image(of: $0, container: options.name) }
+        let target = try RollbackPlanner.target(history, to: options.revision, liveImage: liveImage, app: options.name)
         context.console.progress("Going back to release \(target.revision) of \(options.name): \(target.image)")
         let request = DeployRequest(app: options.name, environment: options.environment, image: target.image,
                                     timeout: options.timeout, rollbackTimeout: options.rollbackTimeout,

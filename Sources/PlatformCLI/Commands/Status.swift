@@ -45,7 +45,7 @@ struct StatusCommand: PlatformCommand {
             lines.append("  Release:   \(release.revision) \(release.image) \(release.result.rawValue) by \(release.user) at \(release.time)"
                          + (release.message.map { " (\($0))" } ?? ""))
         } else {
-            lines.append("  Release:   (none recorded)")
+            lines.append("  Release:   (no recorded release runs this image)")
         }
         lines.append("")
         var rows = [["POD", "PHASE", "READY", "RESTARTS", "AGE", "REASON"]]
