@@ -28,6 +28,30 @@ public struct PlannedFile: Sendable, Equatable, Encodable {
     public var target: String
     public var binary: Bool
     public var symlink: String?
+    /// Permission bits of the template file, kept on the rendered file.
+    public var mode: Int
+}
+
+/// What lstat(2) says of a path. FileManager's attribute dictionary would do too, but it resolves
+/// owner and group names by reading /etc/passwd and /etc/group for every file it is asked about.
+struct FileStatus {
+    enum Kind { case directory, regular, symlink, other }
+    var kind: Kind
+    var mode: Int
+
+    init(_ path: String) throws {
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
+            throw PlatformError.failed("cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR: kind = .directory
+        case S_IFREG: kind = .regular
+        case S_IFLNK: kind = .symlink
+        default: kind = .other
+        }
+        mode = Int(info.st_mode & 0o7777)
+    }
 }
 
 /// Everything scaffold will do, computed before anything is written.
@@ -234,8 +258,8 @@ public struct ScaffoldService: Sendable {
                 throw PlatformError.invalidInput("template file \(Validate.quoted(relative)) renders to an unsafe path \(Validate.quoted(renderedPath))")
             }
             let full = root + "/" + relative
-            let attributes = try FileManager.default.attributesOfItem(atPath: full)
-            if attributes[.type] as? FileAttributeType == .typeSymbolicLink {
+            let status = try FileStatus(full)
+            if status.kind == .symlink {
                 let destination = try FileManager.default.destinationOfSymbolicLink(atPath: full)
                 let resolved = URL(fileURLWithPath: destination, relativeTo: URL(fileURLWithPath: full).deletingLastPathComponent())
                     .standardizedFileURL.resolvingSymlinksInPath().path
@@ -243,13 +267,15 @@ public struct ScaffoldService: Sendable {
                     throw PlatformError.invalidInput("template file \(Validate.quoted(relative)) links outside the template (\(destination)); refused")
                 }
                 hasher.update("L\(relative)\0\(destination)\0")
-                files.append(PlannedFile(source: relative, target: renderedPath, binary: false, symlink: destination))
+                files.append(PlannedFile(source: relative, target: renderedPath, binary: false, symlink: destination,
+                                         mode: status.mode))
                 continue
             }
             let data = FileManager.default.contents(atPath: full) ?? Data()
-            hasher.update("F\(relative)\0\((attributes[.posixPermissions] as? Int) ?? 0)\0\(data.count)\0")
+            hasher.update("F\(relative)\0\(status.mode)\0\(data.count)\0")
             hasher.update(data)
-            files.append(PlannedFile(source: relative, target: renderedPath, binary: isBinary(data), symlink: nil))
+            files.append(PlannedFile(source: relative, target: renderedPath, binary: isBinary(data), symlink: nil,
+                                     mode: status.mode))
         }
         guard !files.isEmpty else {
             throw PlatformError.invalidInput("template \(template.id) has no files besides \(TemplateManifest.fileName)")
@@ -269,10 +295,9 @@ public struct ScaffoldService: Sendable {
             for entry in try files.contentsOfDirectory(atPath: folder).sorted() {
                 let path = relative.isEmpty ? entry : relative + "/" + entry
                 if relative.isEmpty && (entry == TemplateManifest.fileName || entry == ".git") { continue }
-                let attributes = try files.attributesOfItem(atPath: root + "/" + path)
-                switch attributes[.type] as? FileAttributeType {
-                case .typeDirectory?: try walk(path)
-                case .typeRegular?, .typeSymbolicLink?: result.append(path)
+                switch try FileStatus(root + "/" + path).kind {
+                case .directory: try walk(path)
+                case .regular, .symlink: result.append(path)
                 default: throw PlatformError.invalidInput("template entry \(Validate.quoted(path)) is not a file or folder")
                 }
             }
@@ -288,11 +313,14 @@ public struct ScaffoldService: Sendable {
     private func render(_ plan: ScaffoldPlan, from root: String, into folder: String) throws {
         let renderer = PlaceholderRenderer(variables: plan.variables.merging(PlaceholderRenderer.builtins(name: plan.name)) { a, _ in a })
         let files = FileManager.default
+        var folders: Set<String> = [folder]
         for file in plan.files {
             try signals.checkInterrupted()
             let destination = folder + "/" + file.target
-            try files.createDirectory(atPath: (destination as NSString).deletingLastPathComponent,
-                                      withIntermediateDirectories: true)
+            let parent = (destination as NSString).deletingLastPathComponent
+            if folders.insert(parent).inserted {
+                try files.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            }
             if let link = file.symlink {
                 try files.createSymbolicLink(atPath: destination, withDestinationPath: link)
                 continue
@@ -300,12 +328,33 @@ public struct ScaffoldService: Sendable {
             let source = root + "/" + file.source
             let data = files.contents(atPath: source) ?? Data()
             let output = file.binary ? data : Data(renderer.render(String(decoding: data, as: UTF8.self)).utf8)
-            guard files.createFile(atPath: destination, contents: output) else {
-                throw PlatformError.failed("could not write \(destination)")
+            try writeNewFile(destination, output, mode: file.mode)
+        }
+    }
+
+    /// Writes a file that must not exist yet, with the template file's mode. No fsync: the project
+    /// only becomes visible when the whole folder is renamed into place.
+    private func writeNewFile(_ path: String, _ data: Data, mode: Int) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw PlatformError.failed("could not write \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        try data.withUnsafeBytes { raw in
+            guard var pointer = raw.baseAddress else { return }
+            var remaining = raw.count
+            while remaining > 0 {
+                let written = write(fd, pointer, remaining)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw PlatformError.failed("could not write \(path): \(String(cString: strerror(errno)))")
+                }
+                pointer += written
+                remaining -= written
             }
-            if let mode = try files.attributesOfItem(atPath: source)[.posixPermissions] {
-                try files.setAttributes([.posixPermissions: mode], ofItemAtPath: destination)
-            }
+        }
+        guard fchmod(fd, mode_t(mode & 0o7777)) == 0 else {
+            throw PlatformError.failed("could not set the mode of \(path): \(String(cString: strerror(errno)))")
         }
     }
 
