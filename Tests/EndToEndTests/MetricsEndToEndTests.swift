@@ -11,7 +11,7 @@ final class MetricsEndToEndTests: XCTestCase {
         try await withThrowingTaskGroup(of: Int32.self) { group in
             for index in 0..<12 {
                 group.addTask {
-                    try await runProgram([Repo.binary] + (index % 2 == 0 ? ["version"] : ["completion", "nope"]),
+                    try await runProgram([Repo.binary] + (index % 2 == 0 ? ["metrics", "--since", "1h"] : ["metrics", "--since", "x"]),
                                          environment: env, directory: sandbox.work).status
                 }
             }
@@ -22,8 +22,69 @@ final class MetricsEndToEndTests: XCTestCase {
         let (events, skipped) = try EventLog(path: sandbox.state + "/events.jsonl").read()
         XCTAssertEqual(skipped, 0)
         XCTAssertEqual(events.count, 12)
-        XCTAssertEqual(events.filter { $0.command == "version" && $0.result == "ok" }.count, 6)
-        XCTAssertEqual(events.filter { $0.command == "completion" && $0.errorType == "invalid_input" && $0.exitCode == 64 }.count, 6)
+        XCTAssertEqual(events.filter { $0.command == "metrics" && $0.result == "ok" }.count, 6)
+        XCTAssertEqual(events.filter { $0.command == "metrics" && $0.errorType == "invalid_input" && $0.exitCode == 64 }.count, 6)
+    }
+
+    /// Deploys that stopped before applying their image are no deployments; a rollback is one, and
+    /// it ends the incident a failed deploy started.
+    func testOnlyAppliedDeploysAndRollbacksAreDeployments() async throws {
+        let app = try await AppFixture(readyDelay: 0.2)
+        defer { app.stop() }
+        let good = "registry.example.com/shop:1.1.0", broken = "registry.example.com/shop:broken"
+        let unknown = await app.platform(["deploy", "nosuch", "--image", "registry.example.com/nosuch:1"])
+        XCTAssertEqual(unknown.status, 1, unknown.stderr)
+        XCTAssertTrue(unknown.stderr.contains("not found"), unknown.stderr)
+        // A cluster nobody listens at.
+        let kubeconfig = app.sandbox.root + "/unreachable.kubeconfig"
+        let config: JSONValue = .object([
+            "apiVersion": .string("v1"), "kind": .string("Config"), "current-context": .string("gone"),
+            "clusters": .array([.object(["name": .string("gone"), "cluster": .object(["server": .string("http://127.0.0.1:9")])])]),
+            "contexts": .array([.object(["name": .string("gone"), "context": .object(["cluster": .string("gone"), "user": .string("u")])])]),
+            "users": .array([.object(["name": .string("u"), "user": .object([:])])]),
+        ])
+        try config.encoded(pretty: true).write(to: URL(fileURLWithPath: kubeconfig))
+        let unreachable = await runCLI(["deploy", "shop", "--image", good, "-e", "staging"],
+                                       environment: app.environmentVariables.merging(["KUBECONFIG": kubeconfig]) { $1 },
+                                       directory: app.sandbox.work)
+        XCTAssertNotEqual(unreachable.status, 0, unreachable.stderr)
+        XCTAssertNotEqual(unreachable.status, 64, unreachable.stderr)
+
+        let deployed = await app.platform(["deploy", "shop", "--image", good])
+        XCTAssertEqual(deployed.status, 0, deployed.stderr)
+        let failed = await app.platform(["deploy", "shop", "--image", broken, "--no-rollback"])
+        XCTAssertEqual(failed.status, 4, failed.stderr)
+        let back = await app.platform(["rollback", "shop", "--to", "1"])
+        XCTAssertEqual(back.status, 0, back.stderr)
+        XCTAssertEqual(try app.deployedImage(), good)
+
+        let events = try EventLog(path: app.sandbox.state + "/events.jsonl").read().events
+        XCTAssertEqual(events.map(\.command), ["deploy", "deploy", "deploy", "deploy", "rollback"])
+        XCTAssertEqual(events.map(\.outcome), [nil, nil, "success", "failed", "success"])
+        XCTAssertEqual(events.last?.image, good)
+
+        let json = await runCLI(["metrics", "-o", "json"], environment: app.environmentVariables, directory: app.sandbox.work)
+        XCTAssertEqual(json.status, 0, json.stderr)
+        let metrics = try JSONDecoder().decode(JSONValue.self, from: Data(json.stdout.utf8))
+        XCTAssertEqual(metrics["deployments"], .object(["true": .number(2), "false": .number(1)]))
+        let delivery = try XCTUnwrap(metrics["delivery"]?.arrayValue)
+        XCTAssertEqual(delivery.map { $0["app"] }, [.string("shop")], "the unknown app is no deployment")
+        XCTAssertEqual(delivery.first?["deployments"], .number(3))
+        XCTAssertEqual(delivery.first?["restores"], .number(1))
+        XCTAssertNotNil(delivery.first?["meanTimeToRestoreSeconds"]?.intValue)
+    }
+
+    /// A relative XDG_STATE_HOME is not a state folder (XDG wants absolute paths): the event goes to
+    /// ~/.local/state/platform, nothing appears in the current folder.
+    func testARelativeXDGStateHomeLeavesTheCurrentFolderAlone() async throws {
+        let sandbox = try Sandbox()
+        var env = sandbox.environment(extra: ["XDG_STATE_HOME": "relative-state"])
+        env["PLATFORM_STATE_DIR"] = nil
+        let run = try await runProgram([Repo.binary, "metrics", "--since", "1h"], environment: env, directory: sandbox.work)
+        XCTAssertEqual(run.status, 0, run.stderrText)
+        XCTAssertEqual(Sandbox.listing(sandbox.work), [])
+        let events = try EventLog(path: sandbox.home + "/.local/state/platform/events.jsonl").read().events
+        XCTAssertEqual(events.map(\.command), ["metrics"])
     }
 
     func testPrometheusOutputPassesPromtool() async throws {
