@@ -96,6 +96,14 @@ public struct CommandContext: Sendable {
         io.stdout.write(data)
     }
 
+    /// Exit 69 before anything is read or written when a tool the command needs is missing
+    /// (otherwise the first missing tool would be found halfway, after state was written).
+    /// Only the real runner looks tools up; a test's fake runner has none to find.
+    public func requireTools(_ tools: [String]) throws {
+        guard let real = runner as? ProcessRunner else { return }
+        for tool in tools { _ = try real.locator.locate(tool) }
+    }
+
     public func print(_ text: String) {
         io.stdout.write(text.hasSuffix("\n") ? text : text + "\n")
     }

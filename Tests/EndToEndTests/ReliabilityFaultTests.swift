@@ -37,6 +37,7 @@ final class ReliabilityFaultTests: XCTestCase {
             (["logs", "shop", "-e", "dev"], noKubectl, "kubectl not found on PATH"),
             (["status", "shop", "-e", "dev"], noKubectl, "kubectl not found on PATH"),
             (["releases", "shop", "-e", "dev"], noKubectl, "kubectl not found on PATH"),
+            (["destroy", "shop", "-e", "dev", "--yes"], noTerraform, "terraform not found on PATH"),
         ]
         for (argv, path, message) in cases {
             let env = Reliability.environment(sandbox, cluster, extra: ["PATH": path])
@@ -47,6 +48,8 @@ final class ReliabilityFaultTests: XCTestCase {
         }
         XCTAssertEqual(try Reliability.writes(cluster), [], "nothing was applied to the cluster")
         XCTAssertNil(Reliability.stateResources(sandbox), "terraform never ran")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: sandbox.state + "/workspaces"),
+                       "a missing tool is found before any workspace is written")
 
         await Reliability.createApp(sandbox, cluster)
         XCTAssertEqual(try Reliability.deploymentImage(cluster), Reliability.v1)

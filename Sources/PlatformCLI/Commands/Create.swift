@@ -73,6 +73,7 @@ struct CreateCommand: PlatformCommand {
     }
 
     static func run(_ options: Options, _ context: CommandContext) async throws {
+        try context.requireTools(["terraform", "kubectl"])
         let flags = SettingsFlags(name: options.name, environment: options.environment, image: options.image,
                                   replicas: options.replicas, port: options.port, instanceType: options.instanceType,
                                   kubeContext: options.kubeContext, kubeconfig: options.kubeconfig,

@@ -36,6 +36,7 @@ struct DestroyCommand: PlatformCommand {
     }
 
     static func run(_ options: Options, _ context: CommandContext) async throws {
+        try context.requireTools(["kubectl", "terraform"])
         if !options.yes && !options.dryRun && !context.io.canPrompt {
             throw usage("destroy needs confirmation: pass --yes (no terminal to ask on)")
         }
