@@ -205,3 +205,27 @@ final class UserConfigTargetTests: XCTestCase {
         XCTAssertFalse(runner.calls.first?.argv.contains("qa-cluster") == true)
     }
 }
+
+final class CreateSetVariableTests: XCTestCase {
+    func testSetKeysAreCheckedAgainstTheBundledModuleBeforeAnythingRuns() async throws {
+        let sandbox = try Sandbox()
+        let env = sandbox.environment(extra: ["PLATFORM_TEMPLATES_DIR": Repo.templates])
+        let runner = FakeCommandRunner()
+        let bad = await runCLI(["create", "shop", "-e", "dev", "--set", "colour=red"], environment: env,
+                               directory: sandbox.work, runner: runner)
+        XCTAssertEqual(bad.status, 64, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("unknown --set variable 'colour'"), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("db_password, owner"), bad.stderr)
+        XCTAssertEqual(runner.calls.count, 0, "nothing ran")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: sandbox.state + "/workspaces"))
+        for reserved in ["replicas=3", "name=x"] {
+            let run = await runCLI(["create", "shop", "-e", "dev", "--set", reserved], environment: env,
+                                   directory: sandbox.work, runner: FakeCommandRunner())
+            XCTAssertEqual(run.status, 64, "\(reserved): \(run.stderr)")
+        }
+        // A declared variable passes this check (the fake runner then refuses the first tool call: exit 1).
+        let good = await runCLI(["create", "shop", "-e", "dev", "--set", "owner=team-a"], environment: env,
+                                directory: sandbox.work, runner: FakeCommandRunner())
+        XCTAssertNotEqual(good.status, 64, good.stderr)
+    }
+}

@@ -82,6 +82,15 @@ struct CreateCommand: PlatformCommand {
                                                 currentDirectory: context.currentDirectory)
         let moduleSource = try settings.moduleSource.value
             ?? ApplicationModule.locate(in: templateStore(nil, context).directories)
+        if settings.moduleSource.value == nil {
+            // The bundled module is known: a --set it does not declare is bad input, found before anything runs.
+            let settable = ApplicationModule.settableVariables(at: moduleSource)
+            for key in options.variables.keys.sorted() where !settable.contains(key) {
+                throw PlatformError.invalidInput(
+                    "unknown --set variable \(Validate.quoted(key)) for the bundled application module; it takes: "
+                        + settable.joined(separator: ", ") + " (set module_source in the user config for a module of your own)")
+            }
+        }
         var lockTimeout = 600.0
         if let raw = context.environment["PLATFORM_LOCK_TIMEOUT"], !raw.isEmpty {
             lockTimeout = try Validate.duration(raw, what: "PLATFORM_LOCK_TIMEOUT")

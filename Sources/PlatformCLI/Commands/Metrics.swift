@@ -15,10 +15,11 @@ struct MetricsCommand: PlatformCommand {
         "metrics", summary: "Show platform usage counters and delivery (DORA) metrics",
         discussion: """
         Reads events.jsonl in the state folder ($PLATFORM_STATE_DIR, else $XDG_STATE_HOME/platform, else
-        ~/.local/state/platform), where every platform run appends one event, and reports over the window:
-        provisions per environment, deploys by success, errors by type, and per app and environment the
-        deploy frequency, change failure rate, mean time to restore (failed deploy to the next successful
-        deploy) and lead time (commit to deploy, for images tagged with a commit).
+        ~/.local/state/platform), where every run (but version, help and completion) appends one event, and
+        reports over the window (dry runs left out): provisions per environment, deploys and rollbacks that
+        applied an image by success, errors by type, and per app and environment the deploy frequency,
+        change failure rate, mean time to restore (failed deploy to the next successful deploy or rollback)
+        and lead time (commit to deploy, for images tagged with a commit).
         --format prometheus writes the Prometheus text format, e.g. for node_exporter's textfile collector.
         """,
         options: [
