@@ -2,11 +2,7 @@ import Foundation
 import PlatformCore
 
 struct ReleasesCommand: PlatformCommand {
-    struct Options: Sendable, Equatable {
-        var name: String
-        var environment: String
-        var output: OutputFormat
-    }
+    typealias Options = AppQuery
 
     static let spec = CommandSpec(
         "releases", summary: "Show the release history of an app (shared by the team, kept in the cluster)",
@@ -21,13 +17,11 @@ struct ReleasesCommand: PlatformCommand {
         usesGlobals: ["environment", "output", "kube-context", "kubeconfig"])
 
     static func parse(_ parsed: ParsedCommandLine, globals: GlobalOptions, environment: [String: String]) throws -> Options {
-        let name = try positionals(parsed, min: 1, max: 1)[0]
-        return Options(name: name, environment: globals.environment, output: globals.output)
+        try AppQuery.parse(Self.self, parsed, globals: globals)
     }
 
     static func validate(_ options: Options) throws {
-        try Validate.name(options.name)
-        try Validate.environment(options.environment)
+        try options.validate()
     }
 
     static func run(_ options: Options, _ context: CommandContext) async throws {

@@ -1,0 +1,20 @@
+import PlatformCore
+
+/// The options of the commands that only read an app (status, releases): the app, its environment
+/// and the output format, parsed and checked the same way for each.
+struct AppQuery: Sendable, Equatable {
+    var name: String
+    var environment: String
+    var output: OutputFormat
+
+    static func parse<C: PlatformCommand>(_ command: C.Type, _ parsed: ParsedCommandLine,
+                                          globals: GlobalOptions) throws -> AppQuery {
+        let name = try C.positionals(parsed, min: 1, max: 1)[0]
+        return AppQuery(name: name, environment: globals.environment, output: globals.output)
+    }
+
+    func validate() throws {
+        try Validate.name(name)
+        try Validate.environment(environment)
+    }
+}
