@@ -29,7 +29,8 @@ final class ReliabilitySignalTests: XCTestCase {
         return "\(pid): " + String(decoding: raw.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
     }
 
-    func testSIGTERMDuringLogsFollowExits143AndLeavesNoProcess() async throws {
+    /// `logs -f` streaming, then `signal`: the exit status is `expect` and no process is left.
+    func followLogs(thenSend signal: Int32, expect status: Int32) async throws {
         let sandbox = try Sandbox()
         let cluster = try TestCluster(readyDelay: 0.2, logLines: 5)
         defer { cluster.stop(); cluster.removeFiles() }
@@ -37,18 +38,15 @@ final class ReliabilitySignalTests: XCTestCase {
         let env = Reliability.environment(sandbox, cluster)
         let program = try RunningPlatform(["logs", "shop", "-e", "dev", "-f"], environment: env, directory: sandbox.work)
         try await program.waitFor("log lines") { $0.stdout.contains("[pod/") }
-        try await interrupt(program, with: SIGTERM, expect: 143)
+        try await interrupt(program, with: signal, expect: status)
+    }
+
+    func testSIGTERMDuringLogsFollowExits143AndLeavesNoProcess() async throws {
+        try await followLogs(thenSend: SIGTERM, expect: 143)
     }
 
     func testSIGINTDuringLogsFollowExits130AndLeavesNoProcess() async throws {
-        let sandbox = try Sandbox()
-        let cluster = try TestCluster(readyDelay: 0.2, logLines: 5)
-        defer { cluster.stop(); cluster.removeFiles() }
-        await Reliability.createApp(sandbox, cluster)
-        let env = Reliability.environment(sandbox, cluster)
-        let program = try RunningPlatform(["logs", "shop", "-e", "dev", "-f"], environment: env, directory: sandbox.work)
-        try await program.waitFor("log lines") { $0.stdout.contains("[pod/") }
-        try await interrupt(program, with: SIGINT, expect: 130)
+        try await followLogs(thenSend: SIGINT, expect: 130)
     }
 
     func testSIGTERMDuringDeployExits143AndLeavesNoProcess() async throws {

@@ -18,3 +18,14 @@ struct AppQuery: Sendable, Equatable {
         try Validate.environment(environment)
     }
 }
+
+/// status and releases parse and validate their `AppQuery` the same way.
+extension PlatformCommand where Options == AppQuery {
+    static func parse(_ parsed: ParsedCommandLine, globals: GlobalOptions, environment: [String: String]) throws -> Options {
+        try AppQuery.parse(Self.self, parsed, globals: globals)
+    }
+
+    static func validate(_ options: Options) throws {
+        try options.validate()
+    }
+}

@@ -16,14 +16,6 @@ struct ReleasesCommand: PlatformCommand {
         examples: ["platform releases shop -e staging", "platform releases shop -o json"],
         usesGlobals: ["environment", "output", "kube-context", "kubeconfig"])
 
-    static func parse(_ parsed: ParsedCommandLine, globals: GlobalOptions, environment: [String: String]) throws -> Options {
-        try AppQuery.parse(Self.self, parsed, globals: globals)
-    }
-
-    static func validate(_ options: Options) throws {
-        try options.validate()
-    }
-
     static func run(_ options: Options, _ context: CommandContext) async throws {
         let report = try await ReleaseStore(kubectl: deployKubectl(context))
             .report(app: options.name, namespace: options.environment)

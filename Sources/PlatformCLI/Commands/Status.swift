@@ -11,14 +11,6 @@ struct StatusCommand: PlatformCommand {
         examples: ["platform status shop -e staging", "platform status shop -o json"],
         usesGlobals: ["environment", "output", "kube-context", "kubeconfig"])
 
-    static func parse(_ parsed: ParsedCommandLine, globals: GlobalOptions, environment: [String: String]) throws -> Options {
-        try AppQuery.parse(Self.self, parsed, globals: globals)
-    }
-
-    static func validate(_ options: Options) throws {
-        try options.validate()
-    }
-
     static func run(_ options: Options, _ context: CommandContext) async throws {
         let status = try await StatusService(kubectl: deployKubectl(context))
             .status(app: options.name, environment: options.environment)
