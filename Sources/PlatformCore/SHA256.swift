@@ -25,12 +25,17 @@ public struct SHA256: Sendable {
     public mutating func update<D: DataProtocol>(_ data: D) {
         length &+= UInt64(data.count)
         buffer.append(contentsOf: data)
-        var offset = 0
-        while buffer.count - offset >= 64 {
-            compress(buffer, at: offset)
-            offset += 64
+        guard buffer.count >= 64 else { return }
+        let whole = buffer.count - buffer.count % 64
+        let pending = buffer  // compress mutates self: read the bytes through a copy of the array
+        pending.withUnsafeBufferPointer { bytes in
+            var offset = 0
+            while offset < whole {
+                compress(bytes, at: offset)
+                offset += 64
+            }
         }
-        if offset > 0 { buffer.removeFirst(offset) }
+        buffer.removeFirst(whole)
     }
 
     public mutating func update(_ text: String) { update(Data(text.utf8)) }
@@ -41,10 +46,13 @@ public struct SHA256: Sendable {
         while (buffer.count + padding.count) % 64 != 56 { padding.append(0) }
         for shift in stride(from: 56, through: 0, by: -8) { padding.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
         buffer.append(contentsOf: padding)
-        var offset = 0
-        while offset < buffer.count {
-            compress(buffer, at: offset)
-            offset += 64
+        let last = buffer
+        last.withUnsafeBufferPointer { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                compress(bytes, at: offset)
+                offset += 64
+            }
         }
         buffer = []
         return state.map { String(format: "%08x", $0) }.joined()
@@ -56,17 +64,22 @@ public struct SHA256: Sendable {
         return hasher.finalize()
     }
 
-    private mutating func compress(_ block: [UInt8], at offset: Int) {
-        var w = [UInt32](repeating: 0, count: 64)
-        for i in 0..<16 {
-            let j = offset + i * 4
-            w[i] = UInt32(block[j]) << 24 | UInt32(block[j + 1]) << 16 | UInt32(block[j + 2]) << 8 | UInt32(block[j + 3])
+    private mutating func compress(_ block: UnsafeBufferPointer<UInt8>, at offset: Int) {
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { schedule in
+            for i in 0..<16 {
+                let j = offset + i * 4
+                schedule[i] = UInt32(block[j]) << 24 | UInt32(block[j + 1]) << 16 | UInt32(block[j + 2]) << 8 | UInt32(block[j + 3])
+            }
+            for i in 16..<64 {
+                let s0 = rotr(schedule[i - 15], 7) ^ rotr(schedule[i - 15], 18) ^ (schedule[i - 15] >> 3)
+                let s1 = rotr(schedule[i - 2], 17) ^ rotr(schedule[i - 2], 19) ^ (schedule[i - 2] >> 10)
+                schedule[i] = schedule[i - 16] &+ s0 &+ schedule[i - 7] &+ s1
+            }
+            rounds(schedule)
         }
-        for i in 16..<64 {
-            let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
-            let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
-            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-        }
+    }
+
+    private mutating func rounds(_ w: UnsafeMutableBufferPointer<UInt32>) {
         var a = state[0], b = state[1], c = state[2], d = state[3]
         var e = state[4], f = state[5], g = state[6], h = state[7]
         for i in 0..<64 {

@@ -69,6 +69,24 @@ final class RenderingTests: XCTestCase {
         XCTAssertEqual(renderer.render("no braces"), "no braces")
     }
 
+    func testByteRenderingMatchesTheRulesOnLargeAndOddInput() {
+        let renderer = PlaceholderRenderer(variables: ["name": "shop", "port": "8080"])
+        let cases: [(String, String)] = [
+            ("héllo {{\tname }} — {{port}}", "héllo shop — 8080"),
+            ("{{name}}{{name}}", "shopshop"),
+            ("{{ name", "{{ name"),
+            ("{ {name}} {{na me}} {{}}", "{ {name}} {{na me}} {{}}"),
+            ("tail {{name}}}", "tail shop}"),
+            ("abc", "abc"),
+        ]
+        for (input, expected) in cases {
+            XCTAssertEqual(String(decoding: renderer.render(Data(input.utf8)), as: UTF8.self), expected, input)
+            XCTAssertEqual(renderer.render(input), expected, input)
+        }
+        let big = String(repeating: "x{y}z ", count: 200_000) + "{{name}}"
+        XCTAssertEqual(renderer.render(Data(big.utf8)), Data((String(repeating: "x{y}z ", count: 200_000) + "shop").utf8))
+    }
+
     func testBuiltins() {
         XCTAssertEqual(PlaceholderRenderer.builtins(name: "order-api"),
                        ["name": "order-api", "name_snake": "order_api", "name_pascal": "OrderApi"])
