@@ -24,7 +24,9 @@ public struct SHA256: Sendable {
 
     public mutating func update<D: DataProtocol>(_ data: D) {
         length &+= UInt64(data.count)
-        buffer.append(contentsOf: data)
+        for region in data.regions {
+            region.withUnsafeBytes { buffer.append(contentsOf: $0) }
+        }
         guard buffer.count >= 64 else { return }
         let whole = buffer.count - buffer.count % 64
         let pending = buffer  // compress mutates self: read the bytes through a copy of the array

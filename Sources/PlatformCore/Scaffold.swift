@@ -328,7 +328,10 @@ public struct ScaffoldService: Sendable {
     }
 
     private func isBinary(_ data: Data) -> Bool {
-        data.prefix(8192).contains(0) || String(data: data, encoding: .utf8) == nil
+        let hasNUL = data.prefix(8192).withUnsafeBytes { raw in
+            raw.baseAddress.map { memchr($0, 0, raw.count) != nil } ?? false
+        }
+        return hasNUL || String(data: data, encoding: .utf8) == nil
     }
 
     private func render(_ plan: ScaffoldPlan, from root: String, into folder: String) throws {
