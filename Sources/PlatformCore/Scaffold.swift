@@ -244,6 +244,10 @@ public struct ScaffoldService: Sendable {
     func makePlan(_ request: ScaffoldRequest, template: TemplateInfo, source: String, target: String) throws -> ScaffoldPlan {
         let builtins = PlaceholderRenderer.builtins(name: request.name)
         let manifest = template.manifest
+        if manifest.reservedNames.contains(request.name) || manifest.reservedNames.contains(builtins["name_snake"] ?? "") {
+            throw PlatformError.invalidInput(
+                "name \(Validate.quoted(request.name)) clashes with a package the \(template.id) template uses; choose another name")
+        }
         for key in request.variables.keys.sorted() where manifest.variables[key] == nil {
             let known = manifest.variables.keys.sorted()
             throw PlatformError.invalidInput(

@@ -16,18 +16,22 @@ public struct TemplateManifest: Codable, Sendable, Equatable {
 
     public var description: String
     public var variables: [String: Variable]
+    /// Service names the template cannot take (they would shadow a package the generated code imports).
+    public var reservedNames: [String]
 
     public init(description: String, variables: [String: Variable] = [:]) {
         self.description = description
         self.variables = variables
+        self.reservedNames = []
     }
 
-    enum CodingKeys: String, CodingKey { case description, variables }
+    enum CodingKeys: String, CodingKey { case description, variables, reservedNames }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         description = try container.decodeIfPresent(String.self, forKey: .description) ?? ""
         variables = try container.decodeIfPresent([String: Variable].self, forKey: .variables) ?? [:]
+        reservedNames = try container.decodeIfPresent([String].self, forKey: .reservedNames) ?? []
     }
 
     public static let fileName = "template.json"

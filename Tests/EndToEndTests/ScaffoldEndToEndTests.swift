@@ -194,3 +194,20 @@ final class ScaffoldEndToEndTests: XCTestCase {
         XCTAssertEqual(bad.stdoutText, "")
     }
 }
+
+final class ReservedNameTests: XCTestCase {
+    func testANameThatShadowsAPackageTheTemplateUsesIsRefused() async throws {
+        let sandbox = try Sandbox()
+        for (name, template) in [("flask", "python/flask"), ("json", "python/flask"), ("express", "node/express"),
+                                 ("hummingbird", "swift/hummingbird")] {
+            let run = await runCLI(["scaffold", name, "-t", template, "--templates-dir", Repo.templates],
+                                   environment: sandbox.environment(), directory: sandbox.work)
+            XCTAssertEqual(run.status, 64, "\(name): \(run.stderr)")
+            XCTAssertTrue(run.stderr.contains("clashes with a package the \(template) template uses"), run.stderr)
+        }
+        XCTAssertEqual(Sandbox.listing(sandbox.work), [])
+        let fine = await runCLI(["scaffold", "flask-shop", "-t", "python/flask", "--templates-dir", Repo.templates, "--no-git"],
+                                environment: sandbox.environment(), directory: sandbox.work)
+        XCTAssertEqual(fine.status, 0, fine.stderr)
+    }
+}
