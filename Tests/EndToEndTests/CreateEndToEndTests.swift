@@ -288,19 +288,8 @@ final class CreateEndToEndTests: XCTestCase {
         let cluster = try TestCluster(readyDelay: 0.2)
         defer { cluster.stop(); cluster.removeFiles() }
         // A module whose apply takes a while, so the interrupt lands inside terraform apply.
-        try sandbox.write(sandbox.root + "/slow/main.tf", """
-        variable "name" { type = string }
-        variable "environment" { type = string }
-        variable "domain" { type = string }
-        variable "instance_type" { type = string }
-        variable "replicas" { type = number }
-        resource "terraform_data" "slow" {
-          input = var.name
-          provisioner "local-exec" { command = "sleep 3" }
-        }
-        output "endpoint" { value = "https://${var.name}.${var.environment}.${var.domain}" }
-        """)
-        let env = environment(sandbox, cluster, extra: ["PLATFORM_MODULE_SOURCE": sandbox.root + "/slow"])
+        let slow = try Reliability.writeSlowModule(sandbox, seconds: 3)
+        let env = environment(sandbox, cluster, extra: ["PLATFORM_MODULE_SOURCE": slow])
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Repo.binary)
         process.arguments = ["create", "shop", "-e", "dev"]

@@ -106,78 +106,6 @@ struct AppFixture {
     }
 }
 
-/// The built binary running as a child, with its output collected, for the Ctrl-C tests.
-final class LiveProgram: @unchecked Sendable {
-    let process = Process()
-    private let lock = NSLock()
-    private var out = Data()
-    private var err = Data()
-    private let done = DispatchSemaphore(value: 0)
-
-    init(_ arguments: [String], environment: [String: String], directory: String) throws {
-        process.executableURL = URL(fileURLWithPath: Repo.binary)
-        process.arguments = arguments
-        process.environment = environment
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let outPipe = Pipe(), errPipe = Pipe()
-        process.standardOutput = outPipe
-        process.standardError = errPipe
-        process.standardInput = FileHandle.nullDevice
-        outPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in self?.append(handle.availableData, err: false) }
-        errPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in self?.append(handle.availableData, err: true) }
-        let done = self.done
-        process.terminationHandler = { _ in done.signal() }
-        try process.runWithDefaultSignalMask()
-    }
-
-    private func append(_ data: Data, err isErr: Bool) {
-        lock.lock()
-        if isErr { err.append(data) } else { out.append(data) }
-        lock.unlock()
-    }
-
-    var stdout: String { lock.lock(); defer { lock.unlock() }; return String(decoding: out, as: UTF8.self) }
-    var stderr: String { lock.lock(); defer { lock.unlock() }; return String(decoding: err, as: UTF8.self) }
-    var pid: Int32 { process.processIdentifier }
-
-    /// Waits (polling, bounded) until `condition` holds on the output so far.
-    func waitFor(_ what: String, _ condition: (LiveProgram) -> Bool) async throws {
-        for _ in 0..<400 {
-            if condition(self) { return }
-            try await Task.sleep(nanoseconds: 50_000_000)
-        }
-        XCTFail("gave up waiting for \(what); stdout: \(stdout)\nstderr: \(stderr)")
-    }
-
-    /// Waits for the exit (bounded) and returns the status.
-    func exitStatus(within seconds: Double = 30) -> Int32? {
-        guard done.wait(timeout: .now() + seconds) == .success else {
-            process.terminate()
-            return nil
-        }
-        Thread.sleep(forTimeInterval: 0.1)  // let the readers drain
-        return process.terminationStatus
-    }
-
-    /// The live (non-zombie) children of `pid`, from /proc.
-    static func children(of pid: Int32) -> [Int32] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap(Int32.init).filter { candidate in
-            guard let stat = try? String(contentsOfFile: "/proc/\(candidate)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return false }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            return fields.count > 2 && fields[1] == String(pid) && fields[0] != "Z"
-        }
-    }
-
-    /// Whether `pid` still runs (exists and is not a zombie).
-    static func isAlive(_ pid: Int32) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
-        return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
-    }
-}
-
 final class DeployEndToEndTests: XCTestCase {
     let v1 = "registry.example.com/shop:1.0.0"
     let v2 = "registry.example.com/shop:2.0.0"
@@ -346,11 +274,11 @@ final class DeployEndToEndTests: XCTestCase {
     }
 
     /// Samples the children of `program` until it exits: every process it started that was seen.
-    static func sampleChildren(of program: LiveProgram) -> Task<Set<Int32>, Never> {
+    static func sampleChildren(of program: RunningPlatform) -> Task<Set<Int32>, Never> {
         Task.detached {
             var seen: Set<Int32> = []
             while program.process.isRunning {
-                seen.formUnion(LiveProgram.children(of: program.pid))
+                seen.formUnion(ProcessTree.children(of: program.pid))
                 try? await Task.sleep(nanoseconds: 2_000_000)
             }
             return seen
@@ -367,19 +295,19 @@ final class DeployEndToEndTests: XCTestCase {
         // Pods take long to become ready, so the deploy is still waiting when it is interrupted.
         let app = try await AppFixture(readyDelay: 60)
         defer { app.stop() }
-        let program = try LiveProgram(["deploy", "shop", "--image", v2, "-e", "staging"],
+        let program = try RunningPlatform(["deploy", "shop", "--image", v2, "-e", "staging"],
                                       environment: app.environmentVariables, directory: app.sandbox.work)
         let sampler = Self.sampleChildren(of: program)
-        try await program.waitFor("the rollout wait") { $0.stderr.contains("updated") }
+        try await program.waitFor("the rollout wait", within: 20) { $0.stderr.contains("updated") }
         // Interrupt while one of the kubectl calls of the wait runs (alive right before the signal).
         var running: [Int32] = []
         for _ in 0..<2000 where running.isEmpty {
-            running = LiveProgram.children(of: program.pid).filter(LiveProgram.isAlive)
+            running = ProcessTree.children(of: program.pid).filter(ProcessTree.isAlive)
             if running.isEmpty { try await Task.sleep(nanoseconds: 1_000_000) }
         }
         XCTAssertFalse(running.isEmpty, "no kubectl child seen")
         kill(program.pid, SIGINT)
-        XCTAssertEqual(program.exitStatus(), 130, program.stderr)
+        XCTAssertEqual(program.exitStatus(within: 30), 130, program.stderr)
         let seen = await sampler.value.union(running)
         XCTAssertEqual(Self.stillExisting(seen), [], "children left running after the exit")
         XCTAssertTrue(program.stderr.contains("error: interrupted"), program.stderr)
@@ -390,19 +318,19 @@ final class DeployEndToEndTests: XCTestCase {
     func testCtrlCBetweenTwoLooksRecordsTheReleaseAndExits130ThroughTheErrorPath() async throws {
         let app = try await AppFixture(readyDelay: 60)
         defer { app.stop() }
-        let program = try LiveProgram(["deploy", "shop", "--image", v2, "-e", "staging"],
+        let program = try RunningPlatform(["deploy", "shop", "--image", v2, "-e", "staging"],
                                       environment: app.environmentVariables, directory: app.sandbox.work)
         let sampler = Self.sampleChildren(of: program)
-        try await program.waitFor("the rollout wait") { $0.stderr.contains("updated") }
+        try await program.waitFor("the rollout wait", within: 20) { $0.stderr.contains("updated") }
         // Interrupt while no child runs: the deploy sleeps between two looks at the rollout.
         var idle = false
         for _ in 0..<2000 where !idle {
-            idle = LiveProgram.children(of: program.pid).isEmpty
+            idle = ProcessTree.children(of: program.pid).isEmpty
             if !idle { try await Task.sleep(nanoseconds: 1_000_000) }
         }
         XCTAssertTrue(idle, "the deploy never paused between two looks")
         kill(program.pid, SIGINT)
-        XCTAssertEqual(program.exitStatus(), 130, program.stderr)
+        XCTAssertEqual(program.exitStatus(within: 30), 130, program.stderr)
         let seen = await sampler.value
         XCTAssertEqual(Self.stillExisting(seen), [], "children left running after the exit")
         // The normal error path: the message, the release no longer pending, the event recorded.

@@ -60,16 +60,16 @@ final class LogsEndToEndTests: XCTestCase {
         defer { app.stop() }
         try await app.waitForReadyPods(1)
         let first = try XCTUnwrap(podNames(app).first)
-        let program = try LiveProgram(["logs", "shop", "-e", "staging", "-f", "--lines", "1", "--follow-for", "6s"],
+        let program = try RunningPlatform(["logs", "shop", "-e", "staging", "-f", "--lines", "1", "--follow-for", "6s"],
                                       environment: app.environmentVariables, directory: app.sandbox.work)
-        try await program.waitFor("the first pod's lines") { $0.stdout.contains("[pod/\(first)/shop] ") }
+        try await program.waitFor("the first pod's lines", within: 20) { $0.stdout.contains("[pod/\(first)/shop] ") }
         // The ReplicaSet replaces a deleted Pod: a Pod that appears after logs -f started.
         try app.cluster.deletePod(namespace: "staging", name: first)
         try await app.waitForReadyPods(1)
         let second = try XCTUnwrap(podNames(app).first { $0 != first })
-        try await program.waitFor("the new pod's lines") { $0.stdout.contains("[pod/\(second)/shop] ") }
+        try await program.waitFor("the new pod's lines", within: 20) { $0.stdout.contains("[pod/\(second)/shop] ") }
         let linesOfFirstBeforeExit = program.stdout.components(separatedBy: "[pod/\(first)/shop] ").count
-        XCTAssertEqual(program.exitStatus(), 0, program.stderr)
+        XCTAssertEqual(program.exitStatus(within: 30), 0, program.stderr)
         // nothing more from the gone Pod once the new one streams
         XCTAssertEqual(program.stdout.components(separatedBy: "[pod/\(first)/shop] ").count, linesOfFirstBeforeExit)
         let lines = program.stdout.split(separator: "\n")
@@ -81,16 +81,16 @@ final class LogsEndToEndTests: XCTestCase {
         let app = try await AppFixture(replicas: 2)
         defer { app.stop() }
         try await app.waitForReadyPods(2)
-        let program = try LiveProgram(["logs", "shop", "-e", "staging", "-f"],
+        let program = try RunningPlatform(["logs", "shop", "-e", "staging", "-f"],
                                       environment: app.environmentVariables, directory: app.sandbox.work)
-        try await program.waitFor("lines of both pods") { program in
+        try await program.waitFor("lines of both pods", within: 20) { program in
             (try? self.podNames(app))?.allSatisfy { program.stdout.contains("[pod/\($0)/shop] ") } == true
         }
-        let children = LiveProgram.children(of: program.pid)
+        let children = ProcessTree.children(of: program.pid)
         XCTAssertGreaterThanOrEqual(children.count, 2, "one kubectl logs -f per pod")
         kill(program.pid, SIGINT)
-        XCTAssertEqual(program.exitStatus(), 130, program.stderr)
-        XCTAssertEqual(children.filter(LiveProgram.isAlive), [])
+        XCTAssertEqual(program.exitStatus(within: 30), 130, program.stderr)
+        XCTAssertEqual(children.filter(ProcessTree.isAlive), [])
         XCTAssertTrue(program.stderr.contains("interrupted"), program.stderr)
     }
 }

@@ -101,10 +101,10 @@ final class RunningPlatform: @unchecked Sendable {
     var stderr: String { lock.lock(); defer { lock.unlock() }; return String(decoding: err, as: UTF8.self) }
     var pid: Int32 { process.processIdentifier }
 
-    /// Polls (bounded: 30 s) until `condition` holds, noting the process tree on the way.
-    func waitFor(_ what: String, file: StaticString = #filePath, line: UInt = #line,
+    /// Polls (bounded: `seconds`) until `condition` holds, noting the process tree on the way.
+    func waitFor(_ what: String, within seconds: Double = 30, file: StaticString = #filePath, line: UInt = #line,
                  _ condition: (RunningPlatform) -> Bool) async throws {
-        for _ in 0..<600 {
+        for _ in 0..<Int(seconds * 20) {
             noteDescendants()
             if condition(self) { return }
             if !process.isRunning { break }
@@ -161,6 +161,11 @@ enum ProcessTree {
             frontier = next
         }
         return found
+    }
+
+    /// Live (non-zombie) direct children of `pid`.
+    static func children(of pid: Int32) -> [Int32] {
+        table().filter { $0.parent == pid && $0.state != "Z" }.map(\.pid)
     }
 
     static func isAlive(_ pid: Int32) -> Bool {
