@@ -61,6 +61,11 @@ public enum PlatformCLI {
                 io.stdout.write(Help.command(entry.spec))
                 return ExitCode.success
             }
+            if parsed.flag("dry-run") && !entry.spec.usesGlobals.contains("dry-run") {
+                // A command that cannot plan must not run for real when a dry run was asked for.
+                throw PlatformError.usage("'platform \(entry.spec.name)' has no --dry-run; nothing was done",
+                                          command: entry.spec.name)
+            }
             if parsed.positionals.isEmpty, entry.spec.arguments.first?.fromProject == true {
                 parsed.positionals = [try projectAppName(from: currentDirectory, command: entry.spec.name)]
                 parsedLine = parsed

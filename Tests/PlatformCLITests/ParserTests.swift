@@ -229,3 +229,16 @@ final class CreateSetVariableTests: XCTestCase {
         XCTAssertNotEqual(good.status, 64, good.stderr)
     }
 }
+
+final class DryRunSupportTests: XCTestCase {
+    func testACommandWithoutDryRunRefusesItInsteadOfRunningForReal() async throws {
+        let sandbox = try Sandbox()
+        for arguments in [["rollback", "shop", "-e", "dev", "--dry-run"], ["status", "shop", "--dry-run"]] {
+            let runner = FakeCommandRunner()
+            let run = await runCLI(arguments, environment: sandbox.environment(), directory: sandbox.work, runner: runner)
+            XCTAssertEqual(run.status, 64, "\(arguments): \(run.stderr)")
+            XCTAssertTrue(run.stderr.contains("has no --dry-run; nothing was done"), run.stderr)
+            XCTAssertEqual(runner.calls.count, 0, "\(arguments): nothing ran")
+        }
+    }
+}
