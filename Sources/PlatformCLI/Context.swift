@@ -88,12 +88,7 @@ public struct CommandContext: Sendable {
 
     /// Writes one JSON document to stdout (sorted keys, so it is stable).
     public func printJSON<T: Encodable>(_ value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        var data = try encoder.encode(value)
-        data.append(UInt8(ascii: "\n"))
-        io.stdout.write(data)
+        io.stdout.write(try stableJSONDocument(value))
     }
 
     /// Exit 69 before anything is read or written when a tool the command needs is missing

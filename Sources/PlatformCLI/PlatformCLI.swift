@@ -108,8 +108,6 @@ public enum PlatformCLI {
         switch platformError {
         case .changesPending?:
             return  // the plan was printed; the code says it all
-        case .interrupted?:
-            console.error(platformError!.description)
         case .usage(let message, let name)?:
             console.error(message)
             let hint = name.map { "see 'platform \($0) --help'" } ?? "see 'platform --help'"
@@ -125,10 +123,7 @@ public enum PlatformCLI {
             let document = ErrorDocument(error: .init(type: platformError?.kind ?? "failed",
                                                       message: platformError?.description ?? "\(error)",
                                                       exitCode: code))
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            if var data = try? encoder.encode(document) {
-                data.append(UInt8(ascii: "\n"))
+            if let data = try? stableJSONDocument(document) {
                 io.stdout.write(data)
             }
         }

@@ -80,3 +80,14 @@ public enum JSONValue: Codable, Sendable, Equatable {
         return try encoder.encode(self)
     }
 }
+
+/// One JSON document as the platform writes it everywhere (stdout with `-o json`, `main.tf.json`,
+/// `.platform/template.json`): pretty, sorted keys, `/` unescaped, ISO 8601 dates, a final newline.
+public func stableJSONDocument<T: Encodable>(_ value: T) throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
+    var data = try encoder.encode(value)
+    data.append(UInt8(ascii: "\n"))
+    return data
+}

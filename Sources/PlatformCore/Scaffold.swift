@@ -389,10 +389,7 @@ public struct ScaffoldService: Sendable {
     private func writeRecord(_ plan: ScaffoldPlan, into folder: String) throws {
         let record = TemplateRecord(template: plan.template, source: plan.source, templateHash: plan.templateHash,
                                     variables: plan.variables, platformVersion: version)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        var data = try encoder.encode(record)
-        data.append(UInt8(ascii: "\n"))
+        let data = try stableJSONDocument(record)
         try FileManager.default.createDirectory(atPath: folder + "/.platform", withIntermediateDirectories: true)
         try data.write(to: URL(fileURLWithPath: folder + "/.platform/template.json"))
     }

@@ -75,11 +75,7 @@ public struct RootModule: Encodable, Sendable, Equatable {
 
     /// Stable bytes for `main.tf.json`.
     public func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        var data = try encoder.encode(self)
-        data.append(UInt8(ascii: "\n"))
-        return data
+        try stableJSONDocument(self)
     }
 }
 
