@@ -3,22 +3,6 @@ import Foundation
 import Glibc
 #endif
 
-/// The platform's state folder: `$PLATFORM_STATE_DIR`, else `$XDG_STATE_HOME/platform`,
-/// else `~/.local/state/platform`.
-public enum StateDirectory {
-    public static func resolve(environment: [String: String]) -> String {
-        if let explicit = environment["PLATFORM_STATE_DIR"], !explicit.isEmpty { return explicit }
-        if let xdg = environment["XDG_STATE_HOME"], xdg.hasPrefix("/") { return xdg + "/platform" }
-        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
-        return home + "/.local/state/platform"
-    }
-
-    /// The shared Terraform provider cache, unless the user set `TF_PLUGIN_CACHE_DIR`.
-    public static func pluginCache(stateDirectory: String) -> String {
-        stateDirectory + "/plugin-cache"
-    }
-}
-
 /// One app's Terraform workspace in one environment: `STATE/workspaces/ENV/NAME/`, holding
 /// `main.tf.json`, `.terraform/`, `terraform.tfstate`, `.platform-module.sha256` and `.platform.lock`.
 public struct Workspace: Sendable, Equatable {
@@ -125,24 +109,4 @@ public struct Workspace: Sendable, Equatable {
             throw PlatformError.failed("could not write \(file): \(error.localizedDescription)")
         }
     }
-}
-
-/// A held workspace lock; released by `release()` or when the value goes away.
-public final class WorkspaceLock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var fd: Int32
-
-    init(fd: Int32) { self.fd = fd }
-
-    public func release() {
-        lock.lock()
-        defer { lock.unlock() }
-        guard fd >= 0 else { return }
-        ftruncate(fd, 0)
-        flock(fd, LOCK_UN)
-        close(fd)
-        fd = -1
-    }
-
-    deinit { release() }
 }

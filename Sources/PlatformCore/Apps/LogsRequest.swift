@@ -1,0 +1,38 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What `platform logs` was asked for.
+public struct LogsRequest: Sendable, Equatable {
+    public var app: String
+    public var environment: String
+    /// Lines per container from its backlog (`--tail`).
+    public var lines: Int
+    public var follow: Bool
+    /// Only lines newer than this many seconds.
+    public var sinceSeconds: Int?
+    public var container: String?
+    public var timestamps: Bool
+    /// Only lines containing this text.
+    public var grep: String?
+    /// With `follow`: stop after this many seconds (for tests and scripts); nil = until Ctrl-C.
+    public var followLimit: Double?
+    /// kubectl may write straight to the platform's own stdout (the CLI sets this when stdout is the
+    /// process's): without --follow and --grep, each `kubectl logs --prefix` runs in turn with our
+    /// stdout as its own, so a large log is not copied through the platform at all.
+    public var directOutput = false
+
+    public init(app: String, environment: String, lines: Int = 100, follow: Bool = false, sinceSeconds: Int? = nil,
+                container: String? = nil, timestamps: Bool = false, grep: String? = nil, followLimit: Double? = nil) {
+        self.app = app
+        self.environment = environment
+        self.lines = lines
+        self.follow = follow
+        self.sinceSeconds = sinceSeconds
+        self.container = container
+        self.timestamps = timestamps
+        self.grep = grep
+        self.followLimit = followLimit
+    }
+}

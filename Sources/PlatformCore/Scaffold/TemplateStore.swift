@@ -1,0 +1,99 @@
+import Foundation
+
+/// A template found on disk.
+public struct TemplateInfo: Sendable, Equatable, Encodable {
+    public var id: String
+    public var directory: String
+    public var manifest: TemplateManifest
+
+    enum CodingKeys: String, CodingKey { case id, description, variables, directory }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(manifest.description, forKey: .description)
+        try container.encode(manifest.variables, forKey: .variables)
+        try container.encode(directory, forKey: .directory)
+    }
+}
+
+/// The folders templates are looked up in, first match wins: `--templates-dir`,
+/// `PLATFORM_TEMPLATES_DIR`, the installed `PREFIX/share/platform/templates`, the source checkout's `templates/`.
+public struct TemplateStore: Sendable {
+    public var directories: [String]
+
+    public init(directories: [String]) {
+        self.directories = directories
+    }
+
+    public static func standard(explicit: String?, environment: [String: String], executablePath: String) -> TemplateStore {
+        var directories: [String] = []
+        if let explicit { directories.append(explicit) }
+        if let fromEnvironment = environment["PLATFORM_TEMPLATES_DIR"], !fromEnvironment.isEmpty {
+            directories.append(fromEnvironment)
+        }
+        let executable = URL(fileURLWithPath: executablePath).resolvingSymlinksInPath()
+        let prefix = executable.deletingLastPathComponent().deletingLastPathComponent()
+        directories.append(prefix.appendingPathComponent("share/platform/templates").path)
+        var folder = executable.deletingLastPathComponent()
+        while folder.path != "/" {
+            if FileManager.default.fileExists(atPath: folder.appendingPathComponent("Package.swift").path) {
+                directories.append(folder.appendingPathComponent("templates").path)
+                break
+            }
+            folder = folder.deletingLastPathComponent()
+        }
+        return TemplateStore(directories: directories)
+    }
+
+    public func find(_ id: String) throws -> TemplateInfo {
+        for directory in directories {
+            let candidate = directory + "/" + id
+            if FileManager.default.fileExists(atPath: candidate + "/" + TemplateManifest.fileName) {
+                return TemplateInfo(id: id, directory: candidate, manifest: try TemplateManifest.load(from: candidate))
+            }
+        }
+        let known = (try? list().map(\.id)) ?? []
+        let listing = known.isEmpty ? "no templates found in \(directories.joined(separator: ", "))" : "available: " + known.joined(separator: ", ")
+        throw PlatformError.invalidInput("unknown template \(Validate.quoted(id)); \(listing)")
+    }
+
+    /// Every template (`LANG/FRAMEWORK` folders with a template.json), first directory wins.
+    public func list() throws -> [TemplateInfo] {
+        var found: [String: TemplateInfo] = [:]
+        let files = FileManager.default
+        for directory in directories.reversed() {
+            guard let languages = try? files.contentsOfDirectory(atPath: directory) else { continue }
+            for language in languages where !language.hasPrefix(".") {
+                guard let frameworks = try? files.contentsOfDirectory(atPath: directory + "/" + language) else { continue }
+                for framework in frameworks {
+                    let folder = directory + "/" + language + "/" + framework
+                    guard files.fileExists(atPath: folder + "/" + TemplateManifest.fileName) else { continue }
+                    let id = language + "/" + framework
+                    found[id] = TemplateInfo(id: id, directory: folder, manifest: try TemplateManifest.load(from: folder))
+                }
+            }
+        }
+        return found.values.sorted { $0.id < $1.id }
+    }
+}
+
+/// A readable one-line description of a JSON decoding error (which key, what was wrong).
+public func describe(decodingError error: Error) -> String {
+    guard let error = error as? DecodingError else { return "\(error)" }
+    func path(_ context: DecodingError.Context) -> String {
+        let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+        return keys.isEmpty ? "" : " at '\(keys.joined(separator: "."))'"
+    }
+    switch error {
+    case .typeMismatch(_, let context), .valueNotFound(_, let context):
+        return context.debugDescription + path(context)
+    case .keyNotFound(let key, let context):
+        return "missing key '\(key.stringValue)'" + path(context)
+    case .dataCorrupted(let context):
+        let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+        return (underlying ?? context.debugDescription) + path(context)
+    @unknown default:
+        return "\(error)"
+    }
+}

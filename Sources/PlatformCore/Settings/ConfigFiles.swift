@@ -1,0 +1,99 @@
+import Foundation
+
+/// Resource requests and limits for the app's container (`{"requests": {"cpu": "100m"}, "limits": {...}}`).
+public struct ResourceSettings: Codable, Sendable, Equatable {
+    public var requests: [String: String]?
+    public var limits: [String: String]?
+
+    public init(requests: [String: String]? = nil, limits: [String: String]? = nil) {
+        self.requests = requests
+        self.limits = limits
+    }
+
+    public static let builtIn = ResourceSettings(requests: ["cpu": "100m", "memory": "128Mi"], limits: ["memory": "256Mi"])
+}
+
+/// Where Terraform keeps state: `{"type": "s3", "config": {...}}` becomes `terraform.backend.s3`.
+public struct BackendSettings: Codable, Sendable, Equatable {
+    public var type: String
+    public var config: [String: JSONValue]?
+
+    public init(type: String, config: [String: JSONValue]? = nil) {
+        self.type = type
+        self.config = config
+    }
+}
+
+/// The user config, `$XDG_CONFIG_HOME/platform/config.json` (else `~/.config/platform/config.json`).
+public struct UserConfig: Codable, Sendable, Equatable {
+    public struct Environment: Codable, Sendable, Equatable {
+        public var kubeContext: String?
+        public var domain: String?
+
+        enum CodingKeys: String, CodingKey {
+            case kubeContext = "kube_context"
+            case domain
+        }
+
+        public init(kubeContext: String? = nil, domain: String? = nil) {
+            self.kubeContext = kubeContext
+            self.domain = domain
+        }
+    }
+
+    public var domain: String?
+    public var moduleSource: String?
+    public var backend: BackendSettings?
+    public var environments: [String: Environment]?
+    public var defaultEnvironment: String?
+    public var resources: ResourceSettings?
+    public var instanceType: String?
+    public var replicas: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case domain
+        case moduleSource = "module_source"
+        case backend, environments
+        case defaultEnvironment = "default_environment"
+        case resources
+        case instanceType = "instance_type"
+        case replicas
+    }
+
+    public init() {}
+
+    static let keys = CodingKeys.allKeys
+}
+
+/// The project config, `platform.json` in the current folder or a parent (written by the templates).
+public struct ProjectConfig: Codable, Sendable, Equatable {
+    public var name: String?
+    public var port: Int?
+    /// Image repository without tag.
+    public var image: String?
+    public var healthPath: String?
+    public var metricsPath: String?
+    public var replicas: Int?
+    public var instanceType: String?
+    public var resources: ResourceSettings?
+    /// RFC 7386 merge patches per kind, applied to the rendered documents.
+    public var overrides: [String: JSONValue]?
+
+    enum CodingKeys: String, CodingKey {
+        case name, port, image, healthPath, metricsPath, replicas
+        case instanceType = "instance_type"
+        case resources, overrides
+    }
+
+    public init() {}
+
+    static let keys = CodingKeys.allKeys
+}
+
+extension UserConfig.CodingKeys: CaseIterable {
+    static var allKeys: [String] { allCases.map(\.rawValue) }
+}
+
+extension ProjectConfig.CodingKeys: CaseIterable {
+    static var allKeys: [String] { allCases.map(\.rawValue) }
+}
