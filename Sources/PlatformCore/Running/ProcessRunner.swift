@@ -37,6 +37,10 @@ public final class ProcessRunner: CommandRunner, @unchecked Sendable {
         try await run(command, stdout: stdout, stderr: stderr)
     }
 
+    public func locate(_ tool: String) throws -> String {
+        try locator.locate(tool)
+    }
+
     private func run(_ command: Command, stdout: OutputTarget, stderr: OutputTarget) async throws -> Int32 {
         try signals.checkInterrupted()
         let executable = try locator.locate(command.tool)

@@ -25,6 +25,23 @@ public enum ConfigLoader {
         }
     }
 
+    /// The `name` of the nearest platform.json (this folder or a parent); nil when there is none or it
+    /// names no app. The one rule for "the app of this project" (NAME defaults, config show, completion).
+    public static func projectAppName(from directory: String) throws -> String? {
+        guard let path = findProjectConfig(from: directory) else { return nil }
+        return try loadProjectConfig(at: path).name
+    }
+
+    /// The one rule for where kubectl goes: `--kube-context`, else the user config's `kube_context` of
+    /// the environment, else kubeconfig's current context (nil). Every command that talks to the
+    /// cluster (create, deploy, status, doctor, ...) resolves it here, so they all target the same one.
+    public static func kubeContext(flag: String?, user: UserConfig?, userPath: String,
+                                   environment: String) -> Sourced<String?> {
+        if let flag { return Sourced(flag, .flag("kube-context")) }
+        if let value = user?.environments?[environment]?.kubeContext { return Sourced(value, .user(userPath)) }
+        return Sourced(nil, .builtIn)
+    }
+
     public static func loadUserConfig(at path: String) throws -> UserConfig? {
         guard let text = try readIfPresent(path) else { return nil }
         let value = try parse(text, path: path)
@@ -130,10 +147,8 @@ public enum ConfigLoader {
         else if let value = user.moduleSource { moduleSource = Sourced(value, userSource) }
         else { moduleSource = Sourced(nil, .builtIn) }
 
-        let kubeContext: Sourced<String?>
-        if let value = flags.kubeContext { kubeContext = Sourced(value, .flag("kube-context")) }
-        else if let value = envConfig?.kubeContext { kubeContext = Sourced(value, userSource) }
-        else { kubeContext = Sourced(nil, .builtIn) }
+        let kubeContext = Self.kubeContext(flag: flags.kubeContext, user: user, userPath: userPath,
+                                           environment: environmentName.value)
 
         let settings = AppSettings(
             name: flags.name, environment: environmentName, image: image, replicas: replicas, port: port,
