@@ -54,6 +54,7 @@ public struct CommandServices: Sendable {
     public var signals: SignalForwarder
     public var runner: CommandRunner?
     public var verbose: Bool
+    public var executablePath: String
 
     /// The context of one run; `secrets` are masked when `--verbose` echoes a child's argv.
     func context(secrets: [String]) -> CommandContext {
@@ -65,7 +66,7 @@ public struct CommandServices: Sendable {
         let runner = self.runner ?? ProcessRunner(environment: environment, signals: signals,
                                                   redactor: Redactor(secrets: secrets), echo: echo)
         return CommandContext(io: io, console: console, environment: environment, runner: runner, signals: signals,
-                              currentDirectory: currentDirectory)
+                              currentDirectory: currentDirectory, executablePath: executablePath)
     }
 }
 
@@ -77,15 +78,23 @@ public struct CommandContext: Sendable {
     public var runner: CommandRunner
     public var signals: SignalForwarder
     public var currentDirectory: String
+    /// The running binary (templates installed beside it are found from here).
+    public var executablePath: String
 
     public init(io: IOStreams, console: Console, environment: [String: String], runner: CommandRunner,
-                signals: SignalForwarder, currentDirectory: String) {
+                signals: SignalForwarder, currentDirectory: String, executablePath: String = "") {
         self.io = io
         self.console = console
         self.environment = environment
         self.runner = runner
         self.signals = signals
         self.currentDirectory = currentDirectory
+        self.executablePath = executablePath
+    }
+
+    /// The running binary's path: /proc/self/exe, else `argv0` (the process's argv[0]).
+    public static func executablePath(argv0: String) -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? argv0
     }
 
     /// Exit 69 before anything is read or written when a tool the command needs is missing

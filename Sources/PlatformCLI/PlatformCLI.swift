@@ -20,7 +20,7 @@ public let platformVersion = "0.1.0"
 /// 7. record: `RunEvent` appends the run's event to events.jsonl.
 public enum PlatformCLI {
     /// The process entry point: real IO, real runner, signal forwarding.
-    public static func main(arguments: [String]) async -> Int32 {
+    public static func main(arguments: [String], argv0: String = "") async -> Int32 {
         signal(SIGPIPE, SIG_IGN)
         let signals = SignalForwarder()
         signals.install { sig in
@@ -30,13 +30,15 @@ public enum PlatformCLI {
             exitProcess(128 + sig)
         }
         return await run(arguments: arguments, io: .system(), environment: ProcessInfo.processInfo.environment,
-                         currentDirectory: FileManager.default.currentDirectoryPath, signals: signals)
+                         currentDirectory: FileManager.default.currentDirectoryPath, signals: signals,
+                         executablePath: CommandContext.executablePath(argv0: argv0))
     }
 
     /// Runs one command line in-process. Tests call this with test IO and, optionally, a fake runner.
     public static func run(arguments: [String], io: IOStreams, environment: [String: String],
                            currentDirectory: String, signals: SignalForwarder = SignalForwarder(),
-                           runner: CommandRunner? = nil) async -> Int32 {
+                           runner: CommandRunner? = nil,
+                           executablePath: String = CommandContext.executablePath(argv0: "")) async -> Int32 {
         let table = CommandTable.entries, started = Date()
         var arguments = arguments
         if arguments.first == "--version" { arguments[0] = "version" }
@@ -75,7 +77,7 @@ public enum PlatformCLI {
             // 3. + 4. options, validate, run (`execute` below)
             let services = CommandServices(io: io, console: console, environment: environment,
                                            currentDirectory: currentDirectory, signals: signals, runner: runner,
-                                           verbose: globals.verbose)
+                                           verbose: globals.verbose, executablePath: executablePath)
             outcome = try await entry.execute(completed.0, completed.1, services)
         } catch {
             thrown = error

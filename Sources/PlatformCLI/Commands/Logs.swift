@@ -64,14 +64,15 @@ struct LogsCommand: PlatformCommand {
     }
 
     static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
-        var request = LogsRequest(app: options.name, environment: options.environment, lines: options.lines,
+        let request = LogsRequest(app: options.name, environment: options.environment, lines: options.lines,
                                   follow: options.follow, sinceSeconds: options.sinceSeconds,
                                   container: options.container, timestamps: options.timestamps, grep: options.grep,
                                   followLimit: options.followLimit)
-        request.directOutput = context.io.stdoutIsProcessStdout
         let stdout = context.io.stdout
-        try await LogsService(kubectl: deployKubectl(options.kube, context), reporter: context.console, signals: context.signals)
-            .run(request) { stdout.write($0) }
+        var service = LogsService(kubectl: deployKubectl(options.kube, context), reporter: context.console,
+                                  signals: context.signals)
+        if context.io.stdoutIsProcessStdout { service.passthrough = .standardOutput }
+        try await service.run(request) { stdout.write($0) }
         return .done
     }
 }

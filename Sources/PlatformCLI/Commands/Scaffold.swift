@@ -97,16 +97,7 @@ struct ScaffoldCommand: PlatformCommand {
 
 /// The template store for this run, from `--templates-dir`, the environment and the binary's location.
 func templateStore(_ explicit: String?, _ context: CommandContext) -> TemplateStore {
-    TemplateStore.standard(explicit: explicit, environment: context.environment,
-                           executablePath: CommandLine.arguments.first.map(executablePath) ?? "")
-}
-
-/// The running binary's path, from argv[0] (made absolute) or /proc/self/exe.
-func executablePath(_ argv0: String) -> String {
-    if let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-        return resolved
-    }
-    return argv0
+    TemplateStore.standard(explicit: explicit, environment: context.environment, executablePath: context.executablePath)
 }
 
 struct TemplatesCommand: PlatformCommand {

@@ -142,19 +142,8 @@ public final class ProcessRunner: CommandRunner, @unchecked Sendable {
     }
 
     private static func writeAll(_ data: Data, to fd: Int32) {
-        data.withUnsafeBytes { raw in
-            guard var pointer = raw.baseAddress else { return }
-            var remaining = raw.count
-            while remaining > 0 {
-                let written = write(fd, pointer, remaining)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return  // the child closed its stdin; its exit status tells the rest
-                }
-                pointer += written
-                remaining -= written
-            }
-        }
+        // A failure means the child closed its stdin; its exit status tells the rest.
+        FileDescriptorIO.writeAll(fd, data)
     }
 }
 
