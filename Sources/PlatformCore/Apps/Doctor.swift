@@ -55,7 +55,29 @@ public struct Doctor: Sendable {
                                     hint: ToolLocator.installHint(for: "kubectl")))
         checks.append(stateFolder())
         checks.append(templateCheck())
+        checks += configChecks()
         return checks
+    }
+
+    /// One line per config file looked at (organisation folders, `$PLATFORM_CONFIG`, the user config),
+    /// lowest precedence first: found or not, the keys it sets and locks; a file that cannot be used fails.
+    func configChecks() -> [DoctorCheck] {
+        let hint = "fix the file named in the message (see docs/configuration.md)"
+        do {
+            let loaded = try ConfigLayers.load(environment: environment)
+            return loaded.layers.map { layer in
+                var detail = "\(layer.kind.rawValue) \(layer.path) (\(layer.origin)): "
+                if !layer.found {
+                    detail += "not found"
+                } else {
+                    detail += layer.keys.isEmpty ? "read, sets nothing" : "read, sets " + layer.keys.joined(separator: ", ")
+                    if !layer.locked.isEmpty { detail += "; locks " + layer.locked.joined(separator: ", ") }
+                }
+                return DoctorCheck(name: "config", ok: true, detail: detail)
+            }
+        } catch {
+            return [DoctorCheck(name: "config", ok: false, detail: "\(error)", hint: hint)]
+        }
     }
 
     func locate(_ tool: String) -> String? {
