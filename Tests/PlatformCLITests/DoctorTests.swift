@@ -39,14 +39,14 @@ final class DoctorTests: XCTestCase {
         XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
         let lines = run.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 8, run.stdout)
-        XCTAssertEqual(lines[0], "ok   git       \(sandbox.root)/fakebin/git 2.39.5")
-        XCTAssertEqual(lines[1], "ok   terraform \(sandbox.root)/fakebin/terraform 1.15.5")
-        XCTAssertEqual(lines[2], "ok   kubectl   \(sandbox.root)/fakebin/kubectl v1.37.1")
-        XCTAssertEqual(lines[3], "ok   cluster   context kind-staging reachable (server v1.37.0)")
-        XCTAssertEqual(lines[4], "ok   state     \(sandbox.state) writable")
-        XCTAssertTrue(lines[5].hasPrefix("ok   templates "), lines[5])
-        XCTAssertEqual(lines[6], "ok   config    organisation \(sandbox.organisationConfig) (XDG_CONFIG_DIRS): not found")
-        XCTAssertEqual(lines[7], "ok   config    user \(sandbox.home)/.config/platform/config.json (XDG_CONFIG_HOME): read, sets environments")
+        XCTAssertEqual(lines[0], "ok   git         \(sandbox.root)/fakebin/git 2.39.5")
+        XCTAssertEqual(lines[1], "ok   terraform   \(sandbox.root)/fakebin/terraform 1.15.5")
+        XCTAssertEqual(lines[2], "ok   kubectl     \(sandbox.root)/fakebin/kubectl v1.37.1")
+        XCTAssertEqual(lines[3], "ok   cluster     context kind-staging reachable (server v1.37.0)")
+        XCTAssertEqual(lines[4], "ok   state       \(sandbox.state) writable")
+        XCTAssertTrue(lines[5].hasPrefix("ok   templates   "), lines[5])
+        XCTAssertEqual(lines[6], "ok   org config  \(sandbox.organisationConfig) (XDG_CONFIG_DIRS): not found")
+        XCTAssertEqual(lines[7], "ok   user config \(sandbox.home)/.config/platform/config.json (XDG_CONFIG_HOME): read, sets environments")
         XCTAssertEqual(run.stderr, "")
     }
 
@@ -76,9 +76,9 @@ final class DoctorTests: XCTestCase {
         let run = await runCLI(["doctor"], environment: try environment(sandbox, tools: ["git"]), runner: runner)
         XCTAssertEqual(run.status, 1)
         XCTAssertEqual(runner.unmet(), [])
-        XCTAssertTrue(run.stdout.contains("FAIL terraform not found on PATH\n"), run.stdout)
-        XCTAssertTrue(run.stdout.contains("FAIL kubectl   not found on PATH\n"), run.stdout)
-        XCTAssertTrue(run.stdout.contains("FAIL cluster   not checked: kubectl is missing\n"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("FAIL terraform   not found on PATH\n"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("FAIL kubectl     not found on PATH\n"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("FAIL cluster     not checked: kubectl is missing\n"), run.stdout)
         XCTAssertTrue(run.stdout.contains("hint: install Terraform"), run.stdout)
         XCTAssertTrue(run.stderr.contains("3 of 8 checks failed: terraform, kubectl, cluster"), run.stderr)
     }
@@ -93,11 +93,11 @@ final class DoctorTests: XCTestCase {
         let runner = FakeCommandRunner(toolCalls(server: CommandResult(stdout: #"{"serverVersion": {"gitVersion": "v1.37.0"}}"#)))
         let run = await runCLI(["doctor", "-e", "staging", "--request-timeout", "2s"], environment: env, runner: runner)
         XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
-        let config = run.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("ok   config ") }
+        let config = run.stdout.split(separator: "\n").map(String.init).filter { $0.contains(" config ") }
         XCTAssertEqual(config, [
-            "ok   config    organisation \(sandbox.organisationConfig) (XDG_CONFIG_DIRS): read, sets backend, domain; locks backend",
-            "ok   config    organisation \(team) (PLATFORM_CONFIG): read, sets instance_type",
-            "ok   config    user \(sandbox.home)/.config/platform/config.json (XDG_CONFIG_HOME): read, sets environments",
+            "ok   org config   \(sandbox.organisationConfig) (XDG_CONFIG_DIRS): read, sets backend, domain; locks backend",
+            "ok   org config 2 \(team) (PLATFORM_CONFIG): read, sets instance_type",
+            "ok   user config  \(sandbox.home)/.config/platform/config.json (XDG_CONFIG_HOME): read, sets environments",
         ])
         try sandbox.write(sandbox.home + "/.config/platform/config.json", #"{"backend": {"type": "gcs"}}"#)
         let bad = await runCLI(["doctor", "--request-timeout", "2s", "-o", "json"], environment: env,
