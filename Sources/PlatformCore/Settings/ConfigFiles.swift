@@ -50,6 +50,8 @@ public struct UserConfig: Codable, Sendable, Equatable {
     public var resources: ResourceSettings?
     public var instanceType: String?
     public var replicas: Int?
+    /// The CI/CD pipeline `scaffold` includes when `--ci` is not given: github, gitlab or none.
+    public var ci: String?
     /// Where templates come from before the bundled ones: `git+URL[//SUBDIR][@REF]` or a folder.
     public var templatesSource: String?
 
@@ -61,6 +63,7 @@ public struct UserConfig: Codable, Sendable, Equatable {
         case resources
         case instanceType = "instance_type"
         case replicas
+        case ci
         case templatesSource = "templates_source"
     }
 
