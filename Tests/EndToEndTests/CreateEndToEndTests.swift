@@ -67,7 +67,7 @@ final class CreateEndToEndTests: XCTestCase {
         XCTAssertFalse(first.stderr.contains("\"@level\""), "no raw JSON: \(first.stderr)")
         XCTAssertFalse(first.stderr.contains("+ terraform output"), first.stderr)
         XCTAssertFalse(first.stderr.contains("+ kubectl get"), first.stderr)
-        XCTAssertTrue(first.stderr.contains("+ kubectl api-resources"), first.stderr)
+        XCTAssertTrue(first.stderr.contains("+ kubectl get --raw /apis/monitoring.coreos.com/v1"), first.stderr)
 
         // Terraform state in the workspace, with the request recorded.
         let state = try JSONDecoder().decode(JSONValue.self, from: try XCTUnwrap(stateBytes(sandbox)))
