@@ -67,7 +67,10 @@ struct CompleteValuesCommand: PlatformCommand {
         case .apps:
             values = CompletionValues.apps(environment: context.environment, currentDirectory: context.currentDirectory)
         }
-        for value in Array(Set(values)).sorted() { context.print(value) }
+        // One value a line: a name holding a control character (a newline would make it two values,
+        // an escape sequence would reach the terminal) is not offered.
+        let printable = values.filter { !$0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f } }
+        for value in Array(Set(printable)).sorted() { context.print(value) }
     }
 }
 

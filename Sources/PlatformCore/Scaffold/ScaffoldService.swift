@@ -82,7 +82,7 @@ public struct ScaffoldService: Sendable {
             reporter.progress("Cloning template \(reference.description)")
             do {
                 try await Git(runner: runner).clone(url, into: clone, ref: ref)
-                let directory = subdirectory.map { clone + "/" + $0 } ?? clone
+                let directory = try Self.confine(subdirectory, to: clone, url: url)
                 let id = subdirectory ?? URL(fileURLWithPath: url).deletingPathExtension().lastPathComponent
                 return Checkout(info: TemplateInfo(id: id, directory: directory,
                                                    manifest: try TemplateManifest.load(from: directory)), clone: clone)
@@ -91,6 +91,27 @@ public struct ScaffoldService: Sendable {
                 throw error
             }
         }
+    }
+
+    /// The template folder of a clone: SUBDIR with every symlink resolved, which must stay inside the
+    /// clone and outside its `.git` (a SUBDIR that is a symlink could otherwise copy any folder of the
+    /// developer's disk into the new project).
+    static func confine(_ subdirectory: String?, to clone: String, url: String) throws -> String {
+        let root = URL(fileURLWithPath: clone).resolvingSymlinksInPath().path
+        guard let subdirectory else { return root }
+        let shown = Validate.quoted(subdirectory)
+        guard let resolved = realpath(clone + "/" + subdirectory, nil) else {
+            throw PlatformError.invalidInput("template subfolder \(shown) not found in \(url)")
+        }
+        defer { free(resolved) }
+        let path = String(cString: resolved)
+        guard path.hasPrefix(root + "/") else {
+            throw PlatformError.invalidInput("template subfolder \(shown) leads outside the repository \(url) (through a symlink); refused")
+        }
+        guard !RenderedPathRules.hasGitComponent(String(path.dropFirst(root.count + 1))) else {
+            throw PlatformError.invalidInput("template subfolder \(shown) leads into the repository's .git folder; refused")
+        }
+        return path
     }
 
     /// Resolves variables and lists every file with its rendered target path. Touches nothing.
@@ -155,6 +176,7 @@ public struct ScaffoldService: Sendable {
             files.append(PlannedFile(source: relative, target: renderedPath, binary: isBinary(data), symlink: nil,
                                      mode: status.mode))
         }
+        try RenderedPathRules.check(files, template: template.id)
         guard !files.isEmpty else {
             throw PlatformError.invalidInput("template \(template.id) has no files besides \(TemplateManifest.fileName)")
         }
