@@ -36,9 +36,10 @@ public struct Kubectl: Sendable {
         try JSONValue.object(["apiVersion": .string("v1"), "kind": .string("List"), "items": .array(documents)]).encoded()
     }
 
-    /// One server-side apply of all documents with the `platform` field manager.
-    public func apply(_ documents: [JSONValue], dryRun: Bool = false) async throws -> CommandResult {
-        var arguments = ["apply", "--server-side", "--field-manager=platform", "--force-conflicts", "-o", "json", "-f", "-"]
+    /// One server-side apply of all documents with the field manager `fieldManager` (create uses
+    /// `platform/NAME`, one per app: `AppConventions.fieldManager`).
+    public func apply(_ documents: [JSONValue], fieldManager: String, dryRun: Bool = false) async throws -> CommandResult {
+        var arguments = ["apply", "--server-side", "--field-manager=\(fieldManager)", "--force-conflicts", "-o", "json", "-f", "-"]
         if dryRun { arguments.insert("--dry-run=server", at: 3) }
         return try await runner.checked(command(arguments, input: try Self.list(documents)))
     }

@@ -49,6 +49,8 @@ public struct UserConfig: Codable, Sendable, Equatable {
     public var resources: ResourceSettings?
     public var instanceType: String?
     public var replicas: Int?
+    /// The CI/CD pipeline `scaffold` includes when `--ci` is not given: github, gitlab or none.
+    public var ci: String?
 
     enum CodingKeys: String, CodingKey {
         case domain
@@ -58,6 +60,7 @@ public struct UserConfig: Codable, Sendable, Equatable {
         case resources
         case instanceType = "instance_type"
         case replicas
+        case ci
     }
 
     public init() {}

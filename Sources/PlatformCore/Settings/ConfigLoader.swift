@@ -4,7 +4,9 @@ import Foundation
 /// Precedence: flags > environment variables > project > user > built-in.
 public enum ConfigLoader {
     public static let projectFileName = "platform.json"
-    public static let overridableKinds = ["Namespace", "Deployment", "Service", "Ingress", "ServiceMonitor"]
+    /// The kinds `overrides` may patch: the app's own objects. Not the Namespace, which every app of
+    /// the environment shares (one project's patch would change it for all of them).
+    public static let overridableKinds = ["Deployment", "Service", "Ingress", "ServiceMonitor"]
 
     public static func userConfigPath(environment: [String: String]) -> String {
         if let xdg = environment["XDG_CONFIG_HOME"], xdg.hasPrefix("/") {
@@ -55,12 +57,20 @@ public enum ConfigLoader {
                 throw PlatformError.invalidInput("\(path):\(line(of: "overrides", in: text)): 'overrides' must be an object of merge patches per kind")
             }
             for (kind, patch) in kinds.sorted(by: { $0.key < $1.key }) {
+                if kind == "Namespace" {
+                    throw PlatformError.invalidInput(
+                        "\(path):\(line(of: kind, in: text)): overrides.Namespace is not allowed: the namespace is shared by every app of the environment (allowed kinds: \(overridableKinds.joined(separator: ", ")))")
+                }
                 guard overridableKinds.contains(kind) else {
                     throw PlatformError.invalidInput(
                         "\(path):\(line(of: kind, in: text)): unknown kind \(Validate.quoted(kind)) in 'overrides' (allowed: \(overridableKinds.joined(separator: ", ")))")
                 }
                 guard patch.objectValue != nil else {
                     throw PlatformError.invalidInput("\(path):\(line(of: kind, in: text)): overrides.\(kind) must be a JSON object (a merge patch)")
+                }
+                if let key = OverridePolicy.forbiddenPath(in: patch, kind: kind) {
+                    throw PlatformError.invalidInput(
+                        "\(path):\(line(ofPath: ["overrides", kind] + key, in: text)): overrides.\(kind).\(key.joined(separator: ".")) is not allowed: \(OverridePolicy.allowedText)")
                 }
             }
         }
@@ -257,16 +267,28 @@ public enum ConfigLoader {
 
     /// The 1-based line where `"key":` first appears (1 when not found).
     static func line(of key: String, in text: String) -> Int {
-        guard !key.isEmpty else { return 1 }
-        let needle = "\"\(key)\""
-        var search = text.startIndex..<text.endIndex
-        while let found = text.range(of: needle, range: search) {
-            let rest = text[found.upperBound...].drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
-            if rest.first == ":" {
-                return text[..<found.lowerBound].reduce(1) { $1 == "\n" ? $0 + 1 : $0 }
+        line(ofPath: [key], in: text)
+    }
+
+    /// The 1-based line of the last key of `path`, each key looked for after the one before it
+    /// (`["overrides", "Deployment", "metadata", "name"]`); array indexes are skipped.
+    static func line(ofPath path: [String], in text: String) -> Int {
+        var start = text.startIndex
+        var found: Range<String.Index>?
+        for key in path where !key.isEmpty && Int(key) == nil {
+            let needle = "\"\(key)\""
+            var search = start..<text.endIndex
+            var hit: Range<String.Index>?
+            while let candidate = text.range(of: needle, range: search) {
+                let rest = text[candidate.upperBound...].drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+                if rest.first == ":" { hit = candidate; break }
+                search = candidate.upperBound..<text.endIndex
             }
-            search = found.upperBound..<text.endIndex
+            guard let hit else { break }
+            found = hit
+            start = hit.upperBound
         }
-        return 1
+        guard let found else { return 1 }
+        return text[..<found.lowerBound].reduce(1) { $1 == "\n" ? $0 + 1 : $0 }
     }
 }
