@@ -2,7 +2,8 @@ import Foundation
 import PlatformCore
 
 /// The "complete" step of the pipeline: fills in what the command line left out, from the project's
-/// platform.json (NAME), the user config (`default_environment`, the environment's `kube_context`) and
+/// platform.json (NAME), the organisation and user configs (`default_environment`, the environment's
+/// `kube_context`) and
 /// the environment (PLATFORM_ENVIRONMENT, applied by `GlobalOptions.from`). After it, a command's
 /// `parse` sees everything its Options need.
 public enum CommandDefaults {
@@ -19,23 +20,26 @@ public enum CommandDefaults {
             parsed.positionals = [name]
         }
         if spec.usesGlobals.contains("environment") {
-            try applyUserConfig(&globals, parsed: parsed, environment: environment)
+            do {
+                try applyConfig(&globals, parsed: parsed, environment: environment)
+            } catch where spec.reportsConfigErrors {
+                // e.g. doctor: the broken config file is one of its checks.
+            }
         }
         return (parsed, globals)
     }
 
-    /// The user config's `default_environment` (when neither `-e` nor `PLATFORM_ENVIRONMENT` chose one)
-    /// and its per-environment `kube_context` (when `--kube-context` was not given): the same
-    /// precedence `create` resolves, so every command targets the same cluster and namespace.
-    static func applyUserConfig(_ globals: inout GlobalOptions, parsed: ParsedCommandLine,
-                                environment: [String: String]) throws {
-        let path = ConfigLoader.userConfigPath(environment: environment)
-        guard let user = try ConfigLoader.loadUserConfig(at: path) else { return }
+    /// The organisation and user configs' `default_environment` (when neither `-e` nor
+    /// `PLATFORM_ENVIRONMENT` chose one) and per-environment `kube_context` (when `--kube-context` was
+    /// not given): the same precedence `create` resolves, so every command targets the same cluster.
+    static func applyConfig(_ globals: inout GlobalOptions, parsed: ParsedCommandLine,
+                            environment: [String: String]) throws {
+        let layers = try ConfigLayers.load(environment: environment)
         let chosen = parsed.value("environment") != nil || !(environment["PLATFORM_ENVIRONMENT"] ?? "").isEmpty
-        if !chosen, let fallback = user.defaultEnvironment {
+        if !chosen, let fallback = layers.merged.defaultEnvironment {
             globals.environment = fallback
         }
-        globals.kube.context = ConfigLoader.kubeContext(flag: globals.kubeContext, user: user, userPath: path,
+        globals.kube.context = ConfigLoader.kubeContext(flag: globals.kubeContext, layers: layers,
                                                         environment: globals.environment).value
     }
 }

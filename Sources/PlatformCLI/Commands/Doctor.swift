@@ -22,7 +22,7 @@ struct DoctorCommand: PlatformCommand {
             OptionSpec("request-timeout", value: "DURATION", help: "How long to wait for the cluster (default: 5s)"),
         ],
         examples: ["platform doctor", "platform doctor -e staging -o json", "platform doctor --kube-context kind-dev"],
-        usesGlobals: ["environment", "output", "kube-context", "kubeconfig"])
+        usesGlobals: ["environment", "output", "kube-context", "kubeconfig"], reportsConfigErrors: true)
 
     static func parse(_ parsed: ParsedCommandLine, globals: GlobalOptions, environment: [String: String]) throws -> Options {
         _ = try positionals(parsed, min: 0, max: 0)
