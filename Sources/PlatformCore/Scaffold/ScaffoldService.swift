@@ -133,7 +133,8 @@ public struct ScaffoldService: Sendable {
             guard Validate.isIdentifier(key), builtins[key] == nil else {
                 throw PlatformError.invalidInput("template \(template.id) declares an invalid variable name \(Validate.quoted(key))")
             }
-            guard let value = request.variables[key] ?? spec.default.map({ PlaceholderRenderer(variables: builtins).render($0) }) else {
+            guard let value = request.variables[key] ?? request.defaults[key]
+                    ?? spec.default.map({ PlaceholderRenderer(variables: builtins).render($0) }) else {
                 throw PlatformError.invalidInput("template \(template.id) needs --set \(key)=VALUE (\(spec.description ?? "no default"))")
             }
             if let pattern = spec.pattern {
@@ -146,11 +147,17 @@ public struct ScaffoldService: Sendable {
             }
             variables[key] = value
         }
+        for condition in manifest.conditionalFiles {
+            for key in condition.when.keys.sorted() where manifest.variables[key] == nil {
+                throw PlatformError.invalidInput(
+                    "template \(template.id): conditionalFiles names \(Validate.quoted(key)), which is not one of its variables")
+            }
+        }
         let renderer = PlaceholderRenderer(variables: variables)
         let root = URL(fileURLWithPath: template.directory).resolvingSymlinksInPath().path
         var files: [PlannedFile] = []
         var hasher = SHA256()
-        for relative in try listFiles(root) {
+        for relative in try listFiles(root) where manifest.includes(relative, variables: variables) {
             let renderedPath = renderer.render(relative)
             let components = renderedPath.split(separator: "/", omittingEmptySubsequences: false)
             guard isSafeRelativePath(renderedPath), !components.contains("."), components.count == relative.split(separator: "/", omittingEmptySubsequences: false).count else {
