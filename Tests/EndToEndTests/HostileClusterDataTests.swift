@@ -17,7 +17,7 @@ final class HostileClusterDataTests: XCTestCase {
             "data": .object(["releases": .string(releases)]),
         ])
         _ = try await Kubectl(runner: ProcessRunner(environment: app.environmentVariables), target: KubeTarget())
-            .apply([document])
+            .apply([document], fieldManager: "teammate")
     }
 
     /// The built binary (a trap is exit 132 there, not a crashed test run).
