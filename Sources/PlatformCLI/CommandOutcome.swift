@@ -10,8 +10,11 @@ public struct CommandOutcome: Sendable {
     /// The result for stdout.
     public enum Output: Sendable {
         case none
-        /// Text, ended with a newline when it has none.
+        /// Human text, ended with a newline when it has none. Control characters are escaped (lines
+        /// kept): results show data we did not write (names, messages from the cluster and from files).
         case text(String)
+        /// Text we generated ourselves, written as it is (help, completion scripts, metrics formats).
+        case verbatim(String)
         /// One stable JSON document (sorted keys), for `-o json`.
         case json(any Encodable & Sendable)
     }
@@ -54,7 +57,10 @@ public struct CommandOutcome: Sendable {
     public func rendered() throws -> Data? {
         switch output {
         case .none: return nil
-        case .text(let text): return Data((text.hasSuffix("\n") || text.isEmpty ? text : text + "\n").utf8)
+        case .text(let text):
+            let shown = TerminalText.escape(text, keepingLines: true)
+            return Data((shown.hasSuffix("\n") || shown.isEmpty ? shown : shown + "\n").utf8)
+        case .verbatim(let text): return Data(text.utf8)
         case .json(let value): return try stableJSONDocument(value)
         }
     }

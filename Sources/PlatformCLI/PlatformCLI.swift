@@ -54,7 +54,7 @@ public enum PlatformCLI {
             globals = try GlobalOptions.from(parsed, environment: environment)
             console = Console(io: io, environment: environment, globals: globals)
             guard let name = parsed.command else {
-                if parsed.flag("help") { return write(.text(Help.main(commands: table.map(\.spec))), io) }
+                if parsed.flag("help") { return write(.verbatim(Help.main(commands: table.map(\.spec))), io) }
                 if arguments.isEmpty {
                     io.stderr.write(Help.main(commands: table.map(\.spec)))
                     return ExitCode.usage
@@ -64,7 +64,7 @@ public enum PlatformCLI {
             guard let entry = table.first(where: { $0.spec.name == name }) else {
                 throw PlatformError.usage("unknown command", command: nil)
             }
-            if parsed.flag("help") { return write(.text(Help.command(entry.spec)), io) }
+            if parsed.flag("help") { return write(.verbatim(Help.command(entry.spec)), io) }
             if parsed.flag("dry-run") && !entry.spec.usesGlobals.contains("dry-run") {
                 // A command that cannot plan must not run for real when a dry run was asked for.
                 throw PlatformError.usage("'platform \(entry.spec.name)' has no --dry-run; nothing was done",
@@ -81,6 +81,8 @@ public enum PlatformCLI {
             outcome = try await entry.execute(completed.0, completed.1, services)
         } catch {
             thrown = error
+            // A line that did not parse has no globals yet: `-o json` is read from the raw words.
+            if globals.output != .json, OutputRequest.asksForJSON(arguments) { globals.output = .json }
         }
         // 5. render
         var printed = false

@@ -30,7 +30,7 @@ struct CompletionCommand: PlatformCommand {
     }
 
     static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
-        .text(CompletionScript.generate(options.shell, commands: CommandTable.specs))
+        CommandOutcome(.verbatim(CompletionScript.generate(options.shell, commands: CommandTable.specs)))
     }
 }
 

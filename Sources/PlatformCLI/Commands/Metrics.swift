@@ -65,8 +65,8 @@ struct MetricsCommand: PlatformCommand {
         let metrics = PlatformMetrics.compute(events, since: now.addingTimeInterval(-window), until: now)
         switch options.format {
         case .json: return CommandOutcome(.json(metrics))
-        case .prometheus: return .text(metrics.prometheus())
-        case .text: return .text(metrics.text())
+        case .prometheus: return CommandOutcome(.verbatim(metrics.prometheus()))
+        case .text: return CommandOutcome(.verbatim(metrics.text()))
         }
     }
 }

@@ -35,12 +35,12 @@ struct HelpCommand: PlatformCommand {
 
     static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
         guard let topic = options.topic else {
-            return .text(Help.main(commands: CommandTable.specs))
+            return CommandOutcome(.verbatim(Help.main(commands: CommandTable.specs)))
         }
         guard let spec = CommandTable.specs.first(where: { $0.name == topic }) else {
             let hint = ArgumentParser(commands: CommandTable.specs).suggestion(topic, among: CommandTable.specs.map(\.name))
             throw usage("unknown command '\(topic)'\(hint)")
         }
-        return .text(Help.command(spec))
+        return CommandOutcome(.verbatim(Help.command(spec)))
     }
 }
