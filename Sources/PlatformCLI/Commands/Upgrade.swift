@@ -71,9 +71,6 @@ struct UpgradeCommand: PlatformCommand {
         if let version = options.version, version.isEmpty || version.hasPrefix("-") {
             throw usage("invalid --to \(Validate.quoted(version)): give a version such as 1.2.0 or a git tag")
         }
-        for key in options.variables.keys.sorted() where !Validate.isIdentifier(key) {
-            throw usage("invalid variable name \(Validate.quoted(key)) in --set")
-        }
     }
 
     static func run(_ options: Options, _ context: CommandContext) async throws {

@@ -329,7 +329,7 @@ public struct UpgradeService: Sendable {
                 result.keptDeleted.append(path)
             } else if present == ["1", "2", "3"] && style == .rej {
                 let patch = try await runner.checked(Command(
-                    "git", ["diff", "--no-color", "--no-ext-diff", "--src-prefix=a/", "--dst-prefix=b/", base, head, "--", path],
+                    "git", ["diff", "--no-color", "--no-ext-diff", "--unified=3", "--src-prefix=a/", "--dst-prefix=b/", base, head, "--", path],
                     directory: work))
                 _ = try await runner.checked(Command("git", ["checkout", "--theirs", "--", path], directory: work))
                 let applied = try await runner.capture(Command("git", ["apply", "--reject", "--whitespace=nowarn", "-"],
