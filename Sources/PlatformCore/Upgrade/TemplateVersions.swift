@@ -126,7 +126,7 @@ struct TemplateVersions: Sendable {
         case .git(_, let subdirectory, let clone, let id):
             _ = try await runner.checked(Command("git", ["checkout", "--quiet", "--force", "--detach", candidate.commit ?? "HEAD"],
                                                  directory: clone))
-            let directory = subdirectory.map { clone + "/" + $0 } ?? clone
+            let directory = try ScaffoldService.confine(subdirectory, to: clone, url: clone)
             return TemplateInfo(id: id, directory: directory, manifest: try TemplateManifest.load(from: directory))
         }
     }
