@@ -27,7 +27,7 @@ struct TemplateVersions: Sendable {
         switch reference {
         case .id(let id):
             var candidates: [Candidate] = []
-            for directory in store.directories {
+            for directory in try store.searchDirectories() {
                 let folder = directory + "/" + id
                 guard FileManager.default.fileExists(atPath: folder + "/" + TemplateManifest.fileName) else { continue }
                 let manifest = try TemplateManifest.load(from: folder)
