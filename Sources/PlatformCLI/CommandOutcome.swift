@@ -71,6 +71,12 @@ public struct CommandOutcome: Sendable {
     }
 }
 
+/// A failure the command's result and notes already explained (e.g. upgrade's conflicts): exit 1,
+/// recorded, and no further error line.
+public struct ReportedFailure: Error, Sendable {
+    public init() {}
+}
+
 /// What a run's event records beyond the command line (docs/metrics.md). Every field defaults to
 /// what the command line says (the app of NAME, the environment of `-e`, `--image`).
 public struct EventDetails: Sendable, Equatable {

@@ -7,6 +7,7 @@ import PlatformCore
 enum ErrorReport {
     static func write(_ error: Error, code: Int32, command: String?, output: OutputFormat, resultPrinted: Bool,
                       console: Console, io: IOStreams) {
+        if error is ReportedFailure { return }  // the result said it all
         let platformError = error as? PlatformError
         switch platformError {
         case .changesPending?:

@@ -149,11 +149,14 @@ struct TemplatesCommand: PlatformCommand {
         }
         return .render(templates, as: options.output) { templates in
             let width = (templates.map(\.id.count).max() ?? 0) + 2
+            let versionWidth = (templates.map { ($0.manifest.version ?? "-").count }.max() ?? 0) + 2
             return templates.map { template in
                 let variables = template.manifest.variables.keys.sorted().map { key in
                     "\(key)=\(template.manifest.variables[key]?.default ?? "")"
                 }.joined(separator: " ")
-                return template.id.padding(toLength: width, withPad: " ", startingAt: 0) + template.manifest.description
+                return template.id.padding(toLength: width, withPad: " ", startingAt: 0)
+                    + (template.manifest.version ?? "-").padding(toLength: versionWidth, withPad: " ", startingAt: 0)
+                    + template.manifest.description
                     + (variables.isEmpty ? "" : "  [\(variables)]")
             }.joined(separator: "\n")
         }
