@@ -11,7 +11,9 @@ let package = Package(
         .executableTarget(name: "platform", dependencies: ["PlatformCLI"]),
         .target(name: "PlatformCLI", dependencies: ["PlatformCore"]),
         // The bundled templates and Terraform module are compiled into PlatformCore (Plugins/EmbedTemplates).
-        .target(name: "PlatformCore", plugins: ["EmbedTemplates"]),
+        .target(name: "PlatformCore", dependencies: ["CSpawn"], plugins: ["EmbedTemplates"]),
+        // fork/exec with PR_SET_PDEATHSIG, which Foundation's Process cannot do (docs/architecture.md).
+        .target(name: "CSpawn"),
         .executableTarget(name: "EmbedTemplatesTool"),
         .plugin(name: "EmbedTemplates", capability: .buildTool(), dependencies: ["EmbedTemplatesTool"]),
         .target(name: "PlatformTestSupport", dependencies: ["PlatformCore", "PlatformCLI"]),

@@ -48,6 +48,31 @@ final class ReliabilitySignalTests: XCTestCase {
         try await interrupt(program, with: SIGTERM, expect: 143)
     }
 
+    /// platform SIGKILLed (nothing of it runs any more) while a child runs: on Linux the child gets
+    /// SIGTERM from the kernel (PR_SET_PDEATHSIG, set between fork and exec) and is gone too. With
+    /// Foundation's Process it stayed running, reparented, for its ten minutes.
+    func testAChildDiesWithPlatformWhenPlatformIsSIGKILLed() async throws {
+        let sandbox = try Sandbox()
+        let program = try RunningPlatform(["__exec", "--", "sleep", "600"], environment: sandbox.environment(),
+                                          directory: sandbox.work)
+        var children: Set<Int32> = []
+        for _ in 0..<400 where children.isEmpty {
+            children = program.noteDescendants()
+            if children.isEmpty { try await Task.sleep(nanoseconds: 10_000_000) }
+        }
+        XCTAssertFalse(children.isEmpty, "no child seen")
+        kill(program.pid, SIGKILL)
+        XCTAssertEqual(program.exitStatus(within: 30), SIGKILL)
+        // The kernel signals the orphan at once; allow it a bounded moment to exit.
+        var alive = children.filter(ProcessTree.isAlive)
+        for _ in 0..<200 where !alive.isEmpty {
+            try await Task.sleep(nanoseconds: 50_000_000)
+            alive = alive.filter(ProcessTree.isAlive)
+        }
+        XCTAssertEqual(alive, [], "children left running: \(alive.map(Self.commandLine))")
+        for pid in alive { kill(pid, SIGKILL) }
+    }
+
     /// `logs -f` streaming, then `signal`: the exit status is `expect` and no process is left.
     func followLogs(thenSend signal: Int32, expect status: Int32) async throws {
         let sandbox = try Sandbox()

@@ -1,11 +1,13 @@
+import CSpawn
 import Dispatch
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The real runner: Foundation's `Process`, completion from `terminationHandler`, stdout and stderr
-/// read concurrently on their own threads.
+/// The real runner: children started by `ChildSpawner` (fork/exec with PR_SET_PDEATHSIG, so they
+/// die with platform), reaped by a thread of their own, stdout and stderr read concurrently on their
+/// own threads.
 public final class ProcessRunner: CommandRunner, @unchecked Sendable {
     public let environment: [String: String]
     public let locator: ToolLocator
@@ -46,60 +48,103 @@ public final class ProcessRunner: CommandRunner, @unchecked Sendable {
         let executable = try locator.locate(command.tool)
         echo?(redactor.redact(command.argv))
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = command.arguments
-        process.environment = environment.merging(command.environment) { _, new in new }
-        if let directory = command.directory {
-            process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        }
-        let inputPipe = command.input.map { _ in Pipe() }
-        process.standardInput = inputPipe ?? FileHandle.nullDevice
-        let (outHandle, outPipe) = Self.handle(for: stdout)
-        let (errHandle, errPipe) = Self.handle(for: stderr)
-        process.standardOutput = outHandle
-        process.standardError = errHandle
-
         let group = DispatchGroup()
-        group.enter()
         let signals = self.signals
         let child = ChildHandle(teardown: signals.teardown)
-        process.terminationHandler = { finished in
-            child.finished()
-            signals.unregister(finished.processIdentifier)
-            group.leave()
+        // The child's ends of its three streams, and ours of the pipes.
+        var childEnds: [Int32] = []
+        var closeAfterSpawn: [Int32] = []
+        func devNull(_ flags: Int32) throws -> Int32 {
+            let fd = open("/dev/null", flags | O_CLOEXEC)
+            guard fd >= 0 else { throw PlatformError.failed("could not open /dev/null: \(String(cString: strerror(errno)))") }
+            closeAfterSpawn.append(fd)
+            return fd
         }
-        signals.spawning()
-        do {
-            try process.runWithDefaultSignalMask()
-        } catch {
-            signals.spawnFailed()
-            group.leave()
-            throw PlatformError.failed("could not start \(executable): \(error.localizedDescription)")
+        func pipePair() throws -> (read: Int32, write: Int32) {
+            var fds: [Int32] = [0, 0]
+            let failure = platform_pipe(&fds)
+            guard failure == 0 else {
+                throw PlatformError.failed("could not create a pipe: \(String(cString: strerror(failure)))")
+            }
+            return (fds[0], fds[1])
         }
-        signals.register(process.processIdentifier)
-        // It may have finished (and unregistered) before it was registered: forget it again.
-        if child.isDone { signals.unregister(process.processIdentifier) }
-        child.started(process.processIdentifier)
-
-        if let inputPipe, let input = command.input {
-            let writer = inputPipe.fileHandleForWriting
-            DispatchQueue.global().async {
-                Self.writeAll(input, to: writer.fileDescriptor)
-                try? writer.close()
+        var inputWriter: Int32?
+        var readers: [(fd: Int32, consume: @Sendable (Data) -> Void)] = []
+        func output(_ target: OutputTarget) throws -> Int32 {
+            switch target {
+            case .standardOutput: return 1
+            case .standardError: return 2
+            case .discard: return try devNull(O_WRONLY)
+            case .chunks(let consume):
+                let pipe = try pipePair()
+                closeAfterSpawn.append(pipe.write)
+                readers.append((pipe.read, consume))
+                return pipe.write
             }
         }
-        for (pipe, target) in [(outPipe, stdout), (errPipe, stderr)] {
-            guard let pipe, case .chunks(let consume) = target else { continue }
+        let stdinFD: Int32
+        do {
+            if command.input != nil {
+                let pipe = try pipePair()
+                closeAfterSpawn.append(pipe.read)
+                inputWriter = pipe.write
+                stdinFD = pipe.read
+            } else {
+                stdinFD = try devNull(O_RDONLY)
+            }
+            childEnds = [stdinFD, try output(stdout), try output(stderr)]
+        } catch {
+            closeAfterSpawn.forEach { close($0) }
+            readers.forEach { close($0.fd) }
+            if let inputWriter { close(inputWriter) }
+            throw error
+        }
+
+        signals.spawning()
+        let pid: pid_t
+        do {
+            pid = try ChildSpawner.shared.spawn(
+                path: executable, arguments: command.arguments,
+                environment: environment.merging(command.environment) { _, new in new },
+                directory: command.directory, stdin: childEnds[0], stdout: childEnds[1], stderr: childEnds[2])
+        } catch {
+            signals.spawnFailed()
+            closeAfterSpawn.forEach { close($0) }
+            readers.forEach { close($0.fd) }
+            if let inputWriter { close(inputWriter) }
+            throw error
+        }
+        closeAfterSpawn.forEach { close($0) }
+        signals.register(pid)
+        child.started(pid)
+
+        if let inputWriter, let input = command.input {
+            DispatchQueue.global().async {
+                Self.writeAll(input, to: inputWriter)
+                close(inputWriter)
+            }
+        }
+        for reader in readers {
             group.enter()
-            let reader = pipe.fileHandleForReading
             Thread.detachNewThread {
-                Self.readAll(reader.fileDescriptor, into: consume)
-                try? reader.close()
+                Self.readAll(reader.fd, into: reader.consume)
+                close(reader.fd)
                 group.leave()
             }
         }
-        // Cancelling the task stops the child (SIGTERM); the run still waits for it to finish.
+        let exit = ExitBox()
+        group.enter()
+        Thread.detachNewThread {
+            exit.status = platform_wait(pid)
+            child.finished()
+            signals.unregister(pid)
+            // Stopped by us: what it started and left behind in its process group (terraform's
+            // local-exec shell's children, say) goes too. The child led the group (setpgid in
+            // platform_spawn); once it is reaped, only its leftovers can still be in it.
+            if child.wasCancelled || signals.receivedSignal != nil { kill(-pid, SIGTERM) }
+            group.leave()
+        }
+        // Cancelling the task stops the child (SIGTERM, then SIGKILL); the run still waits for it to finish.
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 group.notify(queue: .global()) { continuation.resume() }
@@ -108,21 +153,7 @@ public final class ProcessRunner: CommandRunner, @unchecked Sendable {
             child.terminate()
         }
         if let sig = signals.receivedSignal { throw PlatformError.interrupted(signal: sig) }
-        if process.terminationReason == .uncaughtSignal {
-            return 128 + process.terminationStatus
-        }
-        return process.terminationStatus
-    }
-
-    private static func handle(for target: OutputTarget) -> (Any, Pipe?) {
-        switch target {
-        case .standardOutput: return (FileHandle.standardOutput, nil)
-        case .standardError: return (FileHandle.standardError, nil)
-        case .discard: return (FileHandle.nullDevice, nil)
-        case .chunks:
-            let pipe = Pipe()
-            return (pipe, pipe)
-        }
+        return exit.status
     }
 
     private static func readAll(_ fd: Int32, into consume: (Data) -> Void) {
@@ -145,6 +176,11 @@ public final class ProcessRunner: CommandRunner, @unchecked Sendable {
         // A failure means the child closed its stdin; its exit status tells the rest.
         FileDescriptorIO.writeAll(fd, data)
     }
+}
+
+/// The exit status a waiting thread hands over.
+final class ExitBox: @unchecked Sendable {
+    var status: Int32 = 0
 }
 
 /// The pid of a running child, for stopping it when the task that waits for it is cancelled:
@@ -172,6 +208,12 @@ final class ChildHandle: @unchecked Sendable {
         lock.lock()
         done = true
         lock.unlock()
+    }
+
+    var wasCancelled: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return cancelled
     }
 
     var isDone: Bool {
