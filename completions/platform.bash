@@ -122,9 +122,9 @@ _platform_value() {
 _platform_options() {
     local globals='-e --environment -o --output --dry-run -v --verbose -q --quiet --no-color --kube-context --kubeconfig -h --help'
     case "$1" in
-        scaffold) echo "$globals -t --template --language --framework --dir --set --ci --no-git --templates-dir" ;;
+        scaffold) echo "$globals -t --template --language --framework --dir --set --ci --no-git --templates-dir --refresh" ;;
         create) echo "$globals --image --replicas --port --instance-type --set --detailed-exitcode" ;;
-        templates) echo "$globals --templates-dir" ;;
+        templates) echo "$globals --templates-dir --refresh" ;;
         deploy) echo "$globals --image --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;
         rollback) echo "$globals --to --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;
         logs) echo "$globals -n --lines -f --follow --since -c --container --timestamps --grep --follow-for" ;;

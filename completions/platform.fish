@@ -103,6 +103,7 @@ complete -c platform -n '__platform_at scaffold' -l set -x -d 'Set a template va
 complete -c platform -n '__platform_at scaffold' -l ci -x -a 'github gitlab none' -d 'CI/CD pipeline to include: github, gitlab or none (default: the config\'s ci, else github)'
 complete -c platform -n '__platform_at scaffold' -l no-git -d 'Do not create a git repository'
 complete -c platform -n '__platform_at scaffold' -l templates-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Look up template ids in DIR first'
+complete -c platform -n '__platform_at scaffold' -l refresh -d 'Fetch the configured templates_source git repository again now'
 
 complete -c platform -n '__platform_at create' -l image -x -d 'Container image (default: platform.json\'s image, else NAME:latest)'
 complete -c platform -n '__platform_at create' -l replicas -x -d 'Number of pods (default: 1)'
@@ -113,6 +114,7 @@ complete -c platform -n '__platform_at create' -l detailed-exitcode -d 'With --d
 complete -c platform -n '__platform_at create 0' -a '(__platform_values apps)' -d 'App name: lowercase letters, digits and \'-\', starting with a letter (default: the name in ./platform.json or a parent folder\'s)'
 
 complete -c platform -n '__platform_at templates' -l templates-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Look up templates in DIR first'
+complete -c platform -n '__platform_at templates' -l refresh -d 'Fetch the configured templates_source git repository again now'
 
 complete -c platform -n '__platform_at deploy' -l image -x -d 'Image to deploy, e.g. registry.example.com/shop:1.2.3'
 complete -c platform -n '__platform_at deploy' -l timeout -x -d 'How long to wait for the rollout (default 5m; 90s, 5m, 1h)'

@@ -42,10 +42,14 @@ struct DoctorCommand: PlatformCommand {
             kubeContext = (try? ConfigLayers.load(environment: context.environment))?.merged
                 .environments?[options.environment]?.kubeContext
         }
+        // A broken config file is one of doctor's findings, not a reason to stop: look up templates without it.
+        var store = try? await templateStore(options.templatesDirectory, context, cachedOnly: true)
+        if store == nil { store = try await templateStore(options.templatesDirectory, context, useSource: false) }
+        guard let store else { return }
         let doctor = Doctor(runner: context.runner, environment: context.environment,
                             kubeTarget: KubeTarget(context: kubeContext, kubeconfig: options.kubeconfig),
                             stateDirectory: EventLog.stateDirectory(environment: context.environment),
-                            templates: templateStore(options.templatesDirectory, context),
+                            templates: store,
                             requestTimeout: options.requestTimeout)
         let checks = await doctor.run()
         let failed = checks.filter { !$0.ok }
