@@ -148,13 +148,15 @@ public struct ScaffoldService: Sendable {
                     ?? spec.default.map({ PlaceholderRenderer(variables: builtins).render($0) }) else {
                 throw PlatformError.invalidInput("template \(template.id) needs --set \(key)=VALUE (\(spec.description ?? "no default"))")
             }
-            if let pattern = spec.pattern {
-                guard (try? NSRegularExpression(pattern: pattern)) != nil else {
-                    throw PlatformError.invalidInput("template \(template.id): variable \(key) has an invalid pattern \(Validate.quoted(pattern))")
-                }
-                guard value.range(of: "^(?:\(pattern))$", options: .regularExpression) != nil else {
-                    throw PlatformError.invalidInput("invalid value \(Validate.quoted(value)) for \(key): must match \(pattern)")
-                }
+            let accepted: Bool
+            do {
+                accepted = try spec.accepts(value)
+            } catch {
+                throw PlatformError.invalidInput("template \(template.id): variable \(key) has an invalid pattern \(Validate.quoted(spec.pattern ?? ""))")
+            }
+            guard accepted else {
+                throw PlatformError.invalidInput("invalid value \(Validate.quoted(value)) for \(key): "
+                    + (spec.pattern.map { "must match \($0)" } ?? "") + (spec.allowControlCharacters == true ? "" : (spec.pattern == nil ? "" : ", ") + "without control characters"))
             }
             variables[key] = value
         }
