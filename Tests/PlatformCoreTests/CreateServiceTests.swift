@@ -498,4 +498,6 @@ final class ChunkedRunner: CommandRunner, @unchecked Sendable {
         if case .chunks(let consume) = stdout { chunks.forEach(consume) }
         return 0
     }
+
+    func locate(_ tool: String) throws -> String { "/fake/bin/" + tool }
 }

@@ -271,7 +271,6 @@ public struct CreateService: Sendable {
             $0["kind"]?.stringValue == "Deployment" && $0["metadata", "name"]?.stringValue == name
         }) else { return nil }
         let containers = deployment["spec", "template", "spec", "containers"]?.arrayValue ?? []
-        let container = containers.first { $0["name"]?.stringValue == name } ?? containers.first
-        return container?["image"]?.stringValue
+        return AppConventions.appContainer(containers, app: name)?["image"]?.stringValue
     }
 }

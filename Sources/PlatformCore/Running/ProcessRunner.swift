@@ -37,6 +37,10 @@ public final class ProcessRunner: CommandRunner, @unchecked Sendable {
         try await run(command, stdout: stdout, stderr: stderr)
     }
 
+    public func locate(_ tool: String) throws -> String {
+        try locator.locate(tool)
+    }
+
     private func run(_ command: Command, stdout: OutputTarget, stderr: OutputTarget) async throws -> Int32 {
         try signals.checkInterrupted()
         let executable = try locator.locate(command.tool)
@@ -138,19 +142,8 @@ public final class ProcessRunner: CommandRunner, @unchecked Sendable {
     }
 
     private static func writeAll(_ data: Data, to fd: Int32) {
-        data.withUnsafeBytes { raw in
-            guard var pointer = raw.baseAddress else { return }
-            var remaining = raw.count
-            while remaining > 0 {
-                let written = write(fd, pointer, remaining)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return  // the child closed its stdin; its exit status tells the rest
-                }
-                pointer += written
-                remaining -= written
-            }
-        }
+        // A failure means the child closed its stdin; its exit status tells the rest.
+        FileDescriptorIO.writeAll(fd, data)
     }
 }
 
