@@ -14,8 +14,7 @@ enum ErrorReport {
             return  // the plan was printed; the code says it all
         case .usage(let message, let name)?:
             console.error(message)
-            let hint = name.map { "see 'platform \($0) --help'" } ?? "see 'platform --help'"
-            io.stderr.write(hint + "\n")
+            io.stderr.write(usage(command: name) + "\n")
         default:
             console.error(platformError?.description ?? "\(error)")
         }
@@ -31,5 +30,14 @@ enum ErrorReport {
                 io.stdout.write(data)
             }
         }
+    }
+
+    /// The usage line and the hint under a usage error (swift-argument-parser's `MessageInfo.validation`):
+    /// `usage: platform deploy [NAME] [options]` and `see 'platform deploy --help'`.
+    static func usage(command name: String?) -> String {
+        guard let spec = name.flatMap({ name in CommandTable.specs.first { $0.name == name } }) else {
+            return "usage: platform COMMAND [options]\nsee 'platform --help'"
+        }
+        return "usage: \(spec.usageLine)\nsee 'platform \(spec.name) --help'"
     }
 }

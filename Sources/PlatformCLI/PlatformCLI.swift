@@ -48,6 +48,7 @@ public enum PlatformCLI {
         var outcome: CommandOutcome?
         var thrown: Error?
         do {
+            signals.teardown = try Teardown.from(environment: environment)
             // 1. parse
             let parsed = try ArgumentParser(commands: table.map(\.spec)).parse(arguments)
             line = parsed

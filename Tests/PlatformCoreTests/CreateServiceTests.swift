@@ -3,21 +3,10 @@ import PlatformCore
 import PlatformTestSupport
 import XCTest
 
-/// Compares `actual` with `Golden/NAME`; `PLATFORM_RECORD_GOLDEN=1` rewrites the file instead.
+/// Compares `actual` with `Golden/NAME` of these tests (`Golden.assertMatches`).
 func assertGolden(_ actual: Data, _ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
-    let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
-    let path = folder.appendingPathComponent(name)
-    if ProcessInfo.processInfo.environment["PLATFORM_RECORD_GOLDEN"] == "1" {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try actual.write(to: path)
-        return
-    }
-    guard let expected = FileManager.default.contents(atPath: path.path) else {
-        XCTFail("missing golden file \(path.path); run with PLATFORM_RECORD_GOLDEN=1", file: file, line: line)
-        return
-    }
-    XCTAssertEqual(String(decoding: actual, as: UTF8.self), String(decoding: expected, as: UTF8.self),
-                   "differs from \(name); rerun with PLATFORM_RECORD_GOLDEN=1 if intended", file: file, line: line)
+    try Golden.assertMatches(actual, "Tests/PlatformCoreTests/Golden/" + name, rerun: "CreateServiceTests",
+                             file: file, line: line)
 }
 
 final class CreateServiceTests: XCTestCase {

@@ -63,7 +63,7 @@ public final class ProcessRunner: CommandRunner, @unchecked Sendable {
         let group = DispatchGroup()
         group.enter()
         let signals = self.signals
-        let child = ChildHandle()
+        let child = ChildHandle(teardown: signals.teardown)
         process.terminationHandler = { finished in
             child.finished()
             signals.unregister(finished.processIdentifier)
@@ -147,19 +147,25 @@ public final class ProcessRunner: CommandRunner, @unchecked Sendable {
     }
 }
 
-/// The pid of a running child, for stopping it when the task that waits for it is cancelled.
+/// The pid of a running child, for stopping it when the task that waits for it is cancelled:
+/// SIGTERM, then SIGKILL after the grace period (`Teardown`).
 final class ChildHandle: @unchecked Sendable {
     private let lock = NSLock()
     private var pid: pid_t?
     private var done = false
     private var cancelled = false
+    private let teardown: Teardown
+
+    init(teardown: Teardown) {
+        self.teardown = teardown
+    }
 
     func started(_ pid: pid_t) {
         lock.lock()
         self.pid = pid
         let stop = cancelled && !done
         lock.unlock()
-        if stop { kill(pid, SIGTERM) }
+        if stop { teardown.stop(pid, with: SIGTERM) { [weak self] in !(self?.isDone ?? true) } }
     }
 
     func finished() {
@@ -179,7 +185,7 @@ final class ChildHandle: @unchecked Sendable {
         cancelled = true
         let target = done ? nil : pid
         lock.unlock()
-        if let target { kill(target, SIGTERM) }
+        if let target { teardown.stop(target, with: SIGTERM) { [weak self] in !(self?.isDone ?? true) } }
     }
 }
 
