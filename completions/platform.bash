@@ -137,6 +137,7 @@ _platform_options() {
         deploy) echo "$globals --image --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;
         rollback) echo "$globals --to --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;
         logs) echo "$globals -n --lines -f --follow --since -c --container --timestamps --grep --follow-for" ;;
+        open) echo "$globals --print" ;;
         destroy) echo "$globals -y --yes" ;;
         doctor) echo "$globals --templates-dir --request-timeout" ;;
         metrics) echo "$globals --format --since" ;;
@@ -154,6 +155,7 @@ _platform_positional() {
         rollback:0) _platform_dynamic apps ;;
         logs:0) _platform_dynamic apps ;;
         status:0) _platform_dynamic apps ;;
+        open:0) _platform_dynamic apps ;;
         destroy:0) _platform_dynamic apps ;;
         completion:0) _platform_words 'bash zsh fish' ;;
         config:0) _platform_words 'show' ;;
@@ -163,7 +165,7 @@ _platform_positional() {
     esac
 }
 
-_platform_commands='scaffold create templates upgrade deploy releases rollback logs status destroy version help completion doctor metrics config'
+_platform_commands='scaffold create templates upgrade deploy releases rollback logs status open destroy version help completion doctor metrics config'
 
 _platform() {
     local cur prev words cword split=false

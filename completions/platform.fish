@@ -90,6 +90,7 @@ complete -c platform -n '__platform_at ""' -a releases -d 'Show the release hist
 complete -c platform -n '__platform_at ""' -a rollback -d 'Re-deploy an earlier release of an app'
 complete -c platform -n '__platform_at ""' -a logs -d 'Print (and follow) the logs of all Pods of an app'
 complete -c platform -n '__platform_at ""' -a status -d 'Show an app: replicas, image, current release, Pods and URL'
+complete -c platform -n '__platform_at ""' -a open -d 'Print the app\'s URL and open it in a browser when there is a display'
 complete -c platform -n '__platform_at ""' -a destroy -d 'Delete an app: its Kubernetes objects, its infrastructure and its workspace'
 complete -c platform -n '__platform_at ""' -a version -d 'Print the platform version'
 complete -c platform -n '__platform_at ""' -a help -d 'Show help for platform or one of its commands'
@@ -156,11 +157,14 @@ complete -c platform -n '__platform_at logs 0' -a '(__platform_values apps)' -d 
 
 complete -c platform -n '__platform_at status 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
+complete -c platform -n '__platform_at open' -l print -d 'Only print the URL, never start a browser'
+complete -c platform -n '__platform_at open 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
+
 complete -c platform -n '__platform_at destroy' -s y -l yes -d 'Do not ask for confirmation (required without a terminal)'
 complete -c platform -n '__platform_at destroy 0' -a '(__platform_values apps)' -d 'The app'
 
 
-complete -c platform -n '__platform_at help 0' -a 'scaffold create templates upgrade deploy releases rollback logs status destroy version help completion doctor metrics config' -d 'The command to explain'
+complete -c platform -n '__platform_at help 0' -a 'scaffold create templates upgrade deploy releases rollback logs status open destroy version help completion doctor metrics config' -d 'The command to explain'
 
 complete -c platform -n '__platform_at completion 0' -a 'bash zsh fish' -d 'bash, zsh or fish'
 
