@@ -101,7 +101,7 @@ final class ConfigLoaderTests: XCTestCase {
         try write(userPath, "{\"environments\": {\"prod\": {\n \"context\": \"x\"}}}")
         XCTAssertThrowsError(try resolve(SettingsFlags(name: "shop"))) { error in
             XCTAssertEqual(error as? PlatformError, .invalidInput(
-                "\(self.userPath):2: unknown key 'context' in 'environments.prod' (allowed: kube_context, domain)"))
+                "\(self.userPath):2: unknown key 'context' in 'environments.prod' (allowed: kube_context, domain, protected)"))
         }
     }
 
