@@ -11,6 +11,7 @@ struct DeployCommand: PlatformCommand {
         var wait: Bool
         var rollback: Bool
         var message: String?
+        var force: Bool = false
         var dryRun: Bool
         var output: OutputFormat
     }
@@ -19,9 +20,12 @@ struct DeployCommand: PlatformCommand {
         "deploy", summary: "Deploy a new image of an app, wait for it, roll back when it fails",
         discussion: """
         Changes only the image of the app's container (server-side apply, field manager platform-deploy),
-        then watches the rollout. A Pod stuck in ImagePullBackOff, ErrImagePull, CrashLoopBackOff or
-        CreateContainerConfigError, or restarting repeatedly, ends the wait at once. On failure or timeout
-        the previous release is restored (unless --no-rollback) and waited for.
+        then watches the Deployment's new ReplicaSet and its Pods. The rollout fails when a pull error
+        lasts 20s (InvalidImageName and ErrImageNeverPull at once), when its Pods restart more often
+        than once per replica since the deploy began, when pods cannot be created for 20s
+        (ReplicaFailure), at the Deployment's progress deadline, or at --timeout. On failure the
+        previous release is restored (unless --no-rollback) and waited for. The image that already
+        runs is not deployed again (exit 0) unless --force, which restarts the Pods.
         Every deploy is recorded in the ConfigMap platform-releases-NAME ('platform releases NAME').
         Exit codes: 0 deployed, 3 failed and rolled back, 4 failed and not rolled back (or the rollback
         failed), 1 other errors, 64 bad input.
@@ -34,6 +38,7 @@ struct DeployCommand: PlatformCommand {
             OptionSpec("no-wait", help: "Apply the image and return without waiting"),
             OptionSpec("no-rollback", help: "Leave a failed deploy in place (exit 4)"),
             OptionSpec("message", short: "m", value: "TEXT", help: "Note recorded with the release"),
+            OptionSpec("force", help: "Deploy the image that already runs: restart the Pods and record a release"),
         ],
         examples: [
             "platform deploy shop --image registry.example.com/shop:1.2.0 -e staging",
@@ -49,7 +54,8 @@ struct DeployCommand: PlatformCommand {
                        timeout: try durationOption(parsed, "timeout", default: 300),
                        rollbackTimeout: try durationOption(parsed, "rollback-timeout", default: 300),
                        wait: !parsed.flag("no-wait"), rollback: !parsed.flag("no-rollback"),
-                       message: parsed.value("message"), dryRun: globals.dryRun, output: globals.output)
+                       message: parsed.value("message"), force: parsed.flag("force"), dryRun: globals.dryRun,
+                       output: globals.output)
     }
 
     static func validate(_ options: Options) throws {
@@ -61,7 +67,8 @@ struct DeployCommand: PlatformCommand {
     static func run(_ options: Options, _ context: CommandContext) async throws {
         let request = DeployRequest(app: options.name, environment: options.environment, image: options.image,
                                     timeout: options.timeout, rollbackTimeout: options.rollbackTimeout,
-                                    wait: options.wait, rollback: options.rollback, message: options.message)
+                                    wait: options.wait, rollback: options.rollback, message: options.message,
+                                    force: options.force)
         if options.dryRun {
             let document = deployKubectl(context).imagePatch(app: options.name, namespace: options.environment,
                                                                   image: options.image)
@@ -84,7 +91,13 @@ struct DeployCommand: PlatformCommand {
             try? context.printJSON(outcome)
             return
         }
-        let what = outcome.result == .applied ? "Applied" : "Deployed"
+        if outcome.unchanged == true {
+            let release = outcome.revision > 0 ? " (release \(outcome.revision))" : ""
+            context.print("\(outcome.app) in \(outcome.environment) already runs \(outcome.image)\(release): nothing to deploy")
+            context.console.detail("Not a new release; '--force' restarts the Pods with the same image")
+            return
+        }
+        let what = outcome.result == .applied ? "Applied" : outcome.restarted == true ? "Restarted" : "Deployed"
         context.print("\(what) \(outcome.image) to \(outcome.app) in \(outcome.environment) (release \(outcome.revision))")
         if outcome.result == .applied {
             context.console.detail("Not waiting for the rollout (--no-wait); see 'platform status \(outcome.app)'")

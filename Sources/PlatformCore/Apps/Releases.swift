@@ -35,6 +35,9 @@ public struct Release: Codable, Sendable, Equatable {
     public var rolledBackTo: String?
     /// For `rollback`: the revision whose image was re-deployed.
     public var rollbackOf: Int?
+    /// `deploy --force` of the running image: when the Pods were restarted
+    /// (the template annotation kubectl.kubernetes.io/restartedAt, as `kubectl rollout restart` sets).
+    public var restartedAt: String?
 
     public init(revision: Int, image: String, user: String, time: String, message: String?, result: Result,
                 kind: Kind = .deploy, reason: String? = nil, rolledBackTo: String? = nil, rollbackOf: Int? = nil) {

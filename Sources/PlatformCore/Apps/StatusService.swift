@@ -53,16 +53,21 @@ public struct StatusService: Sendable {
         guard let deployment = try await kubectl.deployment(app, namespace: environment) else {
             throw PlatformError.failed("app \(Validate.quoted(app)) not found in environment \(Validate.quoted(environment)) (no Deployment \(app) in namespace \(environment))")
         }
-        let pods = try await kubectl.pods(app: app, namespace: environment)
+        let snapshot = try await kubectl.rolloutSnapshot(app: app, namespace: environment,
+                                                         selector: DeployService.selector(of: deployment, app: app))
+        let pods = snapshot.deployment == nil ? [] : RolloutSnapshot(deployment: deployment, replicaSets: snapshot.replicaSets,
+                                                                      pods: snapshot.pods).ownPods
         let ingress = try await kubectl.get("ingress", app, namespace: environment)
         let history = try await ReleaseStore(kubectl: kubectl).read(app: app, namespace: environment)
-        return Self.status(app: app, environment: environment, deployment: deployment, pods: pods, ingress: ingress,
-                           history: history)
+        return Self.status(app: app, environment: environment, deployment: deployment, pods: pods,
+                           replicaSets: snapshot.replicaSets, ingress: ingress, history: history)
     }
 
-    /// The report from the objects (pure, for tests).
+    /// The report from the objects (pure, for tests). `pods` are the Deployment's own (those of its
+    /// ReplicaSets, not Failed/Succeeded); `replicaSets` decide health like a deploy's wait does.
     public static func status(app: String, environment: String, deployment: JSONValue, pods: [JSONValue],
-                              ingress: JSONValue?, history: ReleaseHistory, now: Date = Date()) -> AppStatus {
+                              replicaSets: [JSONValue] = [], ingress: JSONValue?, history: ReleaseHistory,
+                              now: Date = Date()) -> AppStatus {
         let status = deployment["status"] ?? .object([:])
         let replicas = AppStatus.Replicas(desired: deployment["spec", "replicas"]?.intValue ?? 1,
                                           updated: status["updatedReplicas"]?.intValue ?? 0,
@@ -74,10 +79,10 @@ public struct StatusService: Sendable {
             podReport(pod, app: app, now: now)
         }
         let image = RolloutRules.image(of: deployment, container: app)
-        var healthy = false
-        if let image, case .ready = RolloutRules.assess(deployment: deployment, pods: pods, app: app, image: image) {
-            healthy = true
-        }
+        // The rules of a deploy's wait (RolloutRules.isComplete: kubectl's status viewer and the new
+        // ReplicaSet), never lifetime restart counts or Pods of other owners.
+        let healthy = image != nil
+            && RolloutRules.isComplete(RolloutSnapshot(deployment: deployment, replicaSets: replicaSets, pods: pods))
         return AppStatus(app: app, environment: environment, namespace: environment, url: url, image: image,
                          replicas: replicas, healthy: healthy, release: history.current(liveImage: image),
                          pods: podReports)
