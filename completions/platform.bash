@@ -125,7 +125,7 @@ _platform_options() {
         scaffold) echo "$globals -t --template --language --framework --dir --set --ci --no-git --templates-dir" ;;
         create) echo "$globals --image --replicas --port --instance-type --set --detailed-exitcode" ;;
         templates) echo "$globals --templates-dir" ;;
-        deploy) echo "$globals --image --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;
+        deploy) echo "$globals --image --timeout --rollback-timeout --no-wait --no-rollback -m --message --force" ;;
         rollback) echo "$globals --to --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;
         logs) echo "$globals -n --lines -f --follow --since -c --container --timestamps --grep --follow-for" ;;
         destroy) echo "$globals -y --yes" ;;

@@ -120,6 +120,7 @@ complete -c platform -n '__platform_at deploy' -l rollback-timeout -x -d 'How lo
 complete -c platform -n '__platform_at deploy' -l no-wait -d 'Apply the image and return without waiting'
 complete -c platform -n '__platform_at deploy' -l no-rollback -d 'Leave a failed deploy in place (exit 4)'
 complete -c platform -n '__platform_at deploy' -s m -l message -x -d 'Note recorded with the release'
+complete -c platform -n '__platform_at deploy' -l force -d 'Deploy the image that already runs: restart the Pods and record a release'
 complete -c platform -n '__platform_at deploy 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
 complete -c platform -n '__platform_at releases 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'

@@ -12,9 +12,9 @@ struct AppFixture {
     let environment: String
 
     init(name: String = "shop", environment: String = "staging", image: String = "registry.example.com/shop:1.0.0",
-         replicas: Int = 2, readyDelay: Double = 0.2) async throws {
+         replicas: Int = 2, readyDelay: Double = 0.2, serverArguments: [String] = []) async throws {
         sandbox = try Sandbox()
-        cluster = try TestCluster(readyDelay: readyDelay)
+        cluster = try TestCluster(readyDelay: readyDelay, arguments: serverArguments)
         self.name = name
         self.environment = environment
         let labels: JSONValue = .object(["app.kubernetes.io/name": .string(name),

@@ -80,7 +80,9 @@ public struct RolloutTracker: Sendable {
         if let worst {
             let status = worst.status
             let container = status["name"]?.stringValue ?? "?"
-            let reason = status["state", "waiting", "reason"]?.stringValue ?? "Restarting"
+            // Restarting after exits is a crash loop whether or not it waits out a back-off just now.
+            let reason = status["state", "waiting", "reason"]?.stringValue
+                ?? (status["lastState", "terminated"] != nil ? "CrashLoopBackOff" : "Restarting")
             let message = "restarted \(restartsSince) times since this deploy began (allowed: \(budget))"
                 + RolloutRules.lastExit(status)
             if restartsSince > budget {
