@@ -36,6 +36,8 @@ import uuid
 GIT_VERSION = "v1.37.0"
 REVISION = "deployment.kubernetes.io/revision"
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"
+# A container whose environment (env or envFrom) sets this to "1" crash-loops like image tag crash.
+CRASH_ENV = "KUBE_TEST_CRASH"
 ALL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 
@@ -684,6 +686,54 @@ def validate(kind, obj):
         raise invalid(kind, name, causes)
 
 
+def check_immutable(kind, old, new):
+    """A ConfigMap or Secret with `immutable: true` keeps its data and stays immutable
+    (core/validation ValidateConfigMapUpdate / ValidateSecretUpdate)."""
+    if old.get("immutable") is not True:
+        return
+    causes = []
+    for field in ("data", "binaryData"):
+        if (old.get(field) or {}) != (new.get(field) or {}):
+            causes.append({"field": field, "reason": "FieldValueForbidden",
+                           "message": "Forbidden: field is immutable when `immutable` is set"})
+    if new.get("immutable") is not True:
+        causes.append({"field": "immutable", "reason": "FieldValueForbidden",
+                       "message": "Forbidden: field is immutable when `immutable` is set"})
+    if causes:
+        raise invalid(kind, old["metadata"]["name"], causes)
+
+
+def resolve_env(cluster, pod):
+    """What the kubelet does before it starts a pod's containers: envFrom and env valueFrom
+    references to ConfigMaps and Secrets must exist (unless optional), else the container waits
+    in CreateContainerConfigError. Returns (env per container name, error message or None)."""
+    ns = pod["metadata"].get("namespace", "")
+    env = {}
+    for c in (pod.get("spec") or {}).get("containers") or []:
+        values = {}
+        for source in c.get("envFrom") or []:
+            for field, kind_key, what in (("configMapRef", "/configmaps", "configmap"),
+                                          ("secretRef", "/secrets", "secret")):
+                ref = source.get(field)
+                if not isinstance(ref, dict):
+                    continue
+                obj = cluster.get(cluster.kinds[kind_key], ns, ref.get("name", ""))
+                if obj is None:
+                    if ref.get("optional"):
+                        continue
+                    return None, f'{what} "{ref.get("name", "")}" not found'
+                data = obj.get("data") or {}
+                if what == "secret":
+                    data = {k: base64.b64decode(v).decode(errors="replace") for k, v in data.items()}
+                prefix = source.get("prefix", "")
+                values.update({prefix + k: v for k, v in data.items()})
+        for e in c.get("env") or []:
+            if isinstance(e, dict) and "value" in e:
+                values[e.get("name")] = e["value"]
+        env[c.get("name")] = values
+    return env, None
+
+
 def validate_containers(prefix, pod_spec):
     causes = []
     containers = pod_spec.get("containers")
@@ -906,6 +956,8 @@ class Cluster:
             new.setdefault("spec", {}).setdefault("clusterIP", old["spec"]["clusterIP"])
         apply_defaults(kind, new, self)
         validate(kind, new)
+        if kind.kind in ("ConfigMap", "Secret"):
+            check_immutable(kind, old, new)
         if kind.kind in ("Deployment", "ReplicaSet"):
             if (old.get("spec") or {}).get("selector") != (new.get("spec") or {}).get("selector"):
                 raise invalid(kind, meta["name"], [{"field": "spec.selector", "message":
@@ -1049,6 +1101,11 @@ class Cluster:
     def reconcile_pod(self, pods, pod, now):
         uid = pod["metadata"]["uid"]
         sim = self.pod_sim.setdefault(uid, {"created": now, "ip": self.allocate_ip("pod")})
+        if "env" not in sim:  # resolved when the containers start, then kept (as a kubelet does)
+            env, error = resolve_env(self, pod)
+            sim["config_error"] = error
+            if error is None:
+                sim["env"] = env
         status = pod_status(pod, sim, now, self.opts.ready_delay)
         if status != pod.get("status"):
             new = copy.deepcopy(pod)
@@ -1245,12 +1302,18 @@ def pod_status(pod, sim, now, ready_delay):
         st = {"name": c.get("name"), "image": image,
               "imageID": "", "ready": False, "restartCount": 0, "started": False,
               "state": {"waiting": {"reason": "ContainerCreating"}}, "lastState": {}}
-        if started and tag == "broken":
+        config_error = sim.get("config_error")
+        crash_env = (sim.get("env") or {}).get(c.get("name"), {}).get(CRASH_ENV) == "1"
+        if started and config_error:
+            st["state"] = {"waiting": {"reason": "CreateContainerConfigError",
+                                       "message": config_error}}
+            pending = True
+        elif started and tag == "broken":
             st["state"] = {"waiting": {"reason": "ImagePullBackOff", "message":
                                        f'Back-off pulling image "{image}": ErrImagePull: failed '
                                        f'to pull and unpack image "{image}": not found'}}
             pending = True
-        elif started and tag == "crash":
+        elif started and (tag == "crash" or crash_env):
             restarts = 1 + int((now - ready_at) / 0.5)
             last_start = ready_at + (restarts - 1) * 0.5
             st.update({"restartCount": restarts, "imageID": image_id(image),
