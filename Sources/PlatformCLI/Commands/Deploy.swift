@@ -59,7 +59,7 @@ struct DeployCommand: PlatformCommand {
     }
 
     static func run(_ options: Options, _ context: CommandContext) async throws {
-        let request = DeployRequest(app: options.name, environment: options.environment, image: options.image,
+        var request = DeployRequest(app: options.name, environment: options.environment, image: options.image,
                                     timeout: options.timeout, rollbackTimeout: options.rollbackTimeout,
                                     wait: options.wait, rollback: options.rollback, message: options.message)
         if options.dryRun {
@@ -75,7 +75,18 @@ struct DeployCommand: PlatformCommand {
             }
             return
         }
-        let outcome = try await deployService(context).deploy(request)
+        let service = await deployService(context)
+        // A configuration staged with 'vars set --stage' ships with the image, in one release.
+        let configs = ConfigService(deployer: service)
+        let staged = try await configs.staged(app: options.name, namespace: options.environment)
+        if let staged {
+            request.config = staged.config
+            let notes = [options.message].compactMap { $0 } + (staged.messages ?? [])
+            request.message = notes.isEmpty ? nil : notes.joined(separator: "; ")
+            context.console.progress("Shipping the staged configuration too (\(staged.config.summary), staged by \(staged.user))")
+        }
+        let outcome = try await service.deploy(request)
+        if let staged { try await configs.clearStaged(staged.config, app: options.name, namespace: options.environment) }
         report(outcome, options.output, context)
     }
 

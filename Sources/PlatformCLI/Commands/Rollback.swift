@@ -55,11 +55,13 @@ struct RollbackCommand: PlatformCommand {
         let liveImage = try await kubectl.deployment(options.name, namespace: options.environment)
             .flatMap { RolloutRules.image(of: $0, container: options.name) }
         let target = try RollbackPlanner.target(history, to: options.revision, liveImage: liveImage, app: options.name)
-        context.console.progress("Going back to release \(target.revision) of \(options.name): \(target.image)")
+        context.console.progress("Going back to release \(target.revision) of \(options.name): \(target.image)"
+                                 + (target.config.map { " (\($0.summary))" } ?? ""))
         let request = DeployRequest(app: options.name, environment: options.environment, image: target.image,
                                     timeout: options.timeout, rollbackTimeout: options.rollbackTimeout,
                                     wait: options.wait, rollback: options.rollback, message: options.message,
-                                    kind: .rollback, rollbackOf: target.revision)
+                                    kind: .rollback, rollbackOf: target.revision,
+                                    config: target.config ?? .empty)  // the image and configuration of that release
         let outcome = try await deployService(context).deploy(request)
         DeployCommand.report(outcome, options.output, context)
     }

@@ -27,6 +27,7 @@ struct StatusCommand: PlatformCommand {
         lines.append("  URL:       " + (status.url ?? "(no ingress)"))
         lines.append("  Image:     " + (status.image ?? "?"))
         lines.append("  Replicas:  \(r.ready)/\(r.desired) ready, \(r.updated)/\(r.desired) updated, \(r.available) available")
+        lines.append("  Config:    " + (status.config?.detailed ?? "(no vars or secrets)"))
         if let release = status.release {
             lines.append("  Release:   \(release.revision) \(release.image) \(release.result.rawValue) by \(release.user) at \(release.time)"
                          + (release.message.map { " (\($0))" } ?? ""))
