@@ -9,10 +9,15 @@ _platform_words() {
 }
 
 # Values that change (templates, environments, apps) come from the platform binary itself.
+# They are data (a template folder may be named '$(...)'), so they never go through
+# `compgen -W`, which expands its words: each is compared as a string and offered quoted (%q).
 _platform_dynamic() {
-    local IFS=$'\n' values
-    values=$("${_platform_bin:-platform}" __complete "$1" 2>/dev/null)
-    COMPREPLY=($(compgen -W "$values" -- "$cur"))
+    local value quoted
+    COMPREPLY=()
+    while IFS= read -r value; do
+        printf -v quoted '%q' "$value"
+        if [[ $value == "$cur"* || $quoted == "$cur"* ]]; then COMPREPLY+=("$quoted"); fi
+    done < <("${_platform_bin:-platform}" __complete "$1" 2>/dev/null)
 }
 
 _platform_files() {
@@ -30,7 +35,7 @@ _platform_takes_value() {
         -e|--environment|-o|--output|--kube-context|--kubeconfig) return 0 ;;
     esac
     case "$1" in
-        scaffold) case "$2" in -t|--template|--language|--framework|--dir|--set|--templates-dir) return 0 ;; esac ;;
+        scaffold) case "$2" in -t|--template|--language|--framework|--dir|--set|--ci|--templates-dir) return 0 ;; esac ;;
         create) case "$2" in --image|--replicas|--port|--instance-type|--set) return 0 ;; esac ;;
         templates) case "$2" in --templates-dir) return 0 ;; esac ;;
         deploy) case "$2" in --image|--timeout|--rollback-timeout|-m|--message) return 0 ;; esac ;;
@@ -61,6 +66,7 @@ _platform_value() {
                 --framework) COMPREPLY=() ;;
                 --dir) _platform_files -d ;;
                 --set) COMPREPLY=() ;;
+                --ci) _platform_words 'github gitlab none' ;;
                 --templates-dir) _platform_files -d ;;
             esac ;;
         create)
@@ -130,7 +136,7 @@ _platform_value() {
 _platform_options() {
     local globals='-e --environment -o --output --dry-run -v --verbose -q --quiet --no-color --kube-context --kubeconfig -h --help'
     case "$1" in
-        scaffold) echo "$globals -t --template --language --framework --dir --set --no-git --templates-dir" ;;
+        scaffold) echo "$globals -t --template --language --framework --dir --set --ci --no-git --templates-dir" ;;
         create) echo "$globals --image --replicas --port --instance-type --set --detailed-exitcode" ;;
         templates) echo "$globals --templates-dir" ;;
         deploy) echo "$globals --image --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;

@@ -24,7 +24,7 @@ function __platform_state
                 else if test -n "$command"
                     switch $command
                         case scaffold
-                            contains -- $token -t --template --language --framework --dir --set --templates-dir; and set skip 1
+                            contains -- $token -t --template --language --framework --dir --set --ci --templates-dir; and set skip 1
                         case create
                             contains -- $token --image --replicas --port --instance-type --set; and set skip 1
                         case templates
@@ -106,6 +106,7 @@ complete -c platform -n '__platform_at scaffold' -l language -x -d 'Template lan
 complete -c platform -n '__platform_at scaffold' -l framework -x -d 'Template framework (with --language)'
 complete -c platform -n '__platform_at scaffold' -l dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Folder to create the project in (default: current folder)'
 complete -c platform -n '__platform_at scaffold' -l set -x -d 'Set a template variable (repeatable)'
+complete -c platform -n '__platform_at scaffold' -l ci -x -a 'github gitlab none' -d 'CI/CD pipeline to include: github, gitlab or none (default: the config\'s ci, else github)'
 complete -c platform -n '__platform_at scaffold' -l no-git -d 'Do not create a git repository'
 complete -c platform -n '__platform_at scaffold' -l templates-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Look up template ids in DIR first'
 

@@ -5,8 +5,9 @@
 #    (${PLATFORM:-.build/debug/platform}) into a temporary folder,
 # 2. checks the rendered platform.json,
 # 3. installs the template's dependencies only if they are missing (see scripts/install-template-deps.sh),
-# 4. runs the template's own unit tests,
-# 5. starts the service on a free port (PORT=...), checks /healthz and /metrics over 127.0.0.1, stops it.
+# 4. runs the template's own unit tests (`make test`, the target its CI pipeline calls),
+# 5. starts the service with `make run` on a free port (PORT=...), checks /healthz and /metrics over
+#    127.0.0.1, stops it.
 # Prints "check-template: LANG/FRAMEWORK ok" at the end; exits non-zero on any failure.
 # Environment: PLATFORM (binary), START_TIMEOUT (seconds to wait for /healthz once the service is
 # started, default 15), KEEP_TMP=1 keeps the temp folder. swift/hummingbird works too but takes minutes.
@@ -77,7 +78,7 @@ grep -Eq "\"port\": *$configured_port *[,}]" platform.json || die "platform.json
 for key in image healthPath metricsPath; do
   grep -q "\"$key\"" platform.json || die "platform.json: missing $key"
 done
-for file in Dockerfile README.md .gitignore; do
+for file in Dockerfile README.md .gitignore Makefile; do
   [ -f "$file" ] || die "missing $file"
 done
 if leftovers=$(grep -rIlE '\{\{ *(name|name_snake|name_pascal|port|image_repository) *\}\}' . 2>/dev/null); then
@@ -94,9 +95,9 @@ case "$template" in
       python3 -m pip install --quiet --disable-pip-version-check --target "$tmp/pydeps" -r requirements-dev.txt >&2
       export PYTHONPATH="$tmp/pydeps${PYTHONPATH:+:$PYTHONPATH}"
     fi
-    log "running unit tests (python3 -m pytest)"
-    PYTHONDONTWRITEBYTECODE=1 python3 -m pytest -q -p no:cacheprovider >&2 || die "unit tests failed"
-    start_cmd=(python3 -m "$name_snake")
+    log "running unit tests (make test)"
+    PYTHONDONTWRITEBYTECODE=1 make --no-print-directory test >&2 || die "unit tests failed"
+    start_cmd=(make --no-print-directory run)
     ;;
   node/*)
     if ! node -e "require('express')" 2>/dev/null; then
@@ -105,24 +106,21 @@ case "$template" in
       node -e "require('express')" 2>/dev/null \
         || die "express not found (apt-get install -y node-express, or scripts/install-template-deps.sh)"
     fi
-    log "running unit tests (node --test)"
-    node --test >&2 || die "unit tests failed"
-    start_cmd=(node src/server.js)
+    log "running unit tests (make test)"
+    make --no-print-directory test >&2 || die "unit tests failed"
+    start_cmd=(make --no-print-directory run)
     ;;
   go/*)
     export GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local
     if [ -z "${GOCACHE:-}" ] && [ -z "${HOME:-}" ]; then export GOCACHE="$tmp/gocache"; fi
-    log "running unit tests (go vet, go test)"
-    go vet ./... >&2 || die "go vet failed"
-    go test ./... >&2 || die "unit tests failed"
-    go build -o "$tmp/service" . >&2 || die "go build failed"
-    start_cmd=("$tmp/service")
+    log "running unit tests (make test: go vet, go test)"
+    make --no-print-directory test >&2 || die "unit tests failed"
+    start_cmd=(make --no-print-directory run)
     ;;
   swift/*)
-    log "running unit tests (swift test; this takes minutes)"
-    swift test >&2 || die "unit tests failed"
-    swift build --product "$name" >&2 || die "swift build failed"
-    start_cmd=("$(swift build --show-bin-path)/$name")
+    log "running unit tests (make test = swift test; this takes minutes)"
+    make --no-print-directory test >&2 || die "unit tests failed"
+    start_cmd=(make --no-print-directory run)
     ;;
   *)
     die "don't know how to test $template (add a case to $0)"

@@ -3,6 +3,7 @@
 #   1. the Swift tests (unit, CLI, end to end with real git/terraform/kubectl and the test API server),
 #   2. the test API server's own tests against the real kubectl,
 #   3. the template checks (scaffold, deps, the template's own tests, start it, curl /healthz).
+#   4. the templates' CI/CD files (schema, shellcheck) for each scaffold --ci choice.
 # In CI (CI=true) a tool that cannot be installed fails the run; nothing is skipped.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,7 @@ if [ -x scripts/install-template-deps.sh ] || [ -f scripts/install-template-deps
   bash scripts/install-template-deps.sh || { [ "${CI:-}" = true ] && { echo "test.sh: template dependencies missing" >&2; exit 1; }; }
 fi
 bash scripts/install-test-shells.sh || { [ "${CI:-}" = true ] && { echo "test.sh: bash-completion/zsh/fish/promtool missing" >&2; exit 1; }; }
+bash scripts/install-ci-checkers.sh || { [ "${CI:-}" = true ] && { echo "test.sh: check-jsonschema/shellcheck missing" >&2; exit 1; }; }
 export PATH="$root/.tools/bin:$PATH"
 export TF_CLI_CONFIG_FILE="$log/terraformrc"
 : > "$TF_CLI_CONFIG_FILE"
@@ -60,6 +62,14 @@ if [ -f scripts/check-template.sh ]; then
     if bash scripts/check-template.sh "$template" >&2; then passed=$((passed + 1)); else note_fail "template $template"; fi
   done
 fi
+
+# The CI/CD files every template ships (GitHub Actions, GitLab CI), for each `scaffold --ci` choice:
+# schema (check-jsonschema's bundled schemas), shellcheck on every step, no secret in the files.
+export PLATFORM="$root/.build/debug/platform"
+for template in python/flask node/express go/http swift/hummingbird; do
+  echo "== template CI files $template" >&2
+  if python3 scripts/check-template-ci.py "$template" >&2; then passed=$((passed + 1)); else note_fail "template CI files $template"; fi
+done
 
 echo "tests: $passed passed, $failed failed"
 [ "$failed" = 0 ]

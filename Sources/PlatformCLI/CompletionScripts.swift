@@ -66,10 +66,15 @@ public enum CompletionScript {
         }
 
         # Values that change (templates, environments, apps) come from the platform binary itself.
+        # They are data (a template folder may be named '$(...)'), so they never go through
+        # `compgen -W`, which expands its words: each is compared as a string and offered quoted (%q).
         _platform_dynamic() {
-            local IFS=$'\\n' values
-            values=$("${_platform_bin:-platform}" __complete "$1" 2>/dev/null)
-            COMPREPLY=($(compgen -W "$values" -- "$cur"))
+            local value quoted
+            COMPREPLY=()
+            while IFS= read -r value; do
+                printf -v quoted '%q' "$value"
+                if [[ $value == "$cur"* || $quoted == "$cur"* ]]; then COMPREPLY+=("$quoted"); fi
+            done < <("${_platform_bin:-platform}" __complete "$1" 2>/dev/null)
         }
 
         _platform_files() {

@@ -47,13 +47,11 @@ public struct GlobalOptions: Sendable, Equatable {
 }
 
 extension GlobalOptions {
-    /// The user config's `default_environment` (when neither `-e` nor `PLATFORM_ENVIRONMENT` chose one)
-    /// and its per-environment `kube_context` (when `--kube-context` was not given): the same
-    /// precedence `create` resolves, so every command targets the same cluster and namespace.
+    /// The organisation and user configs' `default_environment` (when neither `-e` nor
+    /// `PLATFORM_ENVIRONMENT` chose one) and per-environment `kube_context` (when `--kube-context` was
+    /// not given): the same precedence `create` resolves, so every command targets the same cluster.
     mutating func applyUserConfig(parsed: ParsedCommandLine, environment: [String: String]) throws {
-        guard let user = try ConfigLoader.loadUserConfig(at: ConfigLoader.userConfigPath(environment: environment)) else {
-            return
-        }
+        let user = try ConfigLayers.load(environment: environment).merged
         let chosen = parsed.value("environment") != nil || !(environment["PLATFORM_ENVIRONMENT"] ?? "").isEmpty
         if !chosen, let fallback = user.defaultEnvironment {
             self.environment = fallback

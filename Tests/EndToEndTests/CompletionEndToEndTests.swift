@@ -75,7 +75,8 @@ final class CompletionEndToEndTests: XCTestCase {
         }
     }
 
-    func testBashWithBashCompletion() async throws {
+    /// Each line completed by bash with bash-completion loaded, as `@@LINE` + COMPREPLY.
+    func bash(_ lines: [String], environment: [String: String]) async throws -> [String: Set<String>] {
         try Self.require("/bin/bash", package: "bash")
         try Self.require("/usr/share/bash-completion/bash_completion", package: "bash-completion")
         let harness = """
@@ -94,19 +95,24 @@ final class CompletionEndToEndTests: XCTestCase {
         done
         """
         try sandbox.write("harness.bash", harness)
+        let result = try await runProgram(["/bin/bash", "--norc", "--noprofile", sandbox.root + "/harness.bash",
+                                           Repo.root + "/completions/platform.bash"] + lines,
+                                          environment: environment, directory: sandbox.work)
+        XCTAssertEqual(result.status, 0, result.stderrText)
+        return parse(result.stdoutText)
+    }
+
+    func testBashWithBashCompletion() async throws {
         let cases: [(line: String, expected: Set<String>)] = commonCases + [
             ("platform metrics --format=p", ["prometheus"]),
             ("platform scaffold shop --template=go", Set(templates.filter { $0.hasPrefix("go") })),
             ("platform doctor --", Set(["--templates-dir", "--request-timeout"] + GlobalSpec.options.map { "--" + $0.long })),
         ]
-        let result = try await runProgram(["/bin/bash", "--norc", "--noprofile", sandbox.root + "/harness.bash",
-                                           Repo.root + "/completions/platform.bash"] + cases.map(\.line),
-                                          environment: environment, directory: sandbox.work)
-        XCTAssertEqual(result.status, 0, result.stderrText)
-        check("bash", parse(result.stdoutText), cases)
+        check("bash", try await bash(cases.map(\.line), environment: environment), cases)
     }
 
-    func testZshWithCompinit() async throws {
+    /// Each line typed into an interactive zsh with compinit, TAB pressed: `@@LINE` + what compadd got.
+    func zsh(_ lines: [String], environment: [String: String]) async throws -> [String: Set<String>] {
         try Self.require("/usr/bin/zsh", package: "zsh")
         let functions = sandbox.root + "/zfunc"
         try FileManager.default.createDirectory(atPath: functions, withIntermediateDirectories: true)
@@ -134,28 +140,72 @@ final class CompletionEndToEndTests: XCTestCase {
         zpty -d comp
         """#
         try sandbox.write("harness.zsh", harness)
+        var env = environment
+        env["ZFUNC"] = functions
+        let result = try await runProgram(["/usr/bin/timeout", "120", "/usr/bin/zsh", "-f", sandbox.root + "/harness.zsh"] + lines,
+                                          environment: env, directory: sandbox.work)
+        XCTAssertEqual(result.status, 0, result.stderrText)
+        return parse(result.stdoutText)
+    }
+
+    func testZshWithCompinit() async throws {
         let cases: [(line: String, expected: Set<String>)] = commonCases + [
             ("platform metrics --format=p", ["prometheus"]),
             ("platform scaffold shop --template=go", Set(templates.filter { $0.hasPrefix("go") })),
         ]
-        var env = environment
-        env["ZFUNC"] = functions
-        let result = try await runProgram(["/usr/bin/timeout", "120", "/usr/bin/zsh", "-f", sandbox.root + "/harness.zsh"] + cases.map(\.line),
-                                          environment: env, directory: sandbox.work)
+        check("zsh", try await zsh(cases.map(\.line), environment: environment), cases)
+    }
+
+    /// Each line completed by fish's `complete -C`: `@@LINE` + the candidates.
+    func fish(_ lines: [String], environment: [String: String]) async throws -> [String: Set<String>] {
+        try Self.require("/usr/bin/fish", package: "fish")
+        let script = "source $argv[1]; for line in $argv[2..-1]; echo \"@@$line\"; complete -C \"$line\"; end"
+        let result = try await runProgram(["/usr/bin/fish", "--no-config", "-c", script, Repo.root + "/completions/platform.fish"]
+                                          + lines, environment: environment, directory: sandbox.work)
         XCTAssertEqual(result.status, 0, result.stderrText)
-        check("zsh", parse(result.stdoutText), cases)
+        return parse(result.stdoutText)
     }
 
     func testFishCompleteC() async throws {
-        try Self.require("/usr/bin/fish", package: "fish")
         let cases: [(line: String, expected: Set<String>)] = commonCases + [
             ("platform metrics --format=p", ["--format=prometheus"]),
             ("platform scaffold shop --dir " + sandbox.root + "/wo", [sandbox.root + "/work/"]),
         ]
-        let script = "source $argv[1]; for line in $argv[2..-1]; echo \"@@$line\"; complete -C \"$line\"; end"
-        let result = try await runProgram(["/usr/bin/fish", "--no-config", "-c", script, Repo.root + "/completions/platform.fish"]
-                                          + cases.map(\.line), environment: environment, directory: sandbox.work)
-        XCTAssertEqual(result.status, 0, result.stderrText)
-        check("fish", parse(result.stdoutText), cases)
+        check("fish", try await fish(cases.map(\.line), environment: environment), cases)
+    }
+
+    /// Template folders are named by whoever wrote the templates: names holding command substitutions
+    /// are offered as text in every shell and never run.
+    func testHostileTemplateNamesAreOfferedQuotedAndRunNothing() async throws {
+        let hostile = ["$(touch${IFS}PWNED)", "`touch${IFS}PWNED2`", "x;touch${IFS}PWNED3"]
+        let templatesDir = sandbox.root + "/hostile-templates"
+        for name in hostile + ["ok"] {
+            try sandbox.write(templatesDir + "/evil/" + name + "/template.json", #"{"description": "d"}"#)
+        }
+        try sandbox.write(templatesDir + "/evil/new\nline/template.json", #"{"description": "d"}"#)
+        var env = environment
+        env["PLATFORM_TEMPLATES_DIR"] = templatesDir
+        let lines = ["platform scaffold shop --template ", "platform scaffold shop --template ev", "platform scaffold shop -t evil/"]
+        let raw = Set(hostile.map { "evil/" + $0 } + ["evil/ok"])
+        let markers = ["PWNED", "PWNED2", "PWNED3"].map { sandbox.work + "/" + $0 }
+        func bashQuoted(_ text: String) -> String {
+            var out = ""
+            for character in text {
+                if character.isLetter || character.isNumber || "/._-".contains(character) { out.append(character) } else { out += "\\" + String(character) }
+            }
+            return out
+        }
+        for shell in ["bash", "zsh", "fish"] {
+            let got = shell == "bash" ? try await bash(lines, environment: env)
+                : shell == "zsh" ? try await zsh(lines, environment: env) : try await fish(lines, environment: env)
+            defer { for marker in markers { try? FileManager.default.removeItem(atPath: marker) } }
+            for marker in markers {
+                XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "\(shell) ran a command substitution: \(marker)")
+            }
+            let offered = shell == "bash" ? Set(raw.map(bashQuoted)) : raw
+            for line in lines.dropFirst() { XCTAssertEqual(got[line], offered, "\(shell): '\(line)'") }
+            XCTAssertTrue(offered.isSubset(of: got[lines[0]] ?? []), "\(shell): \(got[lines[0]] ?? [])")
+            XCTAssertFalse((got[lines[0]] ?? []).contains { $0.contains("line") }, "a name with a newline is not offered")
+        }
     }
 }

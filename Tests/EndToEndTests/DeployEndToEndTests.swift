@@ -52,7 +52,7 @@ struct AppFixture {
                      ])])])]),
         ]
         _ = try await Kubectl(runner: ProcessRunner(environment: Self.variables(sandbox, cluster)), target: KubeTarget())
-            .apply(documents)
+            .apply(documents, fieldManager: "platform/other")
     }
 
     var environmentVariables: [String: String] { Self.variables(sandbox, cluster) }

@@ -13,7 +13,7 @@ final class TestClusterTests: XCTestCase {
                               target: KubeTarget())
         let namespace = JSONValue.object(["apiVersion": .string("v1"), "kind": .string("Namespace"),
                                           "metadata": .object(["name": .string("smoke")])])
-        _ = try await kubectl.apply([namespace])
+        _ = try await kubectl.apply([namespace], fieldManager: "platform/smoke")
         XCTAssertNotNil(try cluster.object(kind: "Namespace", namespace: nil, name: "smoke"))
         let fetched = try await kubectl.get("namespace", "smoke", namespace: nil)
         XCTAssertEqual(fetched?["metadata", "name"]?.stringValue, "smoke")

@@ -829,6 +829,7 @@ class Cluster:
         self.pod_sim = {}  # pod uid -> {"created": t, "ip": ip}
         self.progress = {}  # deployment uid -> (template hash, since)
         self.ip_counters = {"pod": 0, "service": 0}
+        self.aggregated = {}  # group -> {"version", "status", "message"}: see unavailable_api()
         self.stopping = threading.Event()
         for ns in ("default", "kube-system", "kube-public"):
             self.create(self.kinds["/namespaces"], {"metadata": {"name": ns}}, "", "kube-apiserver")
@@ -1069,6 +1070,8 @@ class Cluster:
             for f in self.faults:
                 m = (f.get("method") or "*").upper()
                 if m not in ("*", method) or not path.startswith(f.get("pathPrefix") or ""):
+                    continue
+                if f.get("path") and path != f["path"]:
                     continue
                 if f.get("count", 1) == 0:
                     continue
@@ -1409,6 +1412,8 @@ def api_resource_list(cluster, group, version):
 
 def api_group(cluster, group):
     versions = sorted({k.version for k in cluster.kinds.values() if k.group == group})
+    if group in cluster.aggregated:
+        versions = sorted(set(versions) | {cluster.aggregated[group]["version"]})
     if not versions:
         return None
     vs = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
@@ -1418,7 +1423,8 @@ def api_group(cluster, group):
 
 def api_group_list(cluster):
     groups = []
-    for g in dict.fromkeys(k.group for k in cluster.kinds.values() if k.group):
+    for g in dict.fromkeys([k.group for k in cluster.kinds.values() if k.group]
+                           + list(cluster.aggregated)):
         grp = api_group(cluster, g)
         del grp["kind"], grp["apiVersion"]
         groups.append(grp)
@@ -1599,6 +1605,41 @@ def to_table(kind, objs, include, rv):
         rows.append(row)
     return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": rv},
             "columnDefinitions": table_columns(kind), "rows": rows}
+
+
+# --------------------------------------------------------------------------------------------
+# Aggregated APIs, SSA conflicts, finalizers, init containers (the create/destroy/logs half)
+
+
+def unavailable_api(cluster, group, version):
+    """An aggregated API whose backend is down (say metrics-server): the group is listed in
+    /apis as the kube-aggregator lists every APIService, but /apis/G/V and everything under it
+    answer 503 ServiceUnavailable. Real kubectl then prints 'unable to retrieve the complete list
+    of server APIs: G/V: the server is currently unable to handle the request' and
+    `kubectl api-resources` exits 1, whatever --api-group says."""
+    api = cluster.aggregated.get(group)
+    if api and api["version"] == version:
+        raise ApiError(api.get("status", 503), api.get("message") or
+                       "the server is currently unable to handle the request",
+                       "ServiceUnavailable")
+
+
+def cluster_test_control(handler, method, parts, query, body):
+    """Test control for this section; True when it handled the request."""
+    cluster = handler.cluster
+    if parts == ["aggregated"] and method in ("POST", "DELETE"):
+        group = query.get("group")
+        if not group:
+            raise ApiError(400, "group query parameter is required")
+        with cluster.lock:
+            if method == "POST":
+                cluster.aggregated[group] = {"version": query.get("version") or "v1beta1",
+                                             "status": int(query.get("status") or 503)}
+            else:
+                cluster.aggregated.pop(group, None)
+        handler.send_json(200, {"group": group, "unavailable": method == "POST"})
+        return True
+    return False
 
 
 # --------------------------------------------------------------------------------------------
@@ -1922,6 +1963,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     raise ApiError(404, "the server could not find the requested resource")
                 return self.send_json(200, grp)
             version, rest = segs[2], segs[3:]
+            with cluster.lock:
+                unavailable_api(cluster, group, version)
         else:
             raise ApiError(404, "the server could not find the requested resource")
         with cluster.lock:
@@ -2391,6 +2434,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with cluster.lock:
                 obj = cluster.delete(pods, parts[1], parts[2])
             return self.send_json(200, obj)
+        if cluster_test_control(self, method, parts, query, body):
+            return None
         raise ApiError(404, f"unknown test control endpoint {method} {path}")
 
 

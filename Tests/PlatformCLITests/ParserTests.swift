@@ -64,8 +64,14 @@ final class ParserTests: XCTestCase {
         let globals = try GlobalOptions.from(parsed, environment: [:])
         let options = try ScaffoldCommand.parse(parsed, globals: globals, environment: [:])
         XCTAssertEqual(options, ScaffoldCommand.Options(
-            name: "shop", template: "node/express", directory: ".", variables: ["port": "9000"], git: false,
+            name: "shop", template: "node/express", directory: ".", variables: ["port": "9000"], defaults: [:], git: false,
             templatesDirectory: nil, dryRun: true, output: .json))
+    }
+
+    func testScaffoldCiIsTheCiVariable() throws {
+        let parsed = try parser.parse(["scaffold", "shop", "-t", "go/http", "--ci", "gitlab"])
+        let options = try ScaffoldCommand.parse(parsed, globals: GlobalOptions(), environment: [:])
+        XCTAssertEqual(options.variables, ["ci": "gitlab"])
     }
 
     func testScaffoldRejectsSetWithoutEquals() throws {

@@ -96,7 +96,7 @@ final class ConfigLoaderTests: XCTestCase {
         try write(userPath, "{\n  \"domain\": \"a.example\",\n  \"replica\": 2\n}\n")
         XCTAssertThrowsError(try resolve(SettingsFlags(name: "shop"))) { error in
             XCTAssertEqual(error as? PlatformError, .invalidInput(
-                "\(self.userPath):3: unknown key 'replica' (allowed: domain, module_source, backend, environments, default_environment, resources, instance_type, replicas)"))
+                "\(self.userPath):3: unknown key 'replica' (allowed: domain, module_source, backend, environments, default_environment, resources, instance_type, replicas, ci, templates_source)"))
         }
         try write(userPath, "{\"environments\": {\"prod\": {\n \"context\": \"x\"}}}")
         XCTAssertThrowsError(try resolve(SettingsFlags(name: "shop"))) { error in
@@ -120,8 +120,54 @@ final class ConfigLoaderTests: XCTestCase {
         try write(projectPath, "{\"overrides\": {\"Pod\": {}}}")
         XCTAssertThrowsError(try resolve(SettingsFlags(name: "shop"))) { error in
             XCTAssertEqual(error as? PlatformError, .invalidInput(
-                "\(self.projectPath):1: unknown kind 'Pod' in 'overrides' (allowed: Namespace, Deployment, Service, Ingress, ServiceMonitor)"))
+                "\(self.projectPath):1: unknown kind 'Pod' in 'overrides' (allowed: Deployment, Service, Ingress, ServiceMonitor)"))
         }
+    }
+
+    /// Issue 11 item 4: overrides that would leave the app (another kind, name or namespace, a
+    /// selector, the platform's labels, another host, another service account, the shared Namespace)
+    /// are bad input naming the key and its line; patches inside the app still load.
+    func testOverridesThatLeaveTheAppAreRefusedNamingTheKey() throws {
+        let refused: [(String, String)] = [
+            (#"{"Deployment": {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding"}}"#, "overrides.Deployment.kind"),
+            (#"{"Service": {"apiVersion": "v1"}}"#, "overrides.Service.apiVersion"),
+            (#"{"Service": {"metadata": {"namespace": "kube-system"}}}"#, "overrides.Service.metadata.namespace"),
+            (#"{"Deployment": {"metadata": {"name": "payments"}}}"#, "overrides.Deployment.metadata.name"),
+            (#"{"Deployment": {"metadata": {"generateName": "x-"}}}"#, "overrides.Deployment.metadata.generateName"),
+            (#"{"Deployment": {"metadata": null}}"#, "overrides.Deployment.metadata"),
+            (#"{"Deployment": {"metadata": "payments"}}"#, "overrides.Deployment.metadata"),
+            (#"{"Deployment": {"spec": {"selector": {"matchLabels": {"app.kubernetes.io/name": "payments"}}}}}"#, "overrides.Deployment.spec.selector"),
+            (#"{"Deployment": {"spec": {"template": {"metadata": {"labels": {"app.kubernetes.io/name": "payments"}}}}}}"#,
+             "overrides.Deployment.spec.template.metadata.labels.app.kubernetes.io/name"),
+            (#"{"Deployment": {"spec": {"template": null}}}"#, "overrides.Deployment.spec.template"),
+            (#"{"Deployment": {"spec": {"template": {"spec": {"serviceAccountName": "admin"}}}}}"#,
+             "overrides.Deployment.spec.template.spec.serviceAccountName"),
+            (#"{"Deployment": {"spec": {"template": {"spec": {"affinity": {"podAffinity": {"x": [{"labelSelector": {}}]}}}}}}}"#,
+             "overrides.Deployment.spec.template.spec.affinity.podAffinity.x.0.labelSelector"),
+            (#"{"Service": {"spec": {"selector": null}}}"#, "overrides.Service.spec.selector"),
+            (#"{"Ingress": {"spec": {"rules": [{"host": "payments.dev.example.com"}]}}}"#, "overrides.Ingress.spec.rules"),
+            (#"{"Ingress": {"metadata": {"labels": {"app.kubernetes.io/managed-by": null}}}}"#,
+             "overrides.Ingress.metadata.labels.app.kubernetes.io/managed-by"),
+            (#"{"ServiceMonitor": {"spec": {"namespaceSelector": {"any": true}}}}"#, "overrides.ServiceMonitor.spec.namespaceSelector"),
+        ]
+        for (patch, key) in refused {
+            try write(projectPath, "{\"name\": \"shop\",\n \"overrides\": \(patch)}")
+            XCTAssertThrowsError(try resolve(SettingsFlags(name: "shop")), patch) { error in
+                guard case .invalidInput(let message)? = error as? PlatformError else { return XCTFail("\(error)") }
+                XCTAssertTrue(message.hasPrefix("\(self.projectPath):2: \(key) is not allowed: "), message)
+            }
+        }
+        try write(projectPath, #"{"name": "shop", "overrides": {"Namespace": {"metadata": {"labels": {"a": "b"}}}}}"#)
+        XCTAssertThrowsError(try resolve(SettingsFlags(name: "shop"))) { error in
+            guard case .invalidInput(let message)? = error as? PlatformError else { return XCTFail("\(error)") }
+            XCTAssertTrue(message.contains("overrides.Namespace is not allowed: the namespace is shared"), message)
+        }
+        try write(projectPath, """
+        {"name": "shop", "overrides": {"Deployment": {"metadata": {"labels": {"team": "a"}, "annotations": {"x": "y"}},
+          "spec": {"revisionHistoryLimit": 3, "template": {"metadata": {"labels": {"tier": "web"}}}}},
+          "Service": {"spec": {"type": "NodePort"}}, "Ingress": {"metadata": {"annotations": {"a": "b"}}}}}
+        """)
+        XCTAssertEqual(try resolve(SettingsFlags(name: "shop")).overrides["Deployment"]?["spec", "revisionHistoryLimit"], .number(3))
     }
 
     func testBadMergedValuesNameTheirSource() throws {

@@ -45,7 +45,7 @@ final class CreateServiceTests: XCTestCase {
                       processEnvironment: environment, dryRun: dryRun, lockTimeout: 1)
     }
 
-    static let applyArgv = ["kubectl", "apply", "--server-side", "--field-manager=platform", "--force-conflicts",
+    static let applyArgv = ["kubectl", "apply", "--server-side", "--field-manager=platform/shop", "--force-conflicts",
                             "-o", "json", "-f", "-"]
     static let terraformApply = ["terraform", "apply", "-input=false", "-auto-approve", "-json", "-lock-timeout=120s"]
     static let outputs = CommandResult(stdout: #"{"application": {"sensitive": false, "type": "object", "value": {"endpoint": "https://shop.dev.example.com", "replicas": 2}}}"#)
@@ -81,14 +81,19 @@ final class CreateServiceTests: XCTestCase {
         return CommandResult(stdout: try messages(stream))
     }
 
+    /// `kubectl get --raw /apis/monitoring.coreos.com/v1` with and without the Prometheus Operator CRDs.
+    static let monitorResources = CommandResult(stdout: #"{"kind":"APIResourceList","apiVersion":"v1","groupVersion":"monitoring.coreos.com/v1","resources":[{"name":"servicemonitors","singularName":"servicemonitor","namespaced":true,"kind":"ServiceMonitor","verbs":["get","list","patch"]}]}"#)
+    static let noMonitorGroup = CommandResult(status: 1, stdout: "",
+                                              stderr: "Error from server (NotFound): the server could not find the requested resource\n")
+
     /// The cluster reads before Terraform; `live: nil` when create needs no live objects (`--image` given).
     func expectedReads(name: String = "shop", env: String = "dev", monitors: Bool = false, live: String? = "",
                        kube: [String] = []) -> [FakeCommandRunner.Expectation] {
         var refs = ["namespace/\(env)", "deployment/\(name)", "service/\(name)", "ingress/\(name)"]
         if monitors { refs.append("servicemonitors.monitoring.coreos.com/\(name)") }
         var reads: [FakeCommandRunner.Expectation] = [
-            .init(["kubectl"] + kube + ["api-resources", "--api-group=monitoring.coreos.com", "-o", "name"],
-                  result: CommandResult(stdout: monitors ? "servicemonitors.monitoring.coreos.com\n" : "")),
+            .init(["kubectl"] + kube + ["get", "--raw", "/apis/monitoring.coreos.com/v1"],
+                  result: monitors ? Self.monitorResources : Self.noMonitorGroup),
         ]
         if let live {
             reads.append(.init(["kubectl"] + kube + ["get"] + refs + ["-n", env, "--ignore-not-found", "-o", "json"],
@@ -335,15 +340,40 @@ final class CreateServiceTests: XCTestCase {
         app.overrides = [
             "Deployment": .object(["spec": .object(["template": .object(["metadata": .object(["annotations": .object(["a": .string("b")])])])])]),
             "Service": .object(["spec": .object(["type": .string("NodePort")])]),
-            "Ingress": .object(["metadata": .object(["labels": .object(["platform.dev/environment": .null])])]),
+            "Ingress": .object(["metadata": .object(["labels": .object(["team": .string("web")])])]),
+            "ServiceMonitor": .object(["spec": .object(["endpoints": .null])]),
         ]
         let documents = try Manifests.render(.init(settings: app, image: "shop:latest", serviceMonitor: false))
         XCTAssertEqual(documents.count, 4)
         XCTAssertEqual(documents[1]["spec", "template", "metadata", "annotations", "a"]?.stringValue, "b")
         XCTAssertEqual(documents[1]["spec", "template", "metadata", "labels", "app.kubernetes.io/name"]?.stringValue, "shop")
         XCTAssertEqual(documents[2]["spec", "type"]?.stringValue, "NodePort")
-        XCTAssertNil(documents[3]["metadata", "labels", "platform.dev/environment"])
+        XCTAssertEqual(documents[3]["metadata", "labels", "team"]?.stringValue, "web")
         XCTAssertEqual(documents[3]["metadata", "labels", "app.kubernetes.io/name"]?.stringValue, "shop")
+        let monitored = try Manifests.render(.init(settings: app, image: "shop:latest", serviceMonitor: true))
+        XCTAssertNil(monitored.last?["spec", "endpoints"], "null removes a field")
+        XCTAssertNotNil(monitored.last?["spec", "selector"])
+    }
+
+    /// Issue 11 item 4: a patch that reaches outside the app is refused by the renderer too (settings
+    /// built without the config loader), before any document exists.
+    func testRenderRefusesOverridesThatLeaveTheApp() throws {
+        var app = try settings(SettingsFlags(name: "shop", environment: "dev"))
+        let escapes: [(String, JSONValue, String)] = [
+            ("Deployment", .object(["kind": .string("ClusterRoleBinding")]), "overrides.Deployment.kind"),
+            ("Service", .object(["metadata": .object(["namespace": .string("kube-system")])]), "overrides.Service.metadata.namespace"),
+            ("Deployment", .object(["metadata": .object(["name": .string("payments")])]), "overrides.Deployment.metadata.name"),
+            ("Deployment", .object(["metadata": .null]), "overrides.Deployment.metadata is"),
+            ("Service", .object(["spec": .object(["selector": .object(["app.kubernetes.io/name": .string("payments")])])]),
+             "overrides.Service.spec.selector"),
+        ]
+        for (kind, patch, expected) in escapes {
+            app.overrides = [kind: patch]
+            XCTAssertThrowsError(try Manifests.render(.init(settings: app, image: "shop:1", serviceMonitor: false))) { error in
+                guard case .invalidInput(let message)? = error as? PlatformError else { return XCTFail("\(error)") }
+                XCTAssertTrue(message.hasPrefix(expected), message)
+            }
+        }
     }
 
     func testWorkspaceLockRefusesASecondHolderAfterTheTimeout() async throws {

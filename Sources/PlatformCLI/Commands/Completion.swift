@@ -67,7 +67,10 @@ struct CompleteValuesCommand: PlatformCommand {
         case .apps:
             values = CompletionValues.apps(environment: context.environment, currentDirectory: context.currentDirectory)
         }
-        for value in Array(Set(values)).sorted() { context.print(value) }
+        // One value a line: a name holding a control character (a newline would make it two values,
+        // an escape sequence would reach the terminal) is not offered.
+        let printable = values.filter { !$0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f } }
+        for value in Array(Set(printable)).sorted() { context.print(value) }
     }
 }
 
@@ -81,11 +84,11 @@ enum CompletionValues {
         ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { !$0.hasPrefix(".") }
     }
 
-    /// The environments of the user config, its default, and those with workspaces in the state folder.
+    /// The environments of the organisation and user configs, the default, and those with workspaces in
+    /// the state folder.
     static func environments(environment: [String: String]) -> [String] {
         var names: [String] = []
-        let path = ConfigLoader.userConfigPath(environment: environment)
-        if let config = try? ConfigLoader.loadUserConfig(at: path) {
+        if let config = try? ConfigLayers.load(environment: environment).merged {
             names += config.environments?.keys.map { $0 } ?? []
             if let name = config.defaultEnvironment { names.append(name) }
         }

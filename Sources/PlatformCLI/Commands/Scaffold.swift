@@ -7,6 +7,8 @@ struct ScaffoldCommand: PlatformCommand {
         var template: String
         var directory: String
         var variables: [String: String]
+        /// Values for the template's variables from the configuration (`ci`), below `--set`.
+        var defaults: [String: String]
         var git: Bool
         var templatesDirectory: String?
         var dryRun: Bool
@@ -27,6 +29,8 @@ struct ScaffoldCommand: PlatformCommand {
             OptionSpec("framework", value: "FRAMEWORK", help: "Template framework (with --language)"),
             OptionSpec("dir", value: "PARENT", help: "Folder to create the project in (default: current folder)", completion: .directories),
             OptionSpec("set", value: "KEY=VALUE", help: "Set a template variable (repeatable)", repeatable: true),
+            OptionSpec("ci", value: "SYSTEM", help: "CI/CD pipeline to include: github, gitlab or none (default: the config's ci, else github)",
+                       completion: .choices(CIChoice.all)),
             OptionSpec("no-git", help: "Do not create a git repository"),
             OptionSpec("templates-dir", value: "DIR", help: "Look up template ids in DIR first", completion: .directories),
         ],
@@ -34,6 +38,7 @@ struct ScaffoldCommand: PlatformCommand {
             "platform scaffold shop --template python/flask",
             "platform scaffold orders --template go/http --set port=9090 --dir ~/src",
             "platform scaffold api --language node --framework express --dry-run",
+            "platform scaffold web --template node/express --ci gitlab",
         ],
         usesGlobals: ["dry-run", "output", "quiet", "verbose"])
 
@@ -52,8 +57,23 @@ struct ScaffoldCommand: PlatformCommand {
             let (key, value) = try Validate.keyValue(pair)
             variables[key] = value
         }
+        if let ci = parsed.value("ci") {
+            guard CIChoice.all.contains(ci) else {
+                throw usage("invalid --ci \(Validate.quoted(ci)): use \(CIChoice.all.joined(separator: ", "))")
+            }
+            if let set = variables["ci"], set != ci { throw usage("--ci \(ci) and --set ci=\(set) disagree") }
+            variables["ci"] = ci
+        }
+        var defaults: [String: String] = [:]
+        let userPath = ConfigLoader.userConfigPath(environment: environment)
+        if let ci = try ConfigLoader.loadUserConfig(at: userPath)?.ci {
+            guard CIChoice.all.contains(ci) else {
+                throw PlatformError.invalidInput("\(userPath): invalid ci \(Validate.quoted(ci)): use \(CIChoice.all.joined(separator: ", "))")
+            }
+            defaults["ci"] = ci
+        }
         return Options(name: name, template: template, directory: parsed.value("dir") ?? ".", variables: variables,
-                       git: !parsed.flag("no-git"), templatesDirectory: parsed.value("templates-dir"),
+                       defaults: defaults, git: !parsed.flag("no-git"), templatesDirectory: parsed.value("templates-dir"),
                        dryRun: globals.dryRun, output: globals.output)
     }
 
@@ -71,7 +91,7 @@ struct ScaffoldCommand: PlatformCommand {
             : context.currentDirectory + "/" + (options.directory as NSString).expandingTildeInPath
         let request = ScaffoldRequest(name: options.name, template: try TemplateReference.parse(options.template),
                                       parentDirectory: options.directory.hasPrefix("~") ? (options.directory as NSString).expandingTildeInPath : parent,
-                                      variables: options.variables, git: options.git)
+                                      variables: options.variables, defaults: options.defaults, git: options.git)
         let (plan, result) = try await service.scaffold(request, dryRun: options.dryRun)
         guard let result else {
             if options.output == .json {
@@ -93,6 +113,11 @@ struct ScaffoldCommand: PlatformCommand {
             context.console.detail("Next: cd \(result.path) && platform create -e ENV")
         }
     }
+}
+
+/// The CI/CD systems the shipped templates have pipelines for (their `ci` variable).
+enum CIChoice {
+    static let all = ["github", "gitlab", "none"]
 }
 
 /// The template store for this run, from `--templates-dir`, the environment and the binary's location.

@@ -71,6 +71,7 @@ public struct CreateService: Sendable {
         let settings = request.settings
         let name = settings.name
         let environment = settings.environment.value
+        try Validate.instance(name: name, environment: environment)
         let kubectl = Kubectl(runner: runner, target: KubeTarget(context: settings.kubeContext.value,
                                                                  kubeconfig: settings.kubeconfig))
         let workspace = Workspace(stateDirectory: request.stateDirectory, environment: environment, name: name)
@@ -114,7 +115,7 @@ public struct CreateService: Sendable {
             defer { lock?.release() }
             let terraformChanges = try await planInScratchCopy(workspace: workspace, rootModule: rootModule,
                                                                environment: terraformEnvironment, secrets: secrets)
-            let (serverDocuments, changed) = try await dryRunApply(kubectl, documents: documents, live: live)
+            let (serverDocuments, changed) = try await dryRunApply(kubectl, documents: documents, live: live, manager: AppConventions.fieldManager(name))
             result.terraform.changes = terraformChanges
             result.kubernetesChanges = changed
             result.documents = serverDocuments
@@ -143,7 +144,7 @@ public struct CreateService: Sendable {
         }
 
         reporter.progress("Applying \(documents.count) objects to namespace \(environment)")
-        _ = try await step { try await kubectl.apply(documents) }
+        _ = try await step { try await kubectl.apply(documents, fieldManager: AppConventions.fieldManager(name)) }
         return result
     }
 
@@ -181,18 +182,18 @@ public struct CreateService: Sendable {
     /// Server-side dry run of the documents; returns what the server would store and which objects
     /// differ from the live ones. A namespace that does not exist yet cannot hold dry-run objects, so
     /// then only the Namespace goes to the server and everything counts as a change.
-    private func dryRunApply(_ kubectl: Kubectl, documents: [JSONValue],
-                             live: [JSONValue]) async throws -> ([JSONValue], [ObjectReference]) {
+    private func dryRunApply(_ kubectl: Kubectl, documents: [JSONValue], live: [JSONValue],
+                             manager: String) async throws -> ([JSONValue], [ObjectReference]) {
         let namespaceExists = live.contains { $0["kind"]?.stringValue == "Namespace" }
         reporter.progress("Checking \(documents.count) objects with the API server (dry run)")
         guard namespaceExists else {
             let namespaces = documents.filter { $0["kind"]?.stringValue == "Namespace" }
-            let answered = try await step { try await kubectl.apply(namespaces, dryRun: true) }
+            let answered = try await step { try await kubectl.apply(namespaces, fieldManager: manager, dryRun: true) }
             let fromServer = Self.items(answered.stdout)
             let rest = documents.filter { $0["kind"]?.stringValue != "Namespace" }
             return (fromServer + rest, documents.compactMap(ObjectReference.init))
         }
-        let answered = try await step { try await kubectl.apply(documents, dryRun: true) }
+        let answered = try await step { try await kubectl.apply(documents, fieldManager: manager, dryRun: true) }
         let fromServer = Self.items(answered.stdout)
         var changed: [ObjectReference] = []
         for document in fromServer {

@@ -6,8 +6,15 @@ public enum AppConventions {
     public static let nameLabel = "app.kubernetes.io/name"
     public static let instanceLabel = "app.kubernetes.io/instance"
     public static let managedByLabel = "app.kubernetes.io/managed-by"
-    /// The field manager of `deploy`/`rollback` (create owns the rest of the app as `platform`).
+    /// The field manager of `deploy`/`rollback` (create owns the rest of the app as `platform/NAME`).
     public static let deployFieldManager = "platform-deploy"
+
+    /// The field manager of `create` for one app. Each app has its own, so an object or field that one
+    /// app's apply owns is never silently shared with or taken by another app's (server-side apply
+    /// tracks ownership per manager). Releases before this used the single manager `platform`
+    /// (`legacyFieldManager`); see docs/create.md "Field managers".
+    public static func fieldManager(_ name: String) -> String { "platform/\(name)" }
+    public static let legacyFieldManager = "platform"
 
     public static func selector(_ name: String) -> String { "\(nameLabel)=\(name)" }
     public static func releasesConfigMap(_ name: String) -> String { "platform-releases-\(name)" }

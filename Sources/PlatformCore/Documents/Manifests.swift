@@ -228,9 +228,19 @@ public enum Manifests {
                 selector: LabelSelector(matchLabels: selector),
                 endpoints: [.init(port: "http", path: input.metricsPath, interval: "30s")]))))
         }
-        return documents.map { document in
+        return try documents.map { document in
             guard let kind = document["kind"]?.stringValue, let patch = input.overrides[kind] else { return document }
-            return document.merging(patch: patch)
+            if let path = OverridePolicy.forbiddenPath(in: patch, kind: kind) {
+                throw PlatformError.invalidInput(
+                    "overrides.\(kind).\(path.joined(separator: ".")) is not allowed: \(OverridePolicy.allowedText)")
+            }
+            let patched = document.merging(patch: patch)
+            // The patch was checked; the object must still be the same one (kind, apiVersion, name, namespace).
+            guard ObjectReference(patched) == ObjectReference(document),
+                  patched["apiVersion"] == document["apiVersion"] else {
+                throw PlatformError.invalidInput("overrides.\(kind) would change which object is applied: \(OverridePolicy.allowedText)")
+            }
+            return patched
         }
     }
 }

@@ -10,14 +10,18 @@ public struct ScaffoldRequest: Sendable, Equatable {
     public var parentDirectory: String
     /// `--set KEY=VALUE`, in order.
     public var variables: [String: String]
+    /// Values from the configuration (e.g. `ci`) for the variables the template declares; below
+    /// `variables`, above the template's defaults, and ignored by templates without such a variable.
+    public var defaults: [String: String]
     public var git: Bool
 
     public init(name: String, template: TemplateReference, parentDirectory: String,
-                variables: [String: String] = [:], git: Bool = true) {
+                variables: [String: String] = [:], defaults: [String: String] = [:], git: Bool = true) {
         self.name = name
         self.template = template
         self.parentDirectory = parentDirectory
         self.variables = variables
+        self.defaults = defaults
         self.git = git
     }
 }

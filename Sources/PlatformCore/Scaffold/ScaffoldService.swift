@@ -82,7 +82,7 @@ public struct ScaffoldService: Sendable {
             reporter.progress("Cloning template \(reference.description)")
             do {
                 try await Git(runner: runner).clone(url, into: clone, ref: ref)
-                let directory = subdirectory.map { clone + "/" + $0 } ?? clone
+                let directory = try Self.confine(subdirectory, to: clone, url: url)
                 let id = subdirectory ?? URL(fileURLWithPath: url).deletingPathExtension().lastPathComponent
                 return Checkout(info: TemplateInfo(id: id, directory: directory,
                                                    manifest: try TemplateManifest.load(from: directory)), clone: clone)
@@ -91,6 +91,27 @@ public struct ScaffoldService: Sendable {
                 throw error
             }
         }
+    }
+
+    /// The template folder of a clone: SUBDIR with every symlink resolved, which must stay inside the
+    /// clone and outside its `.git` (a SUBDIR that is a symlink could otherwise copy any folder of the
+    /// developer's disk into the new project).
+    static func confine(_ subdirectory: String?, to clone: String, url: String) throws -> String {
+        let root = URL(fileURLWithPath: clone).resolvingSymlinksInPath().path
+        guard let subdirectory else { return root }
+        let shown = Validate.quoted(subdirectory)
+        guard let resolved = realpath(clone + "/" + subdirectory, nil) else {
+            throw PlatformError.invalidInput("template subfolder \(shown) not found in \(url)")
+        }
+        defer { free(resolved) }
+        let path = String(cString: resolved)
+        guard path.hasPrefix(root + "/") else {
+            throw PlatformError.invalidInput("template subfolder \(shown) leads outside the repository \(url) (through a symlink); refused")
+        }
+        guard !RenderedPathRules.hasGitComponent(String(path.dropFirst(root.count + 1))) else {
+            throw PlatformError.invalidInput("template subfolder \(shown) leads into the repository's .git folder; refused")
+        }
+        return path
     }
 
     /// Resolves variables and lists every file with its rendered target path. Touches nothing.
@@ -112,7 +133,8 @@ public struct ScaffoldService: Sendable {
             guard Validate.isIdentifier(key), builtins[key] == nil else {
                 throw PlatformError.invalidInput("template \(template.id) declares an invalid variable name \(Validate.quoted(key))")
             }
-            guard let value = request.variables[key] ?? spec.default.map({ PlaceholderRenderer(variables: builtins).render($0) }) else {
+            guard let value = request.variables[key] ?? request.defaults[key]
+                    ?? spec.default.map({ PlaceholderRenderer(variables: builtins).render($0) }) else {
                 throw PlatformError.invalidInput("template \(template.id) needs --set \(key)=VALUE (\(spec.description ?? "no default"))")
             }
             if let pattern = spec.pattern {
@@ -125,11 +147,17 @@ public struct ScaffoldService: Sendable {
             }
             variables[key] = value
         }
+        for condition in manifest.conditionalFiles {
+            for key in condition.when.keys.sorted() where manifest.variables[key] == nil {
+                throw PlatformError.invalidInput(
+                    "template \(template.id): conditionalFiles names \(Validate.quoted(key)), which is not one of its variables")
+            }
+        }
         let renderer = PlaceholderRenderer(variables: variables)
         let root = URL(fileURLWithPath: template.directory).resolvingSymlinksInPath().path
         var files: [PlannedFile] = []
         var hasher = SHA256()
-        for relative in try listFiles(root) {
+        for relative in try listFiles(root) where manifest.includes(relative, variables: variables) {
             let renderedPath = renderer.render(relative)
             let components = renderedPath.split(separator: "/", omittingEmptySubsequences: false)
             guard isSafeRelativePath(renderedPath), !components.contains("."), components.count == relative.split(separator: "/", omittingEmptySubsequences: false).count else {
@@ -155,6 +183,7 @@ public struct ScaffoldService: Sendable {
             files.append(PlannedFile(source: relative, target: renderedPath, binary: isBinary(data), symlink: nil,
                                      mode: status.mode))
         }
+        try RenderedPathRules.check(files, template: template.id)
         guard !files.isEmpty else {
             throw PlatformError.invalidInput("template \(template.id) has no files besides \(TemplateManifest.fileName)")
         }

@@ -14,24 +14,56 @@ public struct TemplateManifest: Codable, Sendable, Equatable {
         }
     }
 
+    /// Files rendered only when template variables have given values (`conditionalFiles` in
+    /// template.json), e.g. the CI pipeline `scaffold --ci` picked.
+    public struct FileCondition: Codable, Sendable, Equatable {
+        /// Template-relative paths; a folder covers everything below it.
+        public var paths: [String]
+        /// Every variable named here must have this value for the paths to be rendered.
+        public var when: [String: String]
+
+        public init(paths: [String], when: [String: String]) {
+            self.paths = paths
+            self.when = when
+        }
+
+        /// Whether `relative` (a template-relative file path) is one of `paths` or below one.
+        public func covers(_ relative: String) -> Bool {
+            paths.contains { relative == $0 || relative.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
+        }
+
+        public func holds(for variables: [String: String]) -> Bool {
+            when.allSatisfy { variables[$0.key] == $0.value }
+        }
+    }
+
     public var description: String
     public var variables: [String: Variable]
     /// Service names the template cannot take (they would shadow a package the generated code imports).
     public var reservedNames: [String]
+    public var conditionalFiles: [FileCondition]
 
-    public init(description: String, variables: [String: Variable] = [:]) {
+    public init(description: String, variables: [String: Variable] = [:], conditionalFiles: [FileCondition] = []) {
         self.description = description
         self.variables = variables
         self.reservedNames = []
+        self.conditionalFiles = conditionalFiles
     }
 
-    enum CodingKeys: String, CodingKey { case description, variables, reservedNames }
+    /// Whether the template file `relative` is rendered with these variables: not covered by a
+    /// condition that does not hold.
+    public func includes(_ relative: String, variables: [String: String]) -> Bool {
+        !conditionalFiles.contains { $0.covers(relative) && !$0.holds(for: variables) }
+    }
+
+    enum CodingKeys: String, CodingKey { case description, variables, reservedNames, conditionalFiles }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         description = try container.decodeIfPresent(String.self, forKey: .description) ?? ""
         variables = try container.decodeIfPresent([String: Variable].self, forKey: .variables) ?? [:]
         reservedNames = try container.decodeIfPresent([String].self, forKey: .reservedNames) ?? []
+        conditionalFiles = try container.decodeIfPresent([FileCondition].self, forKey: .conditionalFiles) ?? []
     }
 
     public static let fileName = "template.json"

@@ -50,6 +50,10 @@ public struct AppSettings: Sendable, Equatable {
     public var variables: [String: String]
     public var userConfigPath: String
     public var projectConfigPath: String?
+    /// Every user and organisation config file looked at, lowest precedence first.
+    public var configLayers: [ConfigLayer]
+    /// nil: the bundled templates only.
+    public var templatesSource: Sourced<String?>
 
     /// Whether the image was chosen on purpose (a flag), so it may replace what runs in the cluster.
     public var imageIsExplicit: Bool {
@@ -78,6 +82,7 @@ public struct AppSettings: Sendable, Equatable {
             ("resources", show(resources.value), resources.source),
             ("healthPath", healthPath.value, healthPath.source),
             ("metricsPath", metricsPath.value, metricsPath.source),
+            ("templates_source", templatesSource.value ?? "(bundled templates)", templatesSource.source),
         ]
     }
 }

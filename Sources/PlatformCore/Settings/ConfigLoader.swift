@@ -1,10 +1,13 @@
 import Foundation
 
-/// Loads the user and project configs and merges them with flags, environment variables and built-ins.
-/// Precedence: flags > environment variables > project > user > built-in.
+/// Loads the organisation, user and project configs and merges them with flags, environment variables
+/// and built-ins. Precedence: flags > environment variables > project > user > `$PLATFORM_CONFIG` >
+/// `$XDG_CONFIG_DIRS` (organisation) > built-in; keys an organisation file locks stay as it set them.
 public enum ConfigLoader {
     public static let projectFileName = "platform.json"
-    public static let overridableKinds = ["Namespace", "Deployment", "Service", "Ingress", "ServiceMonitor"]
+    /// The kinds `overrides` may patch: the app's own objects. Not the Namespace, which every app of
+    /// the environment shares (one project's patch would change it for all of them).
+    public static let overridableKinds = ["Deployment", "Service", "Ingress", "ServiceMonitor"]
 
     public static func userConfigPath(environment: [String: String]) -> String {
         if let xdg = environment["XDG_CONFIG_HOME"], xdg.hasPrefix("/") {
@@ -26,9 +29,22 @@ public enum ConfigLoader {
     }
 
     public static func loadUserConfig(at path: String) throws -> UserConfig? {
+        guard let (document, _, text) = try loadConfigDocument(at: path, organisation: false) else { return nil }
+        return try decode(UserConfig.self, .object(document), path: path, text: text)
+    }
+
+    /// A user or organisation config as its checked JSON object (without `locked`), the keys it locks
+    /// (organisation files only) and its text; nil when the file does not exist.
+    static func loadConfigDocument(at path: String, organisation: Bool) throws
+        -> (document: [String: JSONValue], locked: [String], text: String)? {
         guard let text = try readIfPresent(path) else { return nil }
-        let value = try parse(text, path: path)
-        try checkKeys(value, allowed: UserConfig.keys, path: path, text: text, context: nil)
+        var value = try parse(text, path: path)
+        let allowed = organisation ? UserConfig.keys + ["locked"] : UserConfig.keys
+        if !organisation, value["locked"] != nil {
+            throw PlatformError.invalidInput(
+                "\(path):\(line(of: "locked", in: text)): 'locked' belongs in an organisation config ($XDG_CONFIG_DIRS/platform/config.json or $PLATFORM_CONFIG), not in the user config")
+        }
+        try checkKeys(value, allowed: allowed, path: path, text: text, context: nil)
         if let environments = value["environments"]?.objectValue {
             for (name, entry) in environments.sorted(by: { $0.key < $1.key }) {
                 try checkKeys(entry, allowed: ["kube_context", "domain"], path: path, text: text, context: "environments.\(name)")
@@ -40,7 +56,23 @@ public enum ConfigLoader {
         if let resources = value["resources"] {
             try checkKeys(resources, allowed: ["requests", "limits"], path: path, text: text, context: "resources")
         }
-        return try decode(UserConfig.self, value, path: path, text: text)
+        var locked: [String] = []
+        if let list = value["locked"] {
+            let lockable = UserConfig.keys
+            guard let items = list.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
+                throw PlatformError.invalidInput("\(path):\(line(of: "locked", in: text)): 'locked' must be a list of config keys (e.g. [\"domain\", \"backend\"])")
+            }
+            for item in items.compactMap(\.stringValue) {
+                guard lockable.contains(item) else {
+                    throw PlatformError.invalidInput(
+                        "\(path):\(line(of: "locked", in: text)): unknown key \(Validate.quoted(item)) in 'locked' (allowed: \(lockable.joined(separator: ", ")))")
+                }
+                locked.append(item)
+            }
+            if case .object(var object) = value { object["locked"] = nil; value = .object(object) }
+        }
+        _ = try decode(UserConfig.self, value, path: path, text: text)
+        return (value.objectValue ?? [:], locked, text)
     }
 
     public static func loadProjectConfig(at path: String) throws -> ProjectConfig {
@@ -55,12 +87,20 @@ public enum ConfigLoader {
                 throw PlatformError.invalidInput("\(path):\(line(of: "overrides", in: text)): 'overrides' must be an object of merge patches per kind")
             }
             for (kind, patch) in kinds.sorted(by: { $0.key < $1.key }) {
+                if kind == "Namespace" {
+                    throw PlatformError.invalidInput(
+                        "\(path):\(line(of: kind, in: text)): overrides.Namespace is not allowed: the namespace is shared by every app of the environment (allowed kinds: \(overridableKinds.joined(separator: ", ")))")
+                }
                 guard overridableKinds.contains(kind) else {
                     throw PlatformError.invalidInput(
                         "\(path):\(line(of: kind, in: text)): unknown kind \(Validate.quoted(kind)) in 'overrides' (allowed: \(overridableKinds.joined(separator: ", ")))")
                 }
                 guard patch.objectValue != nil else {
                     throw PlatformError.invalidInput("\(path):\(line(of: kind, in: text)): overrides.\(kind) must be a JSON object (a merge patch)")
+                }
+                if let key = OverridePolicy.forbiddenPath(in: patch, kind: kind) {
+                    throw PlatformError.invalidInput(
+                        "\(path):\(line(ofPath: ["overrides", kind] + key, in: text)): overrides.\(kind).\(key.joined(separator: ".")) is not allowed: \(OverridePolicy.allowedText)")
                 }
             }
         }
@@ -69,8 +109,8 @@ public enum ConfigLoader {
 
     /// Resolves every setting for `flags.name`; validates the merged values (nothing is touched).
     public static func resolve(flags: SettingsFlags, environment: [String: String], currentDirectory: String) throws -> AppSettings {
-        let userPath = userConfigPath(environment: environment)
-        let user = try loadUserConfig(at: userPath) ?? UserConfig()
+        let layers = try ConfigLayers.load(environment: environment)
+        let user = layers.merged
         var project = ProjectConfig()
         var projectPath: String?
         if let found = findProjectConfig(from: currentDirectory) {
@@ -83,65 +123,87 @@ public enum ConfigLoader {
         func env(_ key: String) -> String? {
             environment[key].flatMap { $0.isEmpty ? nil : $0 }
         }
-        let userSource = SettingSource.user(userPath)
         let projectSource = SettingSource.project(projectPath ?? projectFileName)
+        let shownProject = projectPath ?? projectFileName
 
         // Environment
         let environmentName: Sourced<String>
         if let given = flags.environment { environmentName = Sourced(given, .flag("environment")) }
         else if let fromEnv = env("PLATFORM_ENVIRONMENT") { environmentName = Sourced(fromEnv, .environment("PLATFORM_ENVIRONMENT")) }
-        else if let fromUser = user.defaultEnvironment { environmentName = Sourced(fromUser, userSource) }
+        else if let fromUser = layers.sourced("default_environment", user.defaultEnvironment) { environmentName = fromUser }
         else { environmentName = Sourced("development", .builtIn) }
         let envConfig = user.environments?[environmentName.value]
+        func fromEnvironment(_ field: String) -> SettingSource {
+            layers.source(environment: environmentName.value, field: field) ?? .builtIn
+        }
 
-        func pick<T>(_ flag: (T?, String), _ envKey: String?, parse: (String) throws -> T,
-                     _ projectValue: T?, _ userValue: T?, _ builtIn: T) throws -> Sourced<T> {
-            if let value = flag.0 { return Sourced(value, .flag(flag.1)) }
-            if let envKey, let raw = env(envKey) { return Sourced(try parse(raw), .environment(envKey)) }
-            if let value = projectValue { return Sourced(value, projectSource) }
-            if let value = userValue { return Sourced(value, userSource) }
+        /// `key`: the config key (nil for settings the user/organisation configs do not hold).
+        func pick<T: Encodable>(_ key: String?, _ flag: (T?, String), _ envKey: String?, parse: (String) throws -> T,
+                                _ projectValue: T?, _ userValue: T?, _ builtIn: T) throws -> Sourced<T> {
+            if let value = flag.0 {
+                if let key { try layers.checkUnlocked(key, value, from: "--\(flag.1)") }
+                return Sourced(value, .flag(flag.1))
+            }
+            if let envKey, let raw = env(envKey) {
+                let value = try parse(raw)
+                if let key { try layers.checkUnlocked(key, value, from: "the environment variable \(envKey)") }
+                return Sourced(value, .environment(envKey))
+            }
+            if let value = projectValue {
+                if let key { try layers.checkUnlocked(key, value, from: "the project config \(shownProject)") }
+                return Sourced(value, projectSource)
+            }
+            if let key, let value = layers.sourced(key, userValue) { return value }
             return Sourced(builtIn, .builtIn)
         }
 
-        let replicas = try pick((flags.replicas, "replicas"), "PLATFORM_REPLICAS",
+        let replicas = try pick("replicas", (flags.replicas, "replicas"), "PLATFORM_REPLICAS",
                                 parse: { try Validate.positiveInteger($0, what: "PLATFORM_REPLICAS", range: replicaRange) },
                                 project.replicas, user.replicas, 1)
-        let port = try pick((flags.port, "port"), "PLATFORM_PORT",
+        let port = try pick(nil, (flags.port, "port"), "PLATFORM_PORT",
                             parse: { try Validate.positiveInteger($0, what: "PLATFORM_PORT", range: 1...65535) },
                             project.port, nil, 8080)
-        let instanceType = try pick((flags.instanceType, "instance-type"), "PLATFORM_INSTANCE_TYPE", parse: { $0 },
+        let instanceType = try pick("instance_type", (flags.instanceType, "instance-type"), "PLATFORM_INSTANCE_TYPE", parse: { $0 },
                                     project.instanceType, user.instanceType, "t3.medium")
-        let image = try pick((flags.image, "image"), nil, parse: { $0 },
+        let image = try pick(nil, (flags.image, "image"), nil, parse: { $0 },
                              project.image.map { Validate.splitImage($0).tag == nil ? $0 + ":latest" : $0 }, nil,
                              flags.name + ":latest")
-        let resources = try pick((nil, "resources"), nil, parse: { _ in ResourceSettings() },
+        let resources = try pick("resources", (nil, "resources"), nil, parse: { _ in ResourceSettings() },
                                  project.resources, user.resources, ResourceSettings.builtIn)
-        let healthPath = try pick((nil, ""), nil, parse: { $0 }, project.healthPath, nil, "/healthz")
-        let metricsPath = try pick((nil, ""), nil, parse: { $0 }, project.metricsPath, nil, "/metrics")
+        let healthPath = try pick(nil, (nil, ""), nil, parse: { $0 }, project.healthPath, nil, "/healthz")
+        let metricsPath = try pick(nil, (nil, ""), nil, parse: { $0 }, project.metricsPath, nil, "/metrics")
 
         let domain: Sourced<String>
-        if let value = env("PLATFORM_DOMAIN") { domain = Sourced(value, .environment("PLATFORM_DOMAIN")) }
-        else if let value = envConfig?.domain { domain = Sourced(value, userSource) }
-        else if let value = user.domain { domain = Sourced(value, userSource) }
+        if let value = env("PLATFORM_DOMAIN") {
+            try layers.checkUnlocked("domain", value, from: "the environment variable PLATFORM_DOMAIN")
+            domain = Sourced(value, .environment("PLATFORM_DOMAIN"))
+        }
+        else if let value = envConfig?.domain { domain = Sourced(value, fromEnvironment("domain")) }
+        else if let value = layers.sourced("domain", user.domain) { domain = value }
         else { domain = Sourced("example.com", .builtIn) }
 
         let moduleSource: Sourced<String?>
-        if let value = env("PLATFORM_MODULE_SOURCE") { moduleSource = Sourced(value, .environment("PLATFORM_MODULE_SOURCE")) }
-        else if let value = user.moduleSource { moduleSource = Sourced(value, userSource) }
+        if let value = env("PLATFORM_MODULE_SOURCE") {
+            try layers.checkUnlocked("module_source", value, from: "the environment variable PLATFORM_MODULE_SOURCE")
+            moduleSource = Sourced(value, .environment("PLATFORM_MODULE_SOURCE"))
+        }
+        else if let value = user.moduleSource { moduleSource = Sourced(value, layers.source(of: "module_source") ?? .builtIn) }
         else { moduleSource = Sourced(nil, .builtIn) }
 
         let kubeContext: Sourced<String?>
         if let value = flags.kubeContext { kubeContext = Sourced(value, .flag("kube-context")) }
-        else if let value = envConfig?.kubeContext { kubeContext = Sourced(value, userSource) }
+        else if let value = envConfig?.kubeContext { kubeContext = Sourced(value, fromEnvironment("kube_context")) }
         else { kubeContext = Sourced(nil, .builtIn) }
+
+        let templatesSource = Sourced<String?>(user.templatesSource, layers.source(of: "templates_source") ?? .builtIn)
 
         let settings = AppSettings(
             name: flags.name, environment: environmentName, image: image, replicas: replicas, port: port,
             instanceType: instanceType, domain: domain, moduleSource: moduleSource,
-            backend: Sourced(user.backend, user.backend == nil ? .builtIn : userSource), kubeContext: kubeContext,
+            backend: Sourced(user.backend, layers.source(of: "backend") ?? .builtIn), kubeContext: kubeContext,
             kubeconfig: flags.kubeconfig, resources: resources, healthPath: healthPath, metricsPath: metricsPath,
-            overrides: project.overrides ?? [:], variables: flags.variables, userConfigPath: userPath,
-            projectConfigPath: projectPath)
+            overrides: project.overrides ?? [:], variables: flags.variables, userConfigPath: layers.user.path,
+            projectConfigPath: projectPath, configLayers: layers.layers, templatesSource: templatesSource)
         try validate(settings)
         return settings
     }
@@ -257,16 +319,28 @@ public enum ConfigLoader {
 
     /// The 1-based line where `"key":` first appears (1 when not found).
     static func line(of key: String, in text: String) -> Int {
-        guard !key.isEmpty else { return 1 }
-        let needle = "\"\(key)\""
-        var search = text.startIndex..<text.endIndex
-        while let found = text.range(of: needle, range: search) {
-            let rest = text[found.upperBound...].drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
-            if rest.first == ":" {
-                return text[..<found.lowerBound].reduce(1) { $1 == "\n" ? $0 + 1 : $0 }
+        line(ofPath: [key], in: text)
+    }
+
+    /// The 1-based line of the last key of `path`, each key looked for after the one before it
+    /// (`["overrides", "Deployment", "metadata", "name"]`); array indexes are skipped.
+    static func line(ofPath path: [String], in text: String) -> Int {
+        var start = text.startIndex
+        var found: Range<String.Index>?
+        for key in path where !key.isEmpty && Int(key) == nil {
+            let needle = "\"\(key)\""
+            var search = start..<text.endIndex
+            var hit: Range<String.Index>?
+            while let candidate = text.range(of: needle, range: search) {
+                let rest = text[candidate.upperBound...].drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+                if rest.first == ":" { hit = candidate; break }
+                search = candidate.upperBound..<text.endIndex
             }
-            search = found.upperBound..<text.endIndex
+            guard let hit else { break }
+            found = hit
+            start = hit.upperBound
         }
-        return 1
+        guard let found else { return 1 }
+        return text[..<found.lowerBound].reduce(1) { $1 == "\n" ? $0 + 1 : $0 }
     }
 }

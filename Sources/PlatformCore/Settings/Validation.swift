@@ -14,6 +14,17 @@ public enum Validate {
         try name(value, what: "environment")
     }
 
+    /// `app.kubernetes.io/instance` is `NAME-ENV`, and a label value is at most 63 characters
+    /// (Kubernetes' `IsValidLabelValue`): a longer pair would be refused by the API server with 422,
+    /// after Terraform already ran, so it is bad input before anything runs.
+    public static func instance(name: String, environment: String) throws {
+        let instance = "\(name)-\(environment)"
+        guard instance.utf8.count <= 63 else {
+            throw PlatformError.invalidInput(
+                "app name and environment too long together: the instance label \(quoted(instance)) has \(instance.utf8.count) characters, at most 63 are allowed (NAME-ENV is a Kubernetes label value)")
+        }
+    }
+
     public static func isDNS1035Label(_ value: String) -> Bool {
         let bytes = Array(value.utf8)
         guard (1...63).contains(bytes.count), let first = bytes.first, let last = bytes.last else { return false }
