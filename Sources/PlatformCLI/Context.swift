@@ -97,8 +97,11 @@ public struct CommandContext: Sendable {
         for tool in tools { _ = try real.locator.locate(tool) }
     }
 
+    /// Human text on stdout, control characters escaped (lines kept): results show data we did not
+    /// write (names, messages from the cluster and from files). JSON and logs do not come here.
     public func print(_ text: String) {
-        io.stdout.write(text.hasSuffix("\n") ? text : text + "\n")
+        let shown = TerminalText.escape(text, keepingLines: true)
+        io.stdout.write(shown.hasSuffix("\n") ? shown : shown + "\n")
     }
 }
 

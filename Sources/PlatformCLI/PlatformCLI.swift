@@ -99,6 +99,8 @@ public enum PlatformCLI {
             return status
         } catch {
             let code = ExitCode.code(for: error)
+            // A line that did not parse has no globals yet: `-o json` is read from the raw words.
+            if globals.output != .json, OutputRequest.asksForJSON(arguments) { globals.output = .json }
             report(error, code: code, command: parsedCommand, globals: globals, console: console, io: io)
             await recordEvent(parsedLine, globals: globals, status: code, error: error, details: details, started: started,
                               environment: environment, currentDirectory: currentDirectory, console: console, injected: runner)

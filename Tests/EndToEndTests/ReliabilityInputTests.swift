@@ -112,6 +112,31 @@ final class ReliabilityInputTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: sandbox.root + "/x"))
     }
 
+    /// Every bad-input case again with `-o json`: the same exit 64 and error line, and on stdout exactly
+    /// one JSON error document, also when the line did not parse (unknown options, missing values).
+    func testEveryBadInputWithJSONOutputPrintsOneErrorDocument() async throws {
+        let sandbox = try Sandbox()
+        let templates = sandbox.root + "/templates"
+        try sandbox.write(templates + "/bad/escape/template.json",
+                          #"{"description": "escapes", "variables": {"sub": {"default": ".."}}}"#)
+        try sandbox.write(templates + "/bad/escape/{{sub}}/x.txt", "x")
+        let environment = sandbox.environment(extra: ["KUBECONFIG": sandbox.root + "/no-cluster"])
+        for (argv, expected) in cases(templates: templates) where !argv.contains("-o") {
+            for spelling in [["-o", "json"], ["--output=json"], ["-ojson"]] {
+                let line = spelling + argv
+                let result = await runCLI(line, environment: environment, directory: sandbox.work)
+                let shown = line.map(shellQuoted).joined(separator: " ")
+                XCTAssertEqual(result.status, 64, "platform \(shown): \(result.stderr)")
+                XCTAssertTrue(result.stderr.contains(expected), "platform \(shown): \(result.stderr)")
+                let document = try? JSONDecoder().decode(JSONValue.self, from: Data(result.stdout.utf8))
+                XCTAssertEqual(document?["error", "exitCode"], .number(64), "platform \(shown): stdout \(result.stdout)")
+                XCTAssertNotNil(document?["error", "message"]?.stringValue, "platform \(shown)")
+            }
+        }
+        let bogus = await runCLI(["create", "shop", "-o", "json", "--bogus"], environment: environment, directory: sandbox.work)
+        XCTAssertEqual(try JSONDecoder().decode(JSONValue.self, from: Data(bogus.stdout.utf8))["error", "type"], .string("usage"))
+    }
+
     /// The same through the built binary, for a few cases: the process exit code, not just the in-process one.
     func testBuiltBinaryExits64OnBadInput() async throws {
         let sandbox = try Sandbox()

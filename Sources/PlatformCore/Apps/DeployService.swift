@@ -112,7 +112,7 @@ public struct DeployService: Sendable {
         let pending = release
         let (revision, lastServing, known) = try await store.update(app: app, namespace: namespace) { history in
             var recorded = pending
-            recorded.revision = history.nextRevision
+            recorded.revision = try history.checkedNextRevision()
             // The key fingerprints of a kept version come from the release that recorded it.
             let known = history.releases.last {
                 $0.config?.sameVersion(as: config) == true && ($0.config?.varKeys != nil || $0.config?.secretKeys != nil)

@@ -3,6 +3,9 @@ import Foundation
 /// The Kubernetes documents `platform create` applies, as Codable types. Rendered to JSONValue so the
 /// project's `overrides` (RFC 7386 merge patches per kind) can be applied before they go out.
 public enum Manifests {
+    /// `spec.progressDeadlineSeconds` of the Deployment: 300 s, deploy's default --timeout.
+    public static let progressDeadlineSeconds = 300
+
     public struct ObjectMeta: Codable, Sendable, Equatable {
         public var name: String
         public var namespace: String?
@@ -67,6 +70,9 @@ public enum Manifests {
     public struct Deployment: Codable, Sendable, Equatable {
         public struct Spec: Codable, Sendable, Equatable {
             public var replicas: Int
+            /// The Deployment's own verdict on a stuck rollout, equal to deploy's default --timeout
+            /// (the API server's default, 600 s, would never fire within it; see docs/deploy.md).
+            public var progressDeadlineSeconds: Int = Manifests.progressDeadlineSeconds
             public var selector: LabelSelector
             public var template: PodTemplate
         }

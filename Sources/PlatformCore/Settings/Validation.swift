@@ -59,23 +59,28 @@ public enum Validate {
         return (withoutDigest, nil)
     }
 
-    /// `90s`, `5m`, `1h30m`, `500ms`: a positive duration in seconds.
+    /// The longest duration any option takes: 3650 days (about ten years). Longer ones overflow the
+    /// nanosecond clocks we sleep on and Go's `time.Duration` (kubectl's `--since`, 292 years).
+    public static let maximumDuration: Double = 3650 * 86400
+
+    /// `90s`, `5m`, `1h30m`, `500ms`: a positive duration in seconds, at most `maximumDuration`.
     public static func duration(_ value: String, what: String = "duration") throws -> Double {
-        guard let seconds = parseDuration(value), seconds > 0 else {
+        guard let seconds = parseDuration(value), seconds > 0, seconds <= maximumDuration else {
             throw PlatformError.invalidInput(
-                "invalid \(what) \(quoted(value)): use a positive number with a unit, e.g. 90s, 5m, 1h or 1h30m")
+                "invalid \(what) \(quoted(value)): use a positive number with a unit, e.g. 90s, 5m, 1h or 1h30m, at most 3650d")
         }
         return seconds
     }
 
+    /// Bounded: at most 64 characters, each number at most 12 digits, so the sum is always finite.
     public static func parseDuration(_ value: String) -> Double? {
         var total = 0.0
         var number = ""
         var rest = Substring(value)
-        guard !rest.isEmpty else { return nil }
+        guard !rest.isEmpty, rest.utf8.count <= 64 else { return nil }
         while !rest.isEmpty {
             number = String(rest.prefix { $0.isASCII && $0.isNumber })
-            guard !number.isEmpty, let amount = Double(number) else { return nil }
+            guard !number.isEmpty, number.count <= 12, let amount = Double(number) else { return nil }
             rest = rest.dropFirst(number.count)
             let unit: Double
             if rest.hasPrefix("ms") { unit = 0.001; rest = rest.dropFirst(2) }
