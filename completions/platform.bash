@@ -38,6 +38,7 @@ _platform_takes_value() {
         scaffold) case "$2" in -t|--template|--language|--framework|--dir|--set|--ci|--templates-dir) return 0 ;; esac ;;
         create) case "$2" in --image|--replicas|--port|--instance-type|--set) return 0 ;; esac ;;
         templates) case "$2" in --templates-dir) return 0 ;; esac ;;
+        upgrade) case "$2" in --to|--conflict|--set|--templates-dir) return 0 ;; esac ;;
         deploy) case "$2" in --image|--timeout|--rollback-timeout|-m|--message) return 0 ;; esac ;;
         rollback) case "$2" in --to|--timeout|--rollback-timeout|-m|--message) return 0 ;; esac ;;
         vars) case "$2" in -m|--message|--timeout|--rollback-timeout) return 0 ;; esac ;;
@@ -79,6 +80,13 @@ _platform_value() {
             esac ;;
         templates)
             case "$2" in
+                --templates-dir) _platform_files -d ;;
+            esac ;;
+        upgrade)
+            case "$2" in
+                --to) COMPREPLY=() ;;
+                --conflict) _platform_words 'inline rej' ;;
+                --set) COMPREPLY=() ;;
                 --templates-dir) _platform_files -d ;;
             esac ;;
         deploy)
@@ -139,6 +147,7 @@ _platform_options() {
         scaffold) echo "$globals -t --template --language --framework --dir --set --ci --no-git --templates-dir" ;;
         create) echo "$globals --image --replicas --port --instance-type --set --detailed-exitcode" ;;
         templates) echo "$globals --templates-dir" ;;
+        upgrade) echo "$globals --to --conflict --set --check --diff --commit --templates-dir" ;;
         deploy) echo "$globals --image --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;
         rollback) echo "$globals --to --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;
         vars) echo "$globals --stage -m --message --timeout --rollback-timeout --no-wait --no-rollback" ;;
@@ -174,7 +183,7 @@ _platform_positional() {
     esac
 }
 
-_platform_commands='scaffold create templates deploy releases rollback vars secrets logs status destroy version help completion doctor metrics config'
+_platform_commands='scaffold create templates upgrade deploy releases rollback vars secrets logs status destroy version help completion doctor metrics config'
 
 _platform() {
     local cur prev words cword split=false

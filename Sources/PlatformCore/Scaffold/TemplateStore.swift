@@ -6,7 +6,7 @@ public struct TemplateInfo: Sendable, Equatable, Encodable {
     public var directory: String
     public var manifest: TemplateManifest
 
-    enum CodingKeys: String, CodingKey { case id, description, variables, directory }
+    enum CodingKeys: String, CodingKey { case id, description, variables, directory, version }
 
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -14,6 +14,7 @@ public struct TemplateInfo: Sendable, Equatable, Encodable {
         try container.encode(manifest.description, forKey: .description)
         try container.encode(manifest.variables, forKey: .variables)
         try container.encode(directory, forKey: .directory)
+        try container.encodeIfPresent(manifest.version, forKey: .version)
     }
 }
 
