@@ -12,6 +12,7 @@ public enum CommandTable {
         CommandEntry(SecretsCommand.self),
         CommandEntry(LogsCommand.self),
         CommandEntry(StatusCommand.self),
+        CommandEntry(OpenCommand.self),
         CommandEntry(DestroyCommand.self),
         CommandEntry(VersionCommand.self),
         CommandEntry(HelpCommand.self),

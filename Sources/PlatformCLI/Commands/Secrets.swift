@@ -28,6 +28,7 @@ struct SecretsCommand: PlatformCommand {
         var sources: [String: Source]
         var change: ChangeOptions
         var output: OutputFormat
+        var kube: KubeTarget
     }
 
     static let spec = CommandSpec(
@@ -89,7 +90,7 @@ struct SecretsCommand: PlatformCommand {
             if !rest.isEmpty { throw usage("unexpected KEY=VALUE after \(action)") }
         }
         return Options(action: chosen, name: name, environment: globals.environment, inputs: keys, sources: sources,
-                       change: try ChangeOptions.parse(parsed), output: globals.output)
+                       change: try ChangeOptions.parse(parsed), output: globals.output, kube: globals.kube)
     }
 
     static func validate(_ options: Options) throws {
@@ -105,41 +106,39 @@ struct SecretsCommand: PlatformCommand {
         }
     }
 
-    static func run(_ options: Options, _ context: CommandContext) async throws {
-        let name = try options.name ?? projectAppName(from: context.currentDirectory, command: "secrets")
-        try Validate.name(name)
-        context.details.app = name
+    /// Values given on the command line are masked wherever `--verbose` shows an argv.
+    static func secrets(_ options: Options) -> [String] {
+        options.sources.values.compactMap { if case .literal(let value) = $0 { return value } else { return nil } }
+    }
+
+    static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
+        let name = try configAppName(options.name, command: spec.name, context)
         // Every value is read (and checked) before the cluster is asked anything.
         let values = options.action == .set ? try readValues(options, context) : [:]
-        let service = await configService(context)
+        let service = await configService(options.kube, context)
+        var result: CommandOutcome
         switch options.action {
         case .list:
             let listing = try await service.list(app: name, namespace: options.environment, part: .secrets)
-            if options.output == .json { return try context.printJSON(listing) }
-            let secrets = listing.secrets ?? []
-            if secrets.isEmpty {
-                context.console.detail("No secrets for \(name) in \(options.environment).")
-            } else {
+            result = .render(listing, as: options.output) { listing in
                 var rows = [["KEY", "FINGERPRINT", "REVISION", "CHANGED BY", "WHEN"]]
-                for secret in secrets {
+                for secret in listing.secrets ?? [] {
                     rows.append([secret.key, secret.fingerprint, secret.revision.map(String.init) ?? "-",
                                  secret.user ?? "-", secret.time ?? "-"])
                 }
-                context.print(formatTable(rows))
+                return formatTable(rows)
             }
-            reportStaged(listing, context)
+            if options.output == .text && (listing.secrets ?? []).isEmpty {
+                result = CommandOutcome(notes: [.detail("No secrets for \(name) in \(options.environment).")])
+            }
+            result.notes += stagedNotes(listing)
         case .set, .unset, .apply:
             let request = options.change.request(app: name, environment: options.environment, part: .secrets,
                                                  set: values, unset: options.action == .unset ? options.inputs : [])
-            if options.action == .apply {
-                guard let outcome = try await service.applyStaged(request) else {
-                    context.console.detail("Nothing staged for \(name) in \(options.environment).")
-                    return
-                }
-                return try reportChange(outcome, options.output, context)
-            }
-            try reportChange(try await service.change(request), options.output, context)
+            result = try await changeOutcome(options.action == .apply, request, service, options.output)
         }
+        result.event.app = name
+        return result
     }
 
     /// The values of `secrets set`: literals, files, stdin (one key from a pipe; on a TTY a prompt

@@ -15,6 +15,7 @@ struct VarsCommand: PlatformCommand {
         var keys: [String]
         var change: ChangeOptions
         var output: OutputFormat
+        var kube: KubeTarget
     }
 
     static let spec = CommandSpec(
@@ -71,7 +72,7 @@ struct VarsCommand: PlatformCommand {
             if let extra = rest.first { throw usage("unexpected argument '\(extra)'") }
         }
         return Options(action: chosen, name: name, environment: globals.environment, values: values, keys: keys,
-                       change: try ChangeOptions.parse(parsed), output: globals.output)
+                       change: try ChangeOptions.parse(parsed), output: globals.output, kube: globals.kube)
     }
 
     static func validate(_ options: Options) throws {
@@ -87,31 +88,28 @@ struct VarsCommand: PlatformCommand {
         }
     }
 
-    static func run(_ options: Options, _ context: CommandContext) async throws {
-        let name = try options.name ?? projectAppName(from: context.currentDirectory, command: "vars")
-        try Validate.name(name)
-        context.details.app = name
-        let service = await configService(context)
+    static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
+        let name = try configAppName(options.name, command: spec.name, context)
+        let service = await configService(options.kube, context)
+        var result: CommandOutcome
         switch options.action {
         case .list:
             let listing = try await service.list(app: name, namespace: options.environment, part: .vars)
-            if options.output == .json { return try context.printJSON(listing) }
-            let vars = listing.vars ?? [:]
-            if vars.isEmpty { context.console.detail("No vars for \(name) in \(options.environment).") }
-            for key in vars.keys.sorted() { context.print("\(key)=\(vars[key] ?? "")") }
-            reportStaged(listing, context)
+            result = .render(listing, as: options.output) { listing in
+                let vars = listing.vars ?? [:]
+                return vars.keys.sorted().map { "\($0)=\(vars[$0] ?? "")" }.joined(separator: "\n")
+            }
+            if options.output == .text && (listing.vars ?? [:]).isEmpty {
+                result = CommandOutcome(notes: [.detail("No vars for \(name) in \(options.environment).")])
+            }
+            result.notes += stagedNotes(listing)
         case .set, .unset, .apply:
             let request = options.change.request(app: name, environment: options.environment, part: .vars,
                                                  set: options.values, unset: options.keys)
-            if options.action == .apply {
-                guard let outcome = try await service.applyStaged(request) else {
-                    context.console.detail("Nothing staged for \(name) in \(options.environment).")
-                    return
-                }
-                return try reportChange(outcome, options.output, context)
-            }
-            try reportChange(try await service.change(request), options.output, context)
+            result = try await changeOutcome(options.action == .apply, request, service, options.output)
         }
+        result.event.app = name
+        return result
     }
 }
 
@@ -165,25 +163,50 @@ func configPositionals<C: PlatformCommand>(_ command: C.Type, _ parsed: ParsedCo
     return (given[0], name, rest)
 }
 
-func configService(_ context: CommandContext) async -> ConfigService {
-    ConfigService(deployer: await deployService(context))
+func configService(_ kube: KubeTarget, _ context: CommandContext) async -> ConfigService {
+    ConfigService(deployer: await deployService(kube, context))
 }
 
-func reportChange(_ outcome: ConfigOutcome, _ output: OutputFormat, _ context: CommandContext) throws {
-    if output == .json { return try context.printJSON(outcome) }
-    let part = outcome.part.rawValue
-    if outcome.unchanged {
-        context.print("No change to the \(part) of \(outcome.app) in \(outcome.environment)")
-    } else if outcome.staged {
-        context.print("Staged \(part) of \(outcome.app) in \(outcome.environment): \(outcome.diff.summary)")
-    } else if let release = outcome.release {
-        let what = release.result == .applied ? "Applied" : "Updated"
-        context.print("\(what) \(part) of \(outcome.app) in \(outcome.environment): \(outcome.diff.summary) (release \(release.revision))")
+/// NAME, else the name in the project's platform.json (checked like every app name).
+func configAppName(_ name: String?, command: String, _ context: CommandContext) throws -> String {
+    guard let name = try name ?? ConfigLoader.projectAppName(from: context.currentDirectory) else {
+        throw PlatformError.usage("missing NAME: give the app name, or run 'platform \(command)' in a project folder whose platform.json names the app",
+                                  command: command)
+    }
+    try Validate.name(name)
+    return name
+}
+
+/// A set, unset or apply (`apply`: the staged version) as the command's outcome; a failed rollout
+/// is the outcome's failure (exit 3 or 4, as for deploy).
+func changeOutcome(_ apply: Bool, _ request: ConfigChangeRequest, _ service: ConfigService,
+                   _ output: OutputFormat) async throws -> CommandOutcome {
+    let outcome: ConfigOutcome?
+    do {
+        outcome = apply ? try await service.applyStaged(request) : try await service.change(request)
+    } catch let error as PlatformError {
+        switch error {
+        case .deployRolledBack, .deployFailed:
+            return CommandOutcome(failure: error, event: EventDetails(appliedImage: nil))
+        default:
+            throw error
+        }
+    }
+    guard let outcome else {
+        return CommandOutcome(notes: [.detail("Nothing staged for \(request.app) in \(request.environment).")])
+    }
+    return .render(outcome, as: output) { outcome in
+        let part = outcome.part.rawValue
+        if outcome.unchanged { return "No change to the \(part) of \(outcome.app) in \(outcome.environment)" }
+        if outcome.staged { return "Staged \(part) of \(outcome.app) in \(outcome.environment): \(outcome.diff.summary)" }
+        let what = outcome.release?.result == .applied ? "Applied" : "Updated"
+        return "\(what) \(part) of \(outcome.app) in \(outcome.environment): \(outcome.diff.summary)"
+            + (outcome.release.map { " (release \($0.revision))" } ?? "")
     }
 }
 
-func reportStaged(_ listing: ConfigListing, _ context: CommandContext) {
-    guard let diff = listing.stagedDiff, listing.staged != nil else { return }
-    context.console.detail("Staged, not rolled out yet: \(diff.isEmpty ? "no change here" : diff.summary) "
-                           + "('platform deploy' or 'platform vars apply' rolls it out)")
+func stagedNotes(_ listing: ConfigListing) -> [CommandOutcome.Note] {
+    guard let diff = listing.stagedDiff, listing.staged != nil else { return [] }
+    return [.detail("Staged, not rolled out yet: \(diff.isEmpty ? "no change here" : diff.summary) "
+                    + "('platform deploy' or 'platform vars apply' rolls it out)")]
 }

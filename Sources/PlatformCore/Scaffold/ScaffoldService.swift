@@ -20,7 +20,15 @@ public struct ScaffoldService: Sendable {
     }
 
     /// Plans and, unless `dryRun`, renders into a temporary sibling folder, commits, and renames it into place.
+    /// A Ctrl-C or SIGTERM does not stop the process in the middle of writing: the render loop and the
+    /// steps between git calls notice it (`checkInterrupted`), the temporary folder is removed on the
+    /// normal error path, and the run ends as `interrupted` (exit 130/143, event recorded). Only a
+    /// second signal stops at once, after the registered cleanup removed the folder.
     public func scaffold(_ request: ScaffoldRequest, dryRun: Bool) async throws -> (ScaffoldPlan, ScaffoldResult?) {
+        try await signals.handlesInterruption { try await scaffoldSteps(request, dryRun: dryRun) }
+    }
+
+    private func scaffoldSteps(_ request: ScaffoldRequest, dryRun: Bool) async throws -> (ScaffoldPlan, ScaffoldResult?) {
         try Validate.name(request.name)
         let parent = URL(fileURLWithPath: request.parentDirectory).standardizedFileURL.path
         var isDirectory: ObjCBool = false
@@ -37,6 +45,7 @@ public struct ScaffoldService: Sendable {
         let plan = try makePlan(request, template: checkout.info, source: request.template.description, target: target,
                                 version: checkout.version, commit: checkout.commit)
         if dryRun { return (plan, nil) }
+        try signals.checkInterrupted()
 
         let temporary = try makeTemporaryFolder(in: parent, name: request.name)
         let cleanup = signals.addCleanup { try? FileManager.default.removeItem(atPath: temporary) }
@@ -63,6 +72,8 @@ public struct ScaffoldService: Sendable {
                                          commit: commit, variables: plan.variables))
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
+            // A git child stopped by the forwarded signal fails; the run was interrupted, not broken.
+            try signals.checkInterrupted()
             throw error
         }
     }
@@ -148,13 +159,15 @@ public struct ScaffoldService: Sendable {
                     ?? spec.default.map({ PlaceholderRenderer(variables: builtins).render($0) }) else {
                 throw PlatformError.invalidInput("template \(template.id) needs --set \(key)=VALUE (\(spec.description ?? "no default"))")
             }
-            if let pattern = spec.pattern {
-                guard (try? NSRegularExpression(pattern: pattern)) != nil else {
-                    throw PlatformError.invalidInput("template \(template.id): variable \(key) has an invalid pattern \(Validate.quoted(pattern))")
-                }
-                guard value.range(of: "^(?:\(pattern))$", options: .regularExpression) != nil else {
-                    throw PlatformError.invalidInput("invalid value \(Validate.quoted(value)) for \(key): must match \(pattern)")
-                }
+            let accepted: Bool
+            do {
+                accepted = try spec.accepts(value)
+            } catch {
+                throw PlatformError.invalidInput("template \(template.id): variable \(key) has an invalid pattern \(Validate.quoted(spec.pattern ?? ""))")
+            }
+            guard accepted else {
+                throw PlatformError.invalidInput("invalid value \(Validate.quoted(value)) for \(key): "
+                    + (spec.pattern.map { "must match \($0)" } ?? "") + (spec.allowControlCharacters == true ? "" : (spec.pattern == nil ? "" : ", ") + "without control characters"))
             }
             variables[key] = value
         }
@@ -262,18 +275,9 @@ public struct ScaffoldService: Sendable {
             throw PlatformError.failed("could not write \(path): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
-        try data.withUnsafeBytes { raw in
-            guard var pointer = raw.baseAddress else { return }
-            var remaining = raw.count
-            while remaining > 0 {
-                let written = write(fd, pointer, remaining)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw PlatformError.failed("could not write \(path): \(String(cString: strerror(errno)))")
-                }
-                pointer += written
-                remaining -= written
-            }
+        let failure = FileDescriptorIO.writeAll(fd, data)
+        if failure != 0 {
+            throw PlatformError.failed("could not write \(path): \(String(cString: strerror(failure)))")
         }
         guard fchmod(fd, mode_t(mode & 0o7777)) == 0 else {
             throw PlatformError.failed("could not set the mode of \(path): \(String(cString: strerror(errno)))")

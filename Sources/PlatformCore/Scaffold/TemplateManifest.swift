@@ -6,14 +6,31 @@ public struct TemplateManifest: Codable, Sendable, Equatable {
         public var `default`: String?
         public var description: String?
         public var pattern: String?
+        /// Values may hold control characters (newlines, tabs) only when the template says so.
+        public var allowControlCharacters: Bool?
         /// The variable's name in older versions: `platform upgrade` carries the recorded value over.
         public var renamedFrom: String?
 
-        public init(default: String? = nil, description: String? = nil, pattern: String? = nil, renamedFrom: String? = nil) {
+        public init(default: String? = nil, description: String? = nil, pattern: String? = nil, renamedFrom: String? = nil,
+                    allowControlCharacters: Bool? = nil) {
             self.default = `default`
             self.description = description
             self.pattern = pattern
             self.renamedFrom = renamedFrom
+            self.allowControlCharacters = allowControlCharacters
+        }
+
+        /// Whether `value` is allowed: no control characters unless allowed, and the whole value
+        /// matching `pattern`, anchored with `\A`/`\z` (ICU's `$` also matches before a final
+        /// newline, so `^(?:P)$` let `8080\n` through). Throws for a pattern that does not compile.
+        public func accepts(_ value: String) throws -> Bool {
+            if allowControlCharacters != true, value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
+                return false
+            }
+            guard let pattern else { return true }
+            let expression = try NSRegularExpression(pattern: "\\A(?:\(pattern))\\z")
+            let whole = NSRange(value.startIndex..., in: value)
+            return expression.firstMatch(in: value, options: [.anchored], range: whole)?.range == whole
         }
     }
 
