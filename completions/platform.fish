@@ -29,10 +29,16 @@ function __platform_state
                             contains -- $token --image --replicas --port --instance-type --set; and set skip 1
                         case templates
                             contains -- $token --templates-dir; and set skip 1
+                        case upgrade
+                            contains -- $token --to --conflict --set --templates-dir; and set skip 1
                         case deploy
-                            contains -- $token --image --timeout --rollback-timeout -m --message; and set skip 1
+                            contains -- $token --image --timeout --rollback-timeout -m --message --commit; and set skip 1
                         case rollback
                             contains -- $token --to --timeout --rollback-timeout -m --message; and set skip 1
+                        case vars
+                            contains -- $token -m --message --timeout --rollback-timeout; and set skip 1
+                        case secrets
+                            contains -- $token -m --message --timeout --rollback-timeout; and set skip 1
                         case logs
                             contains -- $token -n --lines --since -c --container --grep --follow-for; and set skip 1
                         case doctor
@@ -82,11 +88,15 @@ complete -c platform -s h -l help -d 'Show help for the command'
 complete -c platform -n '__platform_at ""' -a scaffold -d 'Create a new service from a template, committed to a fresh git repository'
 complete -c platform -n '__platform_at ""' -a create -d 'Provision an app: its infrastructure with Terraform, then its Kubernetes objects'
 complete -c platform -n '__platform_at ""' -a templates -d 'List the templates scaffold can use'
+complete -c platform -n '__platform_at ""' -a upgrade -d 'Merge a newer version of the project\'s template into it (3-way, with git)'
 complete -c platform -n '__platform_at ""' -a deploy -d 'Deploy a new image of an app, wait for it, roll back when it fails'
 complete -c platform -n '__platform_at ""' -a releases -d 'Show the release history of an app (shared by the team, kept in the cluster)'
 complete -c platform -n '__platform_at ""' -a rollback -d 'Re-deploy an earlier release of an app'
+complete -c platform -n '__platform_at ""' -a vars -d 'Set, unset and list an app\'s configuration variables; each change is a release'
+complete -c platform -n '__platform_at ""' -a secrets -d 'Set, unset and list an app\'s secrets (values never shown); each change is a release'
 complete -c platform -n '__platform_at ""' -a logs -d 'Print (and follow) the logs of all Pods of an app'
 complete -c platform -n '__platform_at ""' -a status -d 'Show an app: replicas, image, current release, Pods and URL'
+complete -c platform -n '__platform_at ""' -a open -d 'Print the app\'s URL and open it in a browser when there is a display'
 complete -c platform -n '__platform_at ""' -a destroy -d 'Delete an app: its Kubernetes objects, its infrastructure and its workspace'
 complete -c platform -n '__platform_at ""' -a version -d 'Print the platform version'
 complete -c platform -n '__platform_at ""' -a help -d 'Show help for platform or one of its commands'
@@ -103,6 +113,7 @@ complete -c platform -n '__platform_at scaffold' -l set -x -d 'Set a template va
 complete -c platform -n '__platform_at scaffold' -l ci -x -a 'github gitlab none' -d 'CI/CD pipeline to include: github, gitlab or none (default: the config\'s ci, else github)'
 complete -c platform -n '__platform_at scaffold' -l no-git -d 'Do not create a git repository'
 complete -c platform -n '__platform_at scaffold' -l templates-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Look up template ids in DIR first'
+complete -c platform -n '__platform_at scaffold' -l refresh -d 'Fetch the configured templates_source git repository again now'
 
 complete -c platform -n '__platform_at create' -l image -x -d 'Container image (default: platform.json\'s image, else NAME:latest)'
 complete -c platform -n '__platform_at create' -l replicas -x -d 'Number of pods (default: 1)'
@@ -113,6 +124,15 @@ complete -c platform -n '__platform_at create' -l detailed-exitcode -d 'With --d
 complete -c platform -n '__platform_at create 0' -a '(__platform_values apps)' -d 'App name: lowercase letters, digits and \'-\', starting with a letter (default: the name in ./platform.json or a parent folder\'s)'
 
 complete -c platform -n '__platform_at templates' -l templates-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Look up templates in DIR first'
+complete -c platform -n '__platform_at templates' -l refresh -d 'Fetch the configured templates_source git repository again now'
+
+complete -c platform -n '__platform_at upgrade' -l to -x -d 'Upgrade to VERSION instead of the newest (a version or a git tag)'
+complete -c platform -n '__platform_at upgrade' -l conflict -x -a 'inline rej' -d 'Conflicts as inline markers (default) or as .rej files'
+complete -c platform -n '__platform_at upgrade' -l set -x -d 'Set a template variable, e.g. one the new version adds (repeatable)'
+complete -c platform -n '__platform_at upgrade' -l check -d 'Only check: exit 0 when up to date, 2 when an update is available'
+complete -c platform -n '__platform_at upgrade' -l diff -d 'Print the patch the upgrade would apply; change nothing'
+complete -c platform -n '__platform_at upgrade' -l commit -d 'Commit the result (when nothing conflicts)'
+complete -c platform -n '__platform_at upgrade' -l templates-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Look up template ids in DIR first'
 
 complete -c platform -n '__platform_at deploy' -l image -x -d 'Image to deploy, e.g. registry.example.com/shop:1.2.3'
 complete -c platform -n '__platform_at deploy' -l timeout -x -d 'How long to wait for the rollout (default 5m; 90s, 5m, 1h)'
@@ -121,6 +141,8 @@ complete -c platform -n '__platform_at deploy' -l no-wait -d 'Apply the image an
 complete -c platform -n '__platform_at deploy' -l no-rollback -d 'Leave a failed deploy in place (exit 4)'
 complete -c platform -n '__platform_at deploy' -s m -l message -x -d 'Note recorded with the release'
 complete -c platform -n '__platform_at deploy' -l force -d 'Deploy the image that already runs: restart the Pods and record a release'
+complete -c platform -n '__platform_at deploy' -l commit -x -d 'The git commit the image was built from (default: HEAD of the app\'s repository)'
+complete -c platform -n '__platform_at deploy' -s y -l yes -d 'Do not ask for confirmation (a protected environment needs it without a terminal)'
 complete -c platform -n '__platform_at deploy 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
 complete -c platform -n '__platform_at releases 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
@@ -131,7 +153,26 @@ complete -c platform -n '__platform_at rollback' -l rollback-timeout -x -d 'How 
 complete -c platform -n '__platform_at rollback' -l no-wait -d 'Apply the image and return without waiting'
 complete -c platform -n '__platform_at rollback' -l no-rollback -d 'Leave a failed rollback in place (exit 4)'
 complete -c platform -n '__platform_at rollback' -s m -l message -x -d 'Note recorded with the release'
+complete -c platform -n '__platform_at rollback' -s y -l yes -d 'Do not ask for confirmation (a protected environment needs it without a terminal)'
 complete -c platform -n '__platform_at rollback 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
+
+complete -c platform -n '__platform_at vars' -l stage -d 'Record the change; roll it out with the next deploy or \'platform vars apply\''
+complete -c platform -n '__platform_at vars' -s m -l message -x -d 'Note recorded with the release'
+complete -c platform -n '__platform_at vars' -l timeout -x -d 'How long to wait for the rollout (default 5m)'
+complete -c platform -n '__platform_at vars' -l rollback-timeout -x -d 'How long the rollback may take (default 5m)'
+complete -c platform -n '__platform_at vars' -l no-wait -d 'Apply the change and return without waiting'
+complete -c platform -n '__platform_at vars' -l no-rollback -d 'Leave a failed change in place (exit 4)'
+complete -c platform -n '__platform_at vars 0' -a 'set unset list apply' -d 'set, unset, list or apply'
+complete -c platform -n '__platform_at vars 1' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
+
+complete -c platform -n '__platform_at secrets' -l stage -d 'Record the change; roll it out with the next deploy or \'platform vars apply\''
+complete -c platform -n '__platform_at secrets' -s m -l message -x -d 'Note recorded with the release'
+complete -c platform -n '__platform_at secrets' -l timeout -x -d 'How long to wait for the rollout (default 5m)'
+complete -c platform -n '__platform_at secrets' -l rollback-timeout -x -d 'How long the rollback may take (default 5m)'
+complete -c platform -n '__platform_at secrets' -l no-wait -d 'Apply the change and return without waiting'
+complete -c platform -n '__platform_at secrets' -l no-rollback -d 'Leave a failed change in place (exit 4)'
+complete -c platform -n '__platform_at secrets 0' -a 'set unset list apply' -d 'set, unset, list or apply'
+complete -c platform -n '__platform_at secrets 1' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
 complete -c platform -n '__platform_at logs' -s n -l lines -x -d 'Lines per container from the backlog (default 100)'
 complete -c platform -n '__platform_at logs' -s f -l follow -d 'Keep streaming, picking up new Pods'
@@ -144,11 +185,14 @@ complete -c platform -n '__platform_at logs 0' -a '(__platform_values apps)' -d 
 
 complete -c platform -n '__platform_at status 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
+complete -c platform -n '__platform_at open' -l print -d 'Only print the URL, never start a browser'
+complete -c platform -n '__platform_at open 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
+
 complete -c platform -n '__platform_at destroy' -s y -l yes -d 'Do not ask for confirmation (required without a terminal)'
 complete -c platform -n '__platform_at destroy 0' -a '(__platform_values apps)' -d 'The app'
 
 
-complete -c platform -n '__platform_at help 0' -a 'scaffold create templates deploy releases rollback logs status destroy version help completion doctor metrics config' -d 'The command to explain'
+complete -c platform -n '__platform_at help 0' -a 'scaffold create templates upgrade deploy releases rollback vars secrets logs status open destroy version help completion doctor metrics config' -d 'The command to explain'
 
 complete -c platform -n '__platform_at completion 0' -a 'bash zsh fish' -d 'bash, zsh or fish'
 

@@ -22,19 +22,7 @@ public final class FileDescriptorSink: TextSink, @unchecked Sendable {
     public func write(_ data: Data) {
         lock.lock()
         defer { lock.unlock() }
-        data.withUnsafeBytes { raw in
-            guard var pointer = raw.baseAddress else { return }
-            var remaining = raw.count
-            while remaining > 0 {
-                let written = Glibc.write(fd, pointer, remaining)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                pointer += written
-                remaining -= written
-            }
-        }
+        FileDescriptorIO.writeAll(fd, data)
     }
 }
 
@@ -77,6 +65,8 @@ public struct IOStreams: Sendable {
         if let force = environment["CLICOLOR_FORCE"], !force.isEmpty, force != "0" { return true }
         if environment["NO_COLOR"].map({ !$0.isEmpty }) ?? false { return false }
         if environment["TERM"] == "dumb" { return false }
+        // CI systems set CI=true; their log viewers are no terminal (docs/ci.md: no colour, no prompts).
+        if ["true", "1"].contains(environment["CI"]?.lowercased() ?? "") { return false }
         return isTTY
     }
 }

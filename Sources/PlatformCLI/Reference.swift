@@ -6,8 +6,8 @@ public enum Reference {
     /// The documented exit codes, from `ExitCode`.
     public static let exitCodes: [(code: Int32, meaning: String)] = [
         (ExitCode.success, "Success (for `doctor`: every check passed)"),
-        (ExitCode.failure, "Failed: a tool, the cluster or a check failed (the message says which)"),
-        (ExitCode.changesPending, "`--dry-run --detailed-exitcode`: changes are pending"),
+        (ExitCode.failure, "Failed: a tool, the cluster or a check failed (the message says which); `upgrade`: conflicts left to resolve"),
+        (ExitCode.changesPending, "`--dry-run --detailed-exitcode`: changes are pending; `upgrade --check`: a newer template version exists"),
         (ExitCode.rolledBack, "Deploy failed and the previous release was restored"),
         (ExitCode.deployFailed, "Deploy failed and was not rolled back (or the rollback failed too)"),
         (ExitCode.usage, "Usage error or invalid input: nothing was changed"),

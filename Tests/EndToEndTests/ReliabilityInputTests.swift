@@ -9,8 +9,14 @@ import XCTest
 final class ReliabilityInputTests: XCTestCase {
     static let badNames = ["", "Shop", "a_b", String(repeating: "a", count: 64), "../x", "a;rm -rf ~", "ünïcode", "-shop"]
     static let badEnvironments = ["", "PROD", "a_b", "../x", "prod!", "staging env"]
-    static let badImages = ["UPPER:tag", "a::b", "has space:1", "", "shop:", "shop@sha256:xyz"]
-    static let badDurations = ["", "0s", "-1m", "5 minutes", "abc", "10"]
+    static let badImages = ["UPPER:tag", "a::b", "has space:1", "", "shop:", "shop@sha256:xyz", "Shop/app:1",
+                            "registry.example.com/Shop:1", "registry.example.com:99999/shop:1", "reg:0/shop:1", "shop:1\n"]
+    static let badDurations = ["", "0s", "-1m", "5 minutes", "abc", "10", "10000000000s", "99999999999999999999d",
+                               "1e400s", "3651d"]
+    /// Values the shipped templates' patterns refuse (ICU's `$` let the ones with a newline through).
+    static let badTemplateValues = ["port=8080\n", "port=08080", "port=65536", "port=0", "port=99999", "port=",
+                                    "image_repository=registry.example.com/x\n", "image_repository=Registry/x",
+                                    "image_repository=a\u{1b}[2J"]
 
     /// The command lines to try, each with a word its error line must contain.
     func cases(templates: String) -> [([String], String)] {
@@ -40,6 +46,12 @@ final class ReliabilityInputTests: XCTestCase {
             cases.append((["deploy", "shop", "-e", "dev", "--image", Reliability.v2, "--rollback-timeout", duration], "invalid"))
             cases.append((["logs", "shop", "-e", "dev", "--since", duration], "invalid"))
             cases.append((["logs", "shop", "-e", "dev", "-f", "--follow-for", duration], "invalid"))
+        }
+        for value in Self.badTemplateValues {
+            cases.append((["scaffold", "svc", "-t", "python/flask", "--set", value], "invalid value"))
+        }
+        for key in ConfigLoader.terraformReservedKeys.sorted() {
+            cases.append((["create", "shop", "-e", "dev", "--set", "\(key)=1"], "'\(key)'"))
         }
         cases += [
             (["create", "shop", "-e", "dev", "--set", "db_password"], "expected KEY=VALUE"),
@@ -96,8 +108,9 @@ final class ReliabilityInputTests: XCTestCase {
             XCTAssertEqual(result.stdout, "", "platform \(shown)")
             let lines = result.stderr.split(separator: "\n")
             XCTAssertTrue(lines.first?.hasPrefix("error: ") == true, "platform \(shown): \(result.stderr)")
-            XCTAssertTrue(lines.count == 1 || (lines.count == 2 && lines[1].hasPrefix("see 'platform ")),
-                          "one clear line (and the usage hint): platform \(shown): \(result.stderr)")
+            XCTAssertTrue(lines.count == 1 || (lines.count == 3 && lines[1].hasPrefix("usage: platform ")
+                                                   && lines[2].hasPrefix("see 'platform ")),
+                          "one clear line (and the usage line and hint): platform \(shown): \(result.stderr)")
             XCTAssertTrue(result.stderr.contains(expected), "platform \(shown): expected '\(expected)' in \(result.stderr)")
         }
         XCTAssertEqual(Sandbox.listing(sandbox.work), before.work, "nothing written in the working folder")

@@ -63,6 +63,11 @@ struct CreateCommand: PlatformCommand {
             kubeContext: globals.kubeContext, kubeconfig: globals.kubeconfig)
     }
 
+    /// Values of `--set` keys that name secrets (`db_password=...`): masked in `--verbose` echoes.
+    static func secrets(_ options: Options) -> [String] {
+        options.variables.filter { Redactor.isSecretKey($0.key) }.map(\.value)
+    }
+
     static func validate(_ options: Options) throws {
         if options.detailedExitCode && !options.dryRun {
             throw usage("--detailed-exitcode works only with --dry-run")
@@ -72,7 +77,7 @@ struct CreateCommand: PlatformCommand {
         if let image = options.image { try Validate.image(image) }
     }
 
-    static func run(_ options: Options, _ context: CommandContext) async throws {
+    static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
         try context.requireTools(["terraform", "kubectl"])
         let flags = SettingsFlags(name: options.name, environment: options.environment, image: options.image,
                                   replicas: options.replicas, port: options.port, instanceType: options.instanceType,
@@ -80,11 +85,23 @@ struct CreateCommand: PlatformCommand {
                                   variables: options.variables)
         let settings = try ConfigLoader.resolve(flags: flags, environment: context.environment,
                                                 currentDirectory: context.currentDirectory)
-        let moduleSource = try settings.moduleSource.value
-            ?? ApplicationModule.locate(in: templateStore(nil, context).directories)
+        // The bundled module: from a template folder when one has it, else the copy embedded in the binary.
+        var moduleSource = settings.moduleSource.value
+        var embeddedModule = false
+        if moduleSource == nil {
+            let folders = try await templateStore(nil, context, useSource: false).directories
+            if let found = try? ApplicationModule.locate(in: folders) {
+                moduleSource = found
+            } else if !ApplicationModule.embeddedFiles.isEmpty {
+                embeddedModule = true
+            } else {
+                moduleSource = try ApplicationModule.locate(in: folders)
+            }
+        }
         if settings.moduleSource.value == nil {
             // The bundled module is known: a --set it does not declare is bad input, found before anything runs.
-            let settable = ApplicationModule.settableVariables(at: moduleSource)
+            let settable = embeddedModule ? ApplicationModule.settableVariables(files: ApplicationModule.embeddedFiles)
+                : ApplicationModule.settableVariables(at: moduleSource ?? "")
             for key in options.variables.keys.sorted() where !settable.contains(key) {
                 throw PlatformError.invalidInput(
                     "unknown --set variable \(Validate.quoted(key)) for the bundled application module; it takes: "
@@ -95,39 +112,53 @@ struct CreateCommand: PlatformCommand {
         if let raw = context.environment["PLATFORM_LOCK_TIMEOUT"], !raw.isEmpty {
             lockTimeout = try Validate.duration(raw, what: "PLATFORM_LOCK_TIMEOUT")
         }
-        let request = CreateRequest(settings: settings, moduleSource: moduleSource,
-                                    stateDirectory: StateDirectory.resolve(environment: context.environment),
+        let stateDirectory = StateDirectory.resolve(environment: context.environment)
+        if embeddedModule {
+            // Written where Terraform reads it: the workspace (a dry run changes no workspace: the cache).
+            let workspace = Workspace(stateDirectory: stateDirectory, environment: settings.environment.value, name: settings.name)
+            moduleSource = try ApplicationModule.writeEmbedded(
+                to: options.dryRun ? EmbeddedTemplates.folder(environment: context.environment) + "/" + ApplicationModule.templateID
+                    : workspace.path + "/module")
+        }
+        let request = CreateRequest(settings: settings, moduleSource: moduleSource ?? "",
+                                    stateDirectory: stateDirectory,
                                     processEnvironment: context.environment, dryRun: options.dryRun,
                                     lockTimeout: lockTimeout)
         let service = CreateService(runner: context.runner, reporter: context.console, signals: context.signals)
         let result = try await service.create(request)
 
+        var outcome: CommandOutcome
         if options.output == .json {
-            try context.printJSON(result)
+            outcome = CommandOutcome(.json(result))
         } else if result.dryRun {
-            printDryRun(result, context)
+            outcome = .text(dryRunText(result))
         } else {
-            context.print(result.url)
-            context.console.success("Created \(result.name) in \(result.environment): "
-                                    + result.objects.map(\.description).joined(separator: ", "))
+            outcome = .text(result.url, notes: [.success("Created \(result.name) in \(result.environment): "
+                                                          + result.objects.map(\.description).joined(separator: ", "))])
         }
         if options.detailedExitCode && result.changes == true {
-            throw PlatformError.changesPending
+            outcome.failure = PlatformError.changesPending
         }
+        if CIReporting.wanted(context.environment) {
+            outcome.ci = CIReport(command: spec.name, app: result.name, environment: result.environment, image: result.image,
+                                  result: result.dryRun ? "planned" : "created", url: result.url)
+        }
+        return outcome
     }
 
-    static func printDryRun(_ result: CreateResult, _ context: CommandContext) {
-        context.print("Dry run: \(result.name) in \(result.environment) at \(result.url) (image \(result.image))")
-        context.print("Terraform: " + (result.terraform.changes == true ? "changes pending (plan above)" : "no changes"))
+    static func dryRunText(_ result: CreateResult) -> String {
+        var lines = ["Dry run: \(result.name) in \(result.environment) at \(result.url) (image \(result.image))",
+                     "Terraform: " + (result.terraform.changes == true ? "changes pending (plan above)" : "no changes")]
         let changed = result.kubernetesChanges ?? []
-        context.print("Kubernetes: " + (changed.isEmpty ? "no changes" : "would apply " + changed.map(\.description).joined(separator: ", ")))
+        lines.append("Kubernetes: " + (changed.isEmpty ? "no changes" : "would apply " + changed.map(\.description).joined(separator: ", ")))
         for skipped in result.skipped {
-            context.print("Skipped: \(skipped.kind) (\(skipped.reason))")
+            lines.append("Skipped: \(skipped.kind) (\(skipped.reason))")
         }
         let list = JSONValue.object(["apiVersion": .string("v1"), "kind": .string("List"),
                                      "items": .array(result.documents ?? [])])
         if let data = try? list.encoded(pretty: true) {
-            context.print(String(decoding: data, as: UTF8.self))
+            lines.append(String(decoding: data, as: UTF8.self))
         }
+        return lines.joined(separator: "\n")
     }
 }

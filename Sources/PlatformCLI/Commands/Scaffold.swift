@@ -13,6 +13,8 @@ struct ScaffoldCommand: PlatformCommand {
         var templatesDirectory: String?
         var dryRun: Bool
         var output: OutputFormat
+        /// Fetch the config's git `templates_source` again now.
+        var refresh = false
     }
 
     static let spec = CommandSpec(
@@ -33,6 +35,7 @@ struct ScaffoldCommand: PlatformCommand {
                        completion: .choices(CIChoice.all)),
             OptionSpec("no-git", help: "Do not create a git repository"),
             OptionSpec("templates-dir", value: "DIR", help: "Look up template ids in DIR first", completion: .directories),
+            OptionSpec("refresh", help: "Fetch the configured templates_source git repository again now"),
         ],
         examples: [
             "platform scaffold shop --template python/flask",
@@ -65,8 +68,9 @@ struct ScaffoldCommand: PlatformCommand {
             variables["ci"] = ci
         }
         var defaults: [String: String] = [:]
-        let userPath = ConfigLoader.userConfigPath(environment: environment)
-        if let ci = try ConfigLoader.loadUserConfig(at: userPath)?.ci {
+        let layers = try ConfigLayers.load(environment: environment)
+        if let ci = layers.merged.ci {
+            let userPath = layers.source(of: "ci").map { "\($0)" } ?? "config"
             guard CIChoice.all.contains(ci) else {
                 throw PlatformError.invalidInput("\(userPath): invalid ci \(Validate.quoted(ci)): use \(CIChoice.all.joined(separator: ", "))")
             }
@@ -74,7 +78,7 @@ struct ScaffoldCommand: PlatformCommand {
         }
         return Options(name: name, template: template, directory: parsed.value("dir") ?? ".", variables: variables,
                        defaults: defaults, git: !parsed.flag("no-git"), templatesDirectory: parsed.value("templates-dir"),
-                       dryRun: globals.dryRun, output: globals.output)
+                       dryRun: globals.dryRun, output: globals.output, refresh: parsed.flag("refresh"))
     }
 
     static func validate(_ options: Options) throws {
@@ -82,9 +86,14 @@ struct ScaffoldCommand: PlatformCommand {
         _ = try TemplateReference.parse(options.template)
     }
 
-    static func run(_ options: Options, _ context: CommandContext) async throws {
+    /// Values of `--set` keys that name secrets: masked in `--verbose` echoes.
+    static func secrets(_ options: Options) -> [String] {
+        options.variables.filter { Redactor.isSecretKey($0.key) }.map(\.value)
+    }
+
+    static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
         let service = ScaffoldService(
-            runner: context.runner, store: templateStore(options.templatesDirectory, context),
+            runner: context.runner, store: try await templateStore(options.templatesDirectory, context, refresh: options.refresh),
             reporter: context.console, signals: context.signals, version: platformVersion)
         let parent = options.directory.hasPrefix("/")
             ? options.directory
@@ -94,24 +103,19 @@ struct ScaffoldCommand: PlatformCommand {
                                       variables: options.variables, defaults: options.defaults, git: options.git)
         let (plan, result) = try await service.scaffold(request, dryRun: options.dryRun)
         guard let result else {
-            if options.output == .json {
-                try context.printJSON(plan)
-            } else {
-                context.print("Would create \(plan.path) from \(plan.template) (\(plan.files.count) files):")
-                for file in plan.files { context.print("  \(file.target)") }
-                context.print("Variables: " + plan.variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
-                if plan.git { context.print("Then: git init, add all, commit \"\(plan.commitMessage)\"") }
+            return .render(plan, as: options.output) { plan in
+                (["Would create \(plan.path) from \(plan.template) (\(plan.files.count) files):"]
+                    + plan.files.map { "  \($0.target)" }
+                    + ["Variables: " + plan.variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")]
+                    + (plan.git ? ["Then: git init, add all, commit \"\(plan.commitMessage)\""] : []))
+                    .joined(separator: "\n")
             }
-            return
         }
-        if options.output == .json {
-            try context.printJSON(result)
-        } else {
-            context.print(result.path)
-            context.console.success("Created \(result.name) from \(result.template)"
-                                    + (result.commit.map { " (commit \($0.prefix(7)))" } ?? ""))
-            context.console.detail("Next: cd \(result.path) && platform create -e ENV")
-        }
+        let notes: [CommandOutcome.Note] = [
+            .success("Created \(result.name) from \(result.template)" + (result.commit.map { " (commit \($0.prefix(7)))" } ?? "")),
+            .detail("Next: cd \(result.path) && platform create -e ENV"),
+        ]
+        return .render(result, as: options.output, notes: options.output == .json ? [] : notes) { $0.path }
     }
 }
 
@@ -120,54 +124,70 @@ enum CIChoice {
     static let all = ["github", "gitlab", "none"]
 }
 
-/// The template store for this run, from `--templates-dir`, the environment and the binary's location.
-func templateStore(_ explicit: String?, _ context: CommandContext) -> TemplateStore {
-    TemplateStore.standard(explicit: explicit, environment: context.environment,
-                           executablePath: CommandLine.arguments.first.map(executablePath) ?? "")
-}
-
-/// The running binary's path, from argv[0] (made absolute) or /proc/self/exe.
-func executablePath(_ argv0: String) -> String {
-    if let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-        return resolved
+/// The template folders for this run: `--templates-dir`, `PLATFORM_TEMPLATES_DIR`, the config's
+/// `templates_source` (git sources cloned or refreshed now, unless `cachedOnly`), the install prefix, the
+/// checkout, the embedded set. `useSource: false` leaves `templates_source` out (create's module lookup).
+func templateStore(_ explicit: String?, _ context: CommandContext, refresh: Bool = false,
+                   cachedOnly: Bool = false, useSource: Bool = true) async throws -> TemplateStore {
+    var configured: String?
+    if useSource {
+        let layers = try ConfigLayers.load(environment: context.environment)
+        if let source = layers.merged.templatesSource {
+            var file: String?
+            if case .organisation(let path)? = layers.source(of: "templates_source") { file = path }
+            if case .user(let path)? = layers.source(of: "templates_source") { file = path }
+            configured = try await TemplateSource(runner: context.runner, environment: context.environment,
+                                                  reporter: context.console)
+                .folder(for: source, configFile: file, refresh: refresh, cachedOnly: cachedOnly)
+        }
     }
-    return argv0
+    return TemplateStore.standard(explicit: explicit, environment: context.environment,
+                                  executablePath: context.executablePath,
+                                  configured: configured)
 }
 
 struct TemplatesCommand: PlatformCommand {
     struct Options: Sendable, Equatable {
         var output: OutputFormat
         var templatesDirectory: String?
+        var refresh = false
     }
 
     static let spec = CommandSpec(
         "templates", summary: "List the templates scaffold can use",
-        options: [OptionSpec("templates-dir", value: "DIR", help: "Look up templates in DIR first", completion: .directories)],
-        examples: ["platform templates", "platform templates -o json"], usesGlobals: ["output"])
+        discussion: """
+        Lists the templates found in --templates-dir, $PLATFORM_TEMPLATES_DIR, the config's
+        templates_source (a folder, or a git+URL@REF repository cloned into $XDG_CACHE_HOME/platform
+        and refreshed with --refresh, or hourly when REF is a branch), the installed templates, and the
+        templates embedded in the binary. First match wins.
+        """,
+        options: [OptionSpec("templates-dir", value: "DIR", help: "Look up templates in DIR first", completion: .directories),
+                  OptionSpec("refresh", help: "Fetch the configured templates_source git repository again now")],
+        examples: ["platform templates", "platform templates -o json", "platform templates --refresh"], usesGlobals: ["output"])
 
     static func parse(_ parsed: ParsedCommandLine, globals: GlobalOptions, environment: [String: String]) throws -> Options {
         _ = try positionals(parsed, min: 0, max: 0)
-        return Options(output: globals.output, templatesDirectory: parsed.value("templates-dir"))
+        return Options(output: globals.output, templatesDirectory: parsed.value("templates-dir"), refresh: parsed.flag("refresh"))
     }
 
-    static func run(_ options: Options, _ context: CommandContext) async throws {
-        let templates = try templateStore(options.templatesDirectory, context).list()
+    static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
+        let templates = try await templateStore(options.templatesDirectory, context, refresh: options.refresh).list()
             .filter { !$0.id.hasPrefix("terraform/") }
-        if options.output == .json {
-            try context.printJSON(templates)
-            return
+        if options.output == .text && templates.isEmpty {
+            return CommandOutcome(notes: [.warning("no templates found; set PLATFORM_TEMPLATES_DIR or --templates-dir")])
         }
-        guard !templates.isEmpty else {
-            context.console.warning("no templates found; set PLATFORM_TEMPLATES_DIR or --templates-dir")
-            return
-        }
-        let width = (templates.map(\.id.count).max() ?? 0) + 2
-        for template in templates {
-            let variables = template.manifest.variables.keys.sorted().map { key in
-                "\(key)=\(template.manifest.variables[key]?.default ?? "")"
-            }.joined(separator: " ")
-            context.print(template.id.padding(toLength: width, withPad: " ", startingAt: 0) + template.manifest.description
-                          + (variables.isEmpty ? "" : "  [\(variables)]"))
+        return .render(templates, as: options.output) { templates in
+            let width = (templates.map(\.id.count).max() ?? 0) + 2
+            let versionWidth = (templates.map { ($0.manifest.version ?? "-").count }.max() ?? 0) + 2
+            return templates.map { template in
+                let variables = template.manifest.variables.keys.sorted().map { key in
+                    "\(key)=\(template.manifest.variables[key]?.default ?? "")"
+                }.joined(separator: " ")
+                return template.id.padding(toLength: width, withPad: " ", startingAt: 0)
+                    + (template.manifest.version ?? "-").padding(toLength: versionWidth, withPad: " ", startingAt: 0)
+                    + template.manifest.description
+                    + (variables.isEmpty ? "" : "  [\(variables)]")
+            }.joined(separator: "\n")
         }
     }
 }

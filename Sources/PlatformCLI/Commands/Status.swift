@@ -11,14 +11,10 @@ struct StatusCommand: PlatformCommand {
         examples: ["platform status shop -e staging", "platform status shop -o json"],
         usesGlobals: ["environment", "output", "kube-context", "kubeconfig"])
 
-    static func run(_ options: Options, _ context: CommandContext) async throws {
-        let status = try await StatusService(kubectl: deployKubectl(context))
+    static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
+        let status = try await StatusService(kubectl: deployKubectl(options.kube, context))
             .status(app: options.name, environment: options.environment)
-        if options.output == .json {
-            try context.printJSON(status)
-        } else {
-            context.print(text(status))
-        }
+        return .render(status, as: options.output, text: text)
     }
 
     static func text(_ status: AppStatus) -> String {
@@ -28,6 +24,7 @@ struct StatusCommand: PlatformCommand {
         lines.append("  URL:       " + one(status.url ?? "(no ingress)"))
         lines.append("  Image:     " + one(status.image ?? "?"))
         lines.append("  Replicas:  \(r.ready)/\(r.desired) ready, \(r.updated)/\(r.desired) updated, \(r.available) available")
+        lines.append("  Config:    " + (status.config?.detailed ?? "(no vars or secrets)"))
         if let release = status.release {
             lines.append("  Release:   \(release.revision) \(one(release.image)) \(release.result.rawValue) by \(one(release.user)) at \(one(release.time))"
                          + (release.message.map { " (\(one($0)))" } ?? ""))

@@ -15,12 +15,17 @@ public struct DeployRequest: Sendable, Equatable {
     public var kind: Release.Kind
     /// For `rollback`: the revision being re-deployed.
     public var rollbackOf: Int?
+    /// The commit the image was built from (`--commit`, or HEAD of the app's repository).
+    public var commit: Release.Commit?
+    /// The configuration version to run (vars and secrets, see Vars/); nil keeps the one the
+    /// Deployment references now, `.empty` runs without.
+    public var config: ConfigReference?
     /// Deploy even when the image already runs: restart the Pods (kubectl.kubernetes.io/restartedAt).
     public var force: Bool
 
     public init(app: String, environment: String, image: String, timeout: Double = 300, rollbackTimeout: Double = 300,
                 wait: Bool = true, rollback: Bool = true, message: String? = nil, kind: Release.Kind = .deploy,
-                rollbackOf: Int? = nil, force: Bool = false) {
+                rollbackOf: Int? = nil, config: ConfigReference? = nil, force: Bool = false) {
         self.app = app
         self.environment = environment
         self.image = image
@@ -31,6 +36,7 @@ public struct DeployRequest: Sendable, Equatable {
         self.message = message
         self.kind = kind
         self.rollbackOf = rollbackOf
+        self.config = config
         self.force = force
     }
 }
@@ -44,22 +50,26 @@ public struct DeployOutcome: Codable, Sendable, Equatable {
     public var previousImage: String?
     public var result: Release.Result
     public var replicas: RolloutProgress?
-    /// True when the image already ran: nothing was deployed and no release recorded.
-    public var unchanged: Bool?
+    /// The configuration version the release runs (nil: none).
+    public var config: ConfigReference?
+    /// True when the image (and configuration) already ran: nothing was deployed, no release recorded.
+    public var unchanged: Bool? = nil
     /// True for `--force`: the Pods were restarted (kubectl.kubernetes.io/restartedAt).
-    public var restarted: Bool?
+    public var restarted: Bool? = nil
+}
 
-    public init(app: String, environment: String, revision: Int, image: String, previousImage: String?,
-                result: Release.Result, replicas: RolloutProgress?, unchanged: Bool? = nil, restarted: Bool? = nil) {
-        self.app = app
-        self.environment = environment
-        self.revision = revision
-        self.image = image
-        self.previousImage = previousImage
+/// How a deploy (or rollback) ended, whether it succeeded or not, and whether it got as far as
+/// applying its image: only then is the run a deployment for the metrics (docs/metrics.md). Returned,
+/// not reported into shared state, so the CLI builds the run's event from the value alone.
+public struct DeployRun: Sendable {
+    public var result: Result<DeployOutcome, any Error>
+    /// The image applied to the Deployment; nil when the run stopped before (app not found, cluster
+    /// unreachable, interrupted before the patch).
+    public var appliedImage: String?
+
+    public init(result: Result<DeployOutcome, any Error>, appliedImage: String?) {
         self.result = result
-        self.replicas = replicas
-        self.unchanged = unchanged
-        self.restarted = restarted
+        self.appliedImage = appliedImage
     }
 }
 
@@ -103,13 +113,53 @@ public struct DeployService: Sendable {
 
     /// Deploys and watches. An interruption (SIGINT/SIGTERM) is noticed within 100 ms even between
     /// two looks at the rollout; the release is then recorded as failed ("interrupted …") and
-    /// `PlatformError.interrupted` thrown. No error leaves the release `pending`: whatever stops the
-    /// deploy after the release was recorded records it as failed with the reason.
+    /// `PlatformError.interrupted` thrown.
     public func deploy(_ request: DeployRequest) async throws -> DeployOutcome {
-        try await signals.handlesInterruption { try await deployHandlingInterruption(request) }
+        try await run(plan(request)).result.get()
     }
 
-    private func deployHandlingInterruption(_ request: DeployRequest) async throws -> DeployOutcome {
+    /// The plan of a deploy: what `--dry-run` prints and `run` executes. Touches nothing.
+    public func plan(_ request: DeployRequest) -> DeployPlan {
+        DeployPlan(request, kubectl: kubectl)
+    }
+
+    /// Executes a deploy plan, returning how it ended and whether the image was applied instead of throwing.
+    public func run(_ plan: DeployPlan) async -> DeployRun {
+        var applied: String?
+        do {
+            let outcome = try await signals.handlesInterruption {
+                try await deployHandlingInterruption(plan, applied: &applied)
+            }
+            return DeployRun(result: .success(outcome), appliedImage: applied)
+        } catch {
+            return DeployRun(result: .failure(error), appliedImage: applied)
+        }
+    }
+
+    /// `platform rollback`: the target release is judged against the history and what the Deployment
+    /// runs now (RollbackPlanner), then re-deployed through the same path as a deploy, recorded as a
+    /// rollback of that revision.
+    public func rollback(_ request: RollbackRequest) async -> DeployRun {
+        do {
+            let history = try await ReleaseStore(kubectl: kubectl).read(app: request.app, namespace: request.environment)
+            let liveImage = try await kubectl.deployment(request.app, namespace: request.environment)
+                .flatMap { RolloutRules.image(of: $0, container: request.app) }
+            let target = try RollbackPlanner.target(history, to: request.revision, liveImage: liveImage, app: request.app)
+            reporter.progress("Going back to release \(target.revision) of \(request.app): \(target.image)"
+                              + (target.config.map { " (\($0.summary))" } ?? ""))
+            // The image and the configuration version of that release, together.
+            let deploy = DeployRequest(app: request.app, environment: request.environment, image: target.image,
+                                       timeout: request.timeout, rollbackTimeout: request.rollbackTimeout,
+                                       wait: request.wait, rollback: request.rollback, message: request.message,
+                                       kind: .rollback, rollbackOf: target.revision, config: target.config ?? .empty)
+            return await run(plan(deploy))
+        } catch {
+            return DeployRun(result: .failure(error), appliedImage: nil)
+        }
+    }
+
+    private func deployHandlingInterruption(_ plan: DeployPlan, applied: inout String?) async throws -> DeployOutcome {
+        let request = plan.request
         let app = request.app, namespace = request.environment
         let start = clock()
         guard let deployment = try await retrying("reading the Deployment", until: start + request.timeout, {
@@ -123,13 +173,16 @@ public struct DeployService: Sendable {
             throw PlatformError.failed("the Deployment \(app) in \(namespace) has no container named \(app) (it has: \(containers.joined(separator: ", "))); deploy changes the container named after the app, as 'platform create' makes it")
         }
         let previousImage = RolloutRules.image(of: deployment, container: app)
+        // A deploy keeps the configuration version the Deployment references (see Vars/).
+        let liveConfig = ConfigReference.live(in: deployment, app: app)
         let store = ReleaseStore(kubectl: kubectl)
-        if previousImage == request.image, !request.force {
+        let config = request.config ?? liveConfig
+        if previousImage == request.image, config.sameVersion(as: liveConfig), !request.force {
             // Not a new release: the template would not change, so nothing would roll out.
             let current = try await store.read(app: app, namespace: namespace).current(liveImage: previousImage)
             return DeployOutcome(app: app, environment: namespace, revision: current?.revision ?? 0, image: request.image,
                                  previousImage: previousImage, result: current?.result ?? .succeeded, replicas: nil,
-                                 unchanged: true)
+                                 config: current?.config, unchanged: true)
         }
         if RolloutRules.isPaused(deployment) {
             throw PlatformError.failed("the Deployment \(app) in \(namespace) is paused (spec.paused: true): a new image would not roll out; resume it with 'kubectl rollout resume deployment/\(app) -n \(namespace)' and deploy again (nothing was changed)")
@@ -140,33 +193,43 @@ public struct DeployService: Sendable {
         })
         var release = Release(revision: 0, image: request.image, user: user, time: Self.timestamp(now()),
                               message: request.message, result: .pending, kind: request.kind,
-                              rollbackOf: request.rollbackOf)
-        let restartedAt = request.force ? Self.timestamp(now()) : nil
+                              rollbackOf: request.rollbackOf, config: config.isEmpty ? nil : config)
+        release.commit = request.commit
+        let restartedAt = request.force && previousImage == request.image ? Self.timestamp(now()) : nil
         release.restartedAt = restartedAt
         // The pending release takes the next revision in the same write that records it.
         let pending = release
-        let (revision, lastServing) = try await store.update(app: app, namespace: namespace) { history in
+        let (revision, lastServing, known) = try await store.update(app: app, namespace: namespace) { history in
             var recorded = pending
             recorded.revision = try history.checkedNextRevision()
-            let serving = history.lastSucceeded?.image
+            // The key fingerprints of a kept version come from the release that recorded it.
+            let known = history.releases.last {
+                $0.config?.sameVersion(as: config) == true && ($0.config?.varKeys != nil || $0.config?.secretKeys != nil)
+            }?.config
+            if request.config == nil, let known { recorded.config = known }
+            let serving = history.lastSucceeded
             history.record(recorded)
-            return (recorded.revision, serving)
+            return (recorded.revision, serving, known)
         }
         release.revision = revision
+        if request.config == nil, let known { release.config = known }
         // What an automatic rollback restores: what runs now when its rollout is complete (whoever
         // put it there; judged like `status`, never by lifetime restarts), else the release that
         // served last, else what runs now anyway.
-        var rollbackImage = lastServing ?? previousImage
+        var rollbackImage = lastServing?.image ?? previousImage
+        var rollbackConfig = lastServing.map { $0.config ?? .empty } ?? liveConfig
         if previousImage != nil, RolloutRules.isComplete(before) {
             rollbackImage = previousImage
+            rollbackConfig = liveConfig
         }
 
-        let verb = request.kind == .rollback ? "Rolling back" : (request.image == previousImage ? "Restarting" : "Deploying")
+        let verb = request.kind == .rollback ? "Rolling back" : (restartedAt != nil ? "Restarting" : "Deploying")
         reporter.progress("\(verb) \(app) in \(namespace): \(request.image) (release \(release.revision))")
         do {
-            return try await rollout(request, release: &release, previousImage: previousImage,
-                                     rollbackImage: rollbackImage, store: store, selector: selector,
-                                     podsBefore: before.pods, restartedAt: restartedAt, start: start)
+            return try await rollout(plan, release: &release, previousImage: previousImage,
+                                     rollbackImage: rollbackImage, rollbackConfig: rollbackConfig, store: store,
+                                     applied: &applied, selector: selector, podsBefore: before.pods,
+                                     restartedAt: restartedAt, start: start)
         } catch PlatformError.interrupted(let signal) {
             // Not left pending: record how far it got, then stop as interrupted.
             if release.result == .pending {
@@ -198,9 +261,7 @@ public struct DeployService: Sendable {
     /// when it cannot (the error that stopped the deploy is what the user sees).
     private func recordFinal(_ release: Release, store: ReleaseStore, app: String, namespace: String) async {
         do {
-            try await retrying("recording release \(release.revision)", until: clock() + Self.recordPatience, {
-                try await store.record(release, app: app, namespace: namespace)
-            })
+            try await record(release, store: store, app: app, namespace: namespace)
         } catch {
             reporter.warning("could not record release \(release.revision) as \(release.result.rawValue): \(error)")
         }
@@ -217,76 +278,92 @@ public struct DeployService: Sendable {
     static let recordPatience: Double = 30
 
     /// Applies the image and watches it (and the automatic rollback); records the outcome in `release`.
-    private func rollout(_ request: DeployRequest, release: inout Release, previousImage: String?,
-                         rollbackImage: String?, store: ReleaseStore, selector: String, podsBefore: [JSONValue],
-                         restartedAt: String?, start: Double) async throws -> DeployOutcome {
+    private func rollout(_ plan: DeployPlan, release: inout Release, previousImage: String?,
+                         rollbackImage: String?, rollbackConfig: ConfigReference, store: ReleaseStore,
+                         applied: inout String?, selector: String, podsBefore: [JSONValue], restartedAt: String?,
+                         start: Double) async throws -> DeployOutcome {
+        let request = plan.request
         let app = request.app, namespace = request.environment
+        // The image and envFrom go together (see Kubectl.imagePatch); the plan has the image only
+        // when it ran without a configuration version.
+        let config = release.config ?? .empty
+        let patch = config.isEmpty && restartedAt == nil ? plan.patch
+            : kubectl.imagePatch(app: app, namespace: namespace, image: request.image, config: config,
+                                 restartedAt: restartedAt)
         try await retrying("applying the image", until: start + request.timeout, {
-            try await kubectl.setImage(app: app, namespace: namespace, image: request.image, restartedAt: restartedAt)
+            try await kubectl.applyAsDeploy(patch)
         })
-        RunDetails.current?.deployApplied(image: request.image)  // from now on this run is a deployment (metrics)
+        applied = request.image  // from now on this run is a deployment (metrics)
         guard request.wait else {
             release.result = .applied
             try await record(release, store: store, app: app, namespace: namespace)
             return DeployOutcome(app: app, environment: namespace, revision: release.revision, image: request.image,
-                                 previousImage: previousImage, result: .applied, replicas: nil,
+                                 previousImage: previousImage, result: .applied, replicas: nil, config: release.config,
                                  restarted: restartedAt == nil ? nil : true)
         }
 
         var lastPods = podsBefore
         let verdict = try await waitForRollout(app: app, namespace: namespace, image: request.image,
-                                               timeout: request.timeout, since: start, selector: selector,
-                                               podsBefore: podsBefore, lastPods: &lastPods)
+                                               timeout: request.timeout, since: start, config: config,
+                                               selector: selector, podsBefore: podsBefore, lastPods: &lastPods)
         switch verdict {
         case .ready(let progress):
             release.result = .succeeded
             try await record(release, store: store, app: app, namespace: namespace)
             return DeployOutcome(app: app, environment: namespace, revision: release.revision, image: request.image,
                                  previousImage: previousImage, result: .succeeded, replicas: progress,
-                                 restarted: restartedAt == nil ? nil : true)
+                                 config: release.config, restarted: restartedAt == nil ? nil : true)
         case .superseded(let other):
             try await supersede(&release, by: other, store: store, app: app, namespace: namespace)
         case .failed(let reason):
             release.reason = reason
             reporter.warning("the rollout of \(request.image) failed: \(reason)")
-            guard request.rollback, let target = rollbackImage, target != request.image else {
+            guard request.rollback, let target = rollbackImage,
+                  target != request.image || !rollbackConfig.sameVersion(as: config) else {
                 release.result = .failed
                 try await record(release, store: store, app: app, namespace: namespace)
                 let why = !request.rollback ? "not rolled back (--no-rollback)"
-                    : rollbackImage == request.image ? "not rolled back (the image did not change)"
+                    : rollbackImage == request.image ? "not rolled back (nothing else to go back to)"
                     : "no previous release to roll back to"
-                throw PlatformError.deployFailed("deploy of \(request.image) failed: \(reason); \(why)")
+                throw PlatformError.deployFailed("\(Self.what(release)) failed: \(reason); \(why)")
             }
-            reporter.progress("Rolling back \(app) to \(target)")
+            let restored = target + (rollbackConfig.sameVersion(as: config) ? "" : " (\(rollbackConfig.summary))")
+            reporter.progress("Rolling back \(app) to \(restored)")
             let rollbackStart = clock()
             do {
                 try await retrying("applying the rollback", until: rollbackStart + request.rollbackTimeout, {
-                    try await kubectl.setImage(app: app, namespace: namespace, image: target)
+                    try await kubectl.setImage(app: app, namespace: namespace, image: target, config: rollbackConfig)
                 })
             } catch let error as PlatformError where Self.isTransient(error) {
                 release.result = .failed
-                release.reason = reason + "; the rollback to \(target) could not be applied: \(Self.apiError(error))"
+                release.reason = reason + "; the rollback to \(restored) could not be applied: \(Self.apiError(error))"
                 try await record(release, store: store, app: app, namespace: namespace)
-                throw PlatformError.deployFailed("deploy of \(request.image) failed: \(reason); the rollback to \(target) could not be applied: \(Self.apiError(error))")
+                throw PlatformError.deployFailed("\(Self.what(release)) failed: \(reason); the rollback to \(restored) could not be applied: \(Self.apiError(error))")
             }
             // The rollback's own baseline: restarts of the Pods seen last do not count against it.
             let back = try await waitForRollout(app: app, namespace: namespace, image: target,
                                                 timeout: request.rollbackTimeout, since: rollbackStart,
-                                                selector: selector, podsBefore: lastPods, lastPods: &lastPods)
+                                                config: rollbackConfig, selector: selector, podsBefore: lastPods,
+                                                lastPods: &lastPods)
             if case .superseded(let other) = back {
                 try await supersede(&release, by: other, store: store, app: app, namespace: namespace)
             }
             if case .failed(let rollbackReason) = back {
                 release.result = .failed
-                release.reason = reason + "; rollback to \(target) failed too: \(rollbackReason)"
+                release.reason = reason + "; rollback to \(restored) failed too: \(rollbackReason)"
                 try await record(release, store: store, app: app, namespace: namespace)
-                throw PlatformError.deployFailed("deploy of \(request.image) failed: \(reason); the rollback to \(target) failed too: \(rollbackReason)")
+                throw PlatformError.deployFailed("\(Self.what(release)) failed: \(reason); the rollback to \(restored) failed too: \(rollbackReason)")
             }
             release.result = .rolledBack
             release.rolledBackTo = target
             try await record(release, store: store, app: app, namespace: namespace)
-            throw PlatformError.deployRolledBack("deploy of \(request.image) failed: \(reason); rolled back to \(target), which is serving again")
+            throw PlatformError.deployRolledBack("\(Self.what(release)) failed: \(reason); rolled back to \(restored), which is serving again")
         }
+    }
+
+    /// `deploy of IMAGE`, or for a configuration change `configuration change (vars …, secrets …)`.
+    static func what(_ release: Release) -> String {
+        release.kind == .config ? "configuration change (\((release.config ?? .empty).summary))" : "deploy of \(release.image)"
     }
 
     /// Someone else changed the image while this deploy waited: stop, record it, leave their image alone.
@@ -320,8 +397,10 @@ public struct DeployService: Sendable {
     /// Transient API errors are retried with back-off within the same timeout. Progress goes to the
     /// reporter, one line per change.
     /// `timeout` counts from `since` (default: now); `lastPods` gets the Pods of the last look.
+    /// With `config`, another configuration version in the Deployment supersedes this one (a new
+    /// version is a new pod template, hence a new ReplicaSet: only its Pods are judged).
     public func waitForRollout(app: String, namespace: String, image: String, timeout: Double, since: Double? = nil,
-                               selector: String? = nil, podsBefore: [JSONValue] = [],
+                               config: ConfigReference? = nil, selector: String? = nil, podsBefore: [JSONValue] = [],
                                lastPods: inout [JSONValue]) async throws -> Verdict {
         let start = since ?? clock()
         let selector = selector ?? AppConventions.selector(app)
@@ -348,6 +427,13 @@ public struct DeployService: Sendable {
                     reporter.warning("could not look at the rollout (\(Self.apiError(error))); retrying until the timeout")
                 }
                 apiError = Self.apiError(error)
+            }
+            if let config, let deployment = snapshot?.deployment {
+                let running = ConfigReference.live(in: deployment, app: app)
+                if RolloutRules.image(of: deployment, container: app) == image, !running.sameVersion(as: config) {
+                    reporter.warning("the Deployment now runs configuration \(running.summary): another change replaced it while waiting")
+                    return .superseded("\(image) with configuration \(running.summary)")
+                }
             }
             if let snapshot {
                 lastPods = snapshot.pods

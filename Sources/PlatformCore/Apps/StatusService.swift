@@ -39,6 +39,8 @@ public struct AppStatus: Codable, Sendable, Equatable {
     public var healthy: Bool
     /// The release that runs now: the newest one of `image`; nil when no release has that image.
     public var release: Release?
+    /// The configuration version (vars and secrets) the Deployment references; nil: none.
+    public var config: ConfigReference?
     public var pods: [Pod]
 }
 
@@ -83,9 +85,13 @@ public struct StatusService: Sendable {
         // ReplicaSet), never lifetime restart counts or Pods of other owners.
         let healthy = image != nil
             && RolloutRules.isComplete(RolloutSnapshot(deployment: deployment, replicaSets: replicaSets, pods: pods))
+        let config = ConfigReference.live(in: deployment, app: app)
+        let release = history.current(liveImage: image, config: config)
+        // The key fingerprints come from the release that recorded this version.
+        let recorded = release?.config.flatMap { $0.sameVersion(as: config) ? $0 : nil } ?? config
         return AppStatus(app: app, environment: environment, namespace: environment, url: url, image: image,
-                         replicas: replicas, healthy: healthy, release: history.current(liveImage: image),
-                         pods: podReports)
+                         replicas: replicas, healthy: healthy, release: release,
+                         config: config.isEmpty ? nil : recorded, pods: podReports)
     }
 
     static func podReport(_ pod: JSONValue, app: String, now: Date) -> AppStatus.Pod {
@@ -98,7 +104,7 @@ public struct StatusService: Sendable {
         }
         let waiting = statuses.compactMap { $0["state", "waiting"] }.first
         let containers = pod["spec", "containers"]?.arrayValue ?? []
-        let image = (containers.first { $0["name"]?.stringValue == app } ?? containers.first)?["image"]?.stringValue
+        let image = AppConventions.appContainer(containers, app: app)?["image"]?.stringValue
         var phase = pod["status", "phase"]?.stringValue ?? "Unknown"
         if pod["metadata", "deletionTimestamp"] != nil { phase = "Terminating" }
         let age = pod["metadata", "creationTimestamp"]?.stringValue.flatMap { text -> String? in

@@ -21,6 +21,12 @@ public enum AppConventions {
 
     public static func selector(_ name: String) -> String { "\(nameLabel)=\(name)" }
     public static func releasesConfigMap(_ name: String) -> String { "platform-releases-\(name)" }
+
+    /// The app's container among `containers` (a pod template's or a Pod's): the one named after the
+    /// app, as 'platform create' makes it, else the first. The one rule for "the app's image".
+    public static func appContainer(_ containers: [JSONValue], app: String) -> JSONValue? {
+        containers.first { $0["name"]?.stringValue == app } ?? containers.first
+    }
 }
 
 /// The kubectl calls of deploy, releases, rollback, logs, status and destroy.
@@ -51,20 +57,25 @@ public extension Kubectl {
         return snapshot
     }
 
-    /// Changes only the image of the app's container: a partial server-side apply with its own
-    /// field manager, so create's fields stay with `platform/NAME`. `restartedAt` also sets the
-    /// template annotation `kubectl.kubernetes.io/restartedAt` (what `kubectl rollout restart` does),
-    /// so the Pods are replaced even though the image is the same.
-    func setImage(app name: String, namespace: String, image: String, restartedAt: String? = nil) async throws {
-        try await applyAsDeploy(imagePatch(app: name, namespace: namespace, image: image, restartedAt: restartedAt))
+    /// Changes only the image of the app's container and its configuration version: a partial
+    /// server-side apply with its own field manager, so create's fields stay with `platform/NAME`.
+    /// `restartedAt` also sets the template annotation `kubectl.kubernetes.io/restartedAt` (what
+    /// `kubectl rollout restart` does), so the Pods are replaced even though nothing else changed.
+    func setImage(app name: String, namespace: String, image: String, config: ConfigReference = .empty,
+                  restartedAt: String? = nil) async throws {
+        try await applyAsDeploy(imagePatch(app: name, namespace: namespace, image: image, config: config,
+                                           restartedAt: restartedAt))
     }
 
-    /// The partial Deployment that `setImage` applies: only the container's image (and the restart
-    /// annotation).
-    func imagePatch(app name: String, namespace: String, image: String, restartedAt: String? = nil) -> JSONValue {
-        var template: [String: JSONValue] = ["spec": .object([
-            "containers": .array([.object(["name": .string(name), "image": .string(image)])]),
-        ])]
+    /// The partial Deployment that `setImage` applies: the container's image and, when there is a
+    /// configuration version, its `envFrom`. Both are always sent together: server-side apply
+    /// removes what the field manager applied before and leaves out now, so a deploy that sent the
+    /// image alone would drop the configuration.
+    func imagePatch(app name: String, namespace: String, image: String, config: ConfigReference = .empty,
+                    restartedAt: String? = nil) -> JSONValue {
+        var container: [String: JSONValue] = ["name": .string(name), "image": .string(image)]
+        if !config.isEmpty { container["envFrom"] = .array(config.envFrom) }
+        var template: [String: JSONValue] = ["spec": .object(["containers": .array([.object(container)])])]
         if let restartedAt {
             template["metadata"] = .object(["annotations": .object([
                 AppConventions.restartedAtAnnotation: .string(restartedAt),

@@ -28,6 +28,24 @@ public enum ConfigLoader {
         }
     }
 
+    /// The `name` of the nearest platform.json (this folder or a parent); nil when there is none or it
+    /// names no app. The one rule for "the app of this project" (NAME defaults, config show, completion).
+    public static func projectAppName(from directory: String) throws -> String? {
+        guard let path = findProjectConfig(from: directory) else { return nil }
+        return try loadProjectConfig(at: path).name
+    }
+
+    /// The one rule for where kubectl goes: `--kube-context`, else the config layers' `kube_context` of
+    /// the environment, else kubeconfig's current context (nil). Every command that talks to the
+    /// cluster (create, deploy, status, doctor, ...) resolves it here, so they all target the same one.
+    public static func kubeContext(flag: String?, layers: ConfigLayers, environment: String) -> Sourced<String?> {
+        if let flag { return Sourced(flag, .flag("kube-context")) }
+        if let value = layers.merged.environments?[environment]?.kubeContext {
+            return Sourced(value, layers.source(environment: environment, field: "kube_context") ?? .builtIn)
+        }
+        return Sourced(nil, .builtIn)
+    }
+
     public static func loadUserConfig(at path: String) throws -> UserConfig? {
         guard let (document, _, text) = try loadConfigDocument(at: path, organisation: false) else { return nil }
         return try decode(UserConfig.self, .object(document), path: path, text: text)
@@ -47,7 +65,7 @@ public enum ConfigLoader {
         try checkKeys(value, allowed: allowed, path: path, text: text, context: nil)
         if let environments = value["environments"]?.objectValue {
             for (name, entry) in environments.sorted(by: { $0.key < $1.key }) {
-                try checkKeys(entry, allowed: ["kube_context", "domain"], path: path, text: text, context: "environments.\(name)")
+                try checkKeys(entry, allowed: UserConfig.Environment.keys, path: path, text: text, context: "environments.\(name)")
             }
         }
         if let backend = value["backend"] {
@@ -190,10 +208,7 @@ public enum ConfigLoader {
         else if let value = user.moduleSource { moduleSource = Sourced(value, layers.source(of: "module_source") ?? .builtIn) }
         else { moduleSource = Sourced(nil, .builtIn) }
 
-        let kubeContext: Sourced<String?>
-        if let value = flags.kubeContext { kubeContext = Sourced(value, .flag("kube-context")) }
-        else if let value = envConfig?.kubeContext { kubeContext = Sourced(value, fromEnvironment("kube_context")) }
-        else { kubeContext = Sourced(nil, .builtIn) }
+        let kubeContext = Self.kubeContext(flag: flags.kubeContext, layers: layers, environment: environmentName.value)
 
         let templatesSource = Sourced<String?>(user.templatesSource, layers.source(of: "templates_source") ?? .builtIn)
 
@@ -209,6 +224,9 @@ public enum ConfigLoader {
     }
 
     public static let replicaRange = 0...1000
+    /// Terraform's module block meta-arguments (and `lifecycle`, reserved for later).
+    public static let terraformReservedKeys: Set<String> = ["count", "source", "for_each", "version", "providers",
+                                                            "depends_on", "lifecycle"]
 
     /// Checks every merged value, naming the value, what is allowed and where it came from.
     public static func validate(_ settings: AppSettings) throws {
@@ -259,6 +277,12 @@ public enum ConfigLoader {
                 throw PlatformError.invalidInput(
                     "invalid --set key \(Validate.quoted(key)): the platform sets it; use --\(key == "instance_type" ? "instance-type" : key) or the config instead")
             }
+            // Meta-arguments of a Terraform `module` block: a variable cannot have these names, and
+            // with a module of one's own they used to fail only after main.tf.json and `terraform init`.
+            if terraformReservedKeys.contains(key) {
+                throw PlatformError.invalidInput(
+                    "invalid --set key \(Validate.quoted(key)): Terraform reserves it in module blocks (\(terraformReservedKeys.sorted().joined(separator: ", "))); a module variable cannot have this name")
+            }
         }
         if let backend = settings.backend.value, !Validate.isIdentifier(backend.type) {
             throw PlatformError.invalidInput("invalid backend type \(Validate.quoted(backend.type)): use a Terraform backend name such as s3, gcs or http" + from(settings.backend.source))
@@ -281,6 +305,12 @@ public enum ConfigLoader {
         do {
             value = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
         } catch {
+            // A number JSONDecoder cannot hold as a Double (1e309) fails as a type mismatch at its key.
+            if case DecodingError.typeMismatch(_, let context)? = error as? DecodingError,
+               let key = context.codingPath.last(where: { $0.intValue == nil })?.stringValue,
+               let number = text.range(of: "\"\(key)\""), text[number.upperBound...].drop(while: { $0 == " " || $0 == ":" || $0 == "\n" || $0 == "\t" }).first.map({ $0.isNumber || $0 == "-" }) == true {
+                throw PlatformError.invalidInput("\(path):\(line(of: key, in: text)): \(wholeNumberMessage(key))")
+            }
             throw PlatformError.invalidInput("\(path): invalid JSON: \(describe(decodingError: error))")
         }
         guard value.objectValue != nil else {
@@ -300,10 +330,39 @@ public enum ConfigLoader {
         }
     }
 
+    /// The numbers of the config files and what they may be.
+    static let wholeNumbers: [String: ClosedRange<Int>] = ["replicas": replicaRange, "port": 1...65535]
+
+    /// The first key (depth first, sorted) of a whole-number setting holding a fraction or a number too large for an Int.
+    static func firstNonWholeNumber(in value: JSONValue) -> String? {
+        switch value {
+        case .object(let object):
+            for key in object.keys.sorted() {
+                if wholeNumbers[key] != nil, case .number(let n)? = object[key], n.rounded() != n || abs(n) >= 9.2e18 { return key }
+                if let found = firstNonWholeNumber(in: object[key]!) { return found }
+            }
+            return nil
+        case .array(let items):
+            return items.lazy.compactMap(firstNonWholeNumber).first
+        default:
+            return nil
+        }
+    }
+
+    static func wholeNumberMessage(_ key: String) -> String {
+        let range = wholeNumbers[key] ?? 0...Int(Int32.max)
+        return "'\(key)' must be a whole number between \(range.lowerBound) and \(range.upperBound)"
+    }
+
     static func decode<T: Decodable>(_ type: T.Type, _ value: JSONValue, path: String, text: String) throws -> T {
         do {
             return try value.decode(T.self)
         } catch let error as DecodingError {
+            // 3.5 or 1e30 where a whole number belongs: say what is allowed, not "not valid JSON".
+            // (JSONDecoder reports those as "not valid JSON" without a key: find the key ourselves.)
+            if case .dataCorrupted = error, let key = firstNonWholeNumber(in: value) {
+                throw PlatformError.invalidInput("\(path):\(line(of: key, in: text)): \(wholeNumberMessage(key))")
+            }
             var key = ""
             switch error {
             case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):

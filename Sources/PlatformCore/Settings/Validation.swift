@@ -33,22 +33,39 @@ public enum Validate {
     }
 
     /// A container image reference: `[registry[:port]/]path[:tag][@sha256:digest]`.
-    public static func image(_ value: String) throws {
-        guard isImageReference(value) else {
-            throw PlatformError.invalidInput(
-                "invalid image \(quoted(value)): expected [REGISTRY/]REPOSITORY[:TAG][@sha256:DIGEST], repository in lowercase (e.g. registry.example.com/shop:1.2.3)")
+    /// A git commit id as CI systems give it: 7 to 64 hex digits (SHA-1 or SHA-256 repositories).
+    public static func commit(_ value: String) throws {
+        guard (7...64).contains(value.utf8.count), value.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) || (0x41...0x46).contains($0) }) else {
+            throw PlatformError.invalidInput("invalid --commit \(quoted(value)): expected a git commit id, 7 to 64 hex digits")
         }
     }
 
+    public static func image(_ value: String) throws {
+        guard isImageReference(value) else {
+            throw PlatformError.invalidInput(
+                "invalid image \(quoted(value)): expected [REGISTRY[:PORT]/]REPOSITORY[:TAG][@sha256:DIGEST], repository in lowercase, port 1-65535 (e.g. registry.example.com/shop:1.2.3)")
+        }
+    }
+
+    /// The rules of distribution/reference (`reference/regexp.go`, `normalize.go`): the first part is
+    /// a registry only when it has a `.` or a `:port`, or is `localhost` (so `Shop/app` is an
+    /// uppercase repository, not a registry named Shop); a port is 1 to 65535; the repository is lowercase.
     public static func isImageReference(_ value: String) -> Bool {
-        guard !value.isEmpty, value.count <= 512 else { return false }
-        return value.range(of: imagePattern, options: .regularExpression) != nil
+        guard !value.isEmpty, value.count <= 512, !value.hasSuffix("\n") else { return false }
+        guard value.range(of: imagePattern, options: .regularExpression) != nil else { return false }
+        let first = value.prefix { $0 != "/" }
+        if first.count < value.count, first.contains(":"),
+           let colon = first.lastIndex(of: ":") {
+            guard let port = Int(first[first.index(after: colon)...]), (1...65535).contains(port) else { return false }
+        }
+        return true
     }
 
     private static let component = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-    private static let host = "(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)?"
+    private static let label = "[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
+    private static let host = "(?:(?:\(label)(?:\\.\(label))+(?::[0-9]{1,5})?|\(label):[0-9]{1,5}|localhost)/)?"
     private static let imagePattern =
-        "^\(host)\(component)(?:/\(component))*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
+        "\\A\(host)\(component)(?:/\(component))*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?\\z"
 
     /// Splits an image reference into repository and tag (tag nil when absent or pinned by digest only).
     public static func splitImage(_ value: String) -> (repository: String, tag: String?) {
