@@ -123,7 +123,7 @@ _platform_options() {
     local globals='-e --environment -o --output --dry-run -v --verbose -q --quiet --no-color --kube-context --kubeconfig -h --help'
     case "$1" in
         scaffold) echo "$globals -t --template --language --framework --dir --set --ci --no-git --templates-dir" ;;
-        create) echo "$globals --image --replicas --port --instance-type --set --detailed-exitcode" ;;
+        create) echo "$globals --image --replicas --port --instance-type --set --detailed-exitcode --allow-mutable-tag" ;;
         templates) echo "$globals --templates-dir" ;;
         deploy) echo "$globals --image --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;
         rollback) echo "$globals --to --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;

@@ -110,6 +110,7 @@ complete -c platform -n '__platform_at create' -l port -x -d 'Port the app liste
 complete -c platform -n '__platform_at create' -l instance-type -x -d 'Instance type for the infrastructure (default: t3.medium)'
 complete -c platform -n '__platform_at create' -l set -x -d 'Set a Terraform module variable (repeatable; passed as TF_VAR_KEY)'
 complete -c platform -n '__platform_at create' -l detailed-exitcode -d 'With --dry-run: exit 2 when something would change, 0 when not'
+complete -c platform -n '__platform_at create' -l allow-mutable-tag -d 'Accept an image tagged :latest or without a tag outside the development environment'
 complete -c platform -n '__platform_at create 0' -a '(__platform_values apps)' -d 'App name: lowercase letters, digits and \'-\', starting with a letter (default: the name in ./platform.json or a parent folder\'s)'
 
 complete -c platform -n '__platform_at templates' -l templates-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Look up templates in DIR first'

@@ -177,6 +177,9 @@ BUILTIN_KINDS = [
     Kind("apps", "v1", "deployments", "Deployment", True, ["deploy"], ["all"], ["scale", "status"]),
     Kind("apps", "v1", "replicasets", "ReplicaSet", True, ["rs"], ["all"], ["scale", "status"]),
     Kind("networking.k8s.io", "v1", "ingresses", "Ingress", True, ["ing"]),
+    Kind("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True, ["netpol"]),
+    Kind("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True, ["pdb"]),
+    Kind("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", True, ["hpa"], ["all"]),
     Kind("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition",
          False, ["crd", "crds"]),
 ]
@@ -1300,7 +1303,11 @@ def pod_status(pod, sim, now, ready_delay):
 
 
 def image_id(image):
-    ref = image if "/" in image.split(":")[0] else "docker.io/library/" + image
+    """The digest reference a kubelet reports in containerStatuses[].imageID: the image's own
+    digest when it is pinned by one, else a digest made from the tag's name."""
+    ref = image if "/" in image.split(":")[0].split("@")[0] else "docker.io/library/" + image
+    if "@sha256:" in ref:
+        return ref
     return ref.split(":")[0] + "@sha256:" + hashlib.sha256(image.encode()).hexdigest()
 
 

@@ -16,14 +16,17 @@ struct CreateCommand: PlatformCommand {
         var output: OutputFormat
         var kubeContext: String?
         var kubeconfig: String?
+        var allowMutableTag = false
     }
 
     static let spec = CommandSpec(
         "create", summary: "Provision an app: its infrastructure with Terraform, then its Kubernetes objects",
         discussion: """
         Runs the application Terraform module in the app's workspace (STATE/workspaces/ENV/NAME), then
-        applies Namespace ENV, Deployment, Service, Ingress (NAME.ENV.DOMAIN) and, when the cluster has
-        the Prometheus Operator CRD, a ServiceMonitor in one server-side apply. Prints the app's URL.
+        applies Namespace ENV, ServiceAccount, Deployment, Service, Ingress (NAME.ENV.DOMAIN),
+        NetworkPolicy, with 2+ replicas a PodDisruptionBudget, with autoscale a HorizontalPodAutoscaler
+        and, when the cluster has the Prometheus Operator CRD, a ServiceMonitor in one server-side apply.
+        Outside development the image needs a fixed tag or digest. Prints the app's URL.
         Defaults come from flags, PLATFORM_* variables, platform.json, the user config, then built-ins.
         Rerunning with the same inputs changes nothing; without --image the image running in the
         cluster is kept.
@@ -36,6 +39,7 @@ struct CreateCommand: PlatformCommand {
             OptionSpec("instance-type", value: "TYPE", help: "Instance type for the infrastructure (default: t3.medium)"),
             OptionSpec("set", value: "KEY=VALUE", help: "Set a Terraform module variable (repeatable; passed as TF_VAR_KEY)", repeatable: true),
             OptionSpec("detailed-exitcode", help: "With --dry-run: exit 2 when something would change, 0 when not"),
+            OptionSpec("allow-mutable-tag", help: "Accept an image tagged :latest or without a tag outside the development environment"),
         ],
         examples: [
             "platform create shop -e staging",
@@ -60,7 +64,9 @@ struct CreateCommand: PlatformCommand {
             port: try parsed.value("port").map { try Validate.positiveInteger($0, what: "port", range: 1...65535) },
             instanceType: parsed.value("instance-type"), variables: variables, dryRun: globals.dryRun,
             detailedExitCode: parsed.flag("detailed-exitcode"), output: globals.output,
-            kubeContext: globals.kubeContext, kubeconfig: globals.kubeconfig)
+            kubeContext: globals.kubeContext, kubeconfig: globals.kubeconfig,
+            allowMutableTag: parsed.flag("allow-mutable-tag")
+                || !["", "0", "false"].contains(environment["PLATFORM_ALLOW_MUTABLE_TAG"] ?? ""))
     }
 
     static func validate(_ options: Options) throws {
@@ -80,6 +86,10 @@ struct CreateCommand: PlatformCommand {
                                   variables: options.variables)
         let settings = try ConfigLoader.resolve(flags: flags, environment: context.environment,
                                                 currentDirectory: context.currentDirectory)
+        if settings.imageIsExplicit {
+            try CreateService.checkImmutable(settings.image.value, environment: settings.environment.value,
+                                             allowed: options.allowMutableTag)
+        }
         let moduleSource = try settings.moduleSource.value
             ?? ApplicationModule.locate(in: templateStore(nil, context).directories)
         if settings.moduleSource.value == nil {
@@ -98,7 +108,7 @@ struct CreateCommand: PlatformCommand {
         let request = CreateRequest(settings: settings, moduleSource: moduleSource,
                                     stateDirectory: StateDirectory.resolve(environment: context.environment),
                                     processEnvironment: context.environment, dryRun: options.dryRun,
-                                    lockTimeout: lockTimeout)
+                                    lockTimeout: lockTimeout, allowMutableTag: options.allowMutableTag)
         let service = CreateService(runner: context.runner, reporter: context.console, signals: context.signals)
         let result = try await service.create(request)
 

@@ -11,9 +11,13 @@ public struct CreateRequest: Sendable {
     public var dryRun: Bool
     /// How long to wait for another run holding the workspace lock.
     public var lockTimeout: Double
+    /// `--allow-mutable-tag`: accept `:latest` or a tagless image outside development.
+    public var allowMutableTag: Bool
 
     public init(settings: AppSettings, moduleSource: String, stateDirectory: String,
-                processEnvironment: [String: String], dryRun: Bool = false, lockTimeout: Double = 600) {
+                processEnvironment: [String: String], dryRun: Bool = false, lockTimeout: Double = 600,
+                allowMutableTag: Bool = false) {
+        self.allowMutableTag = allowMutableTag
         self.settings = settings
         self.moduleSource = moduleSource
         self.stateDirectory = stateDirectory
@@ -78,7 +82,9 @@ public struct CreateService: Sendable {
         // Plan: read the cluster, render the documents and the root module.
         reporter.progress("Reading the cluster for \(name) in \(environment)")
         let monitors = try await step { try await kubectl.hasResource("servicemonitors", group: Self.monitoringGroup) }
-        var references = ["namespace/\(environment)", "deployment/\(name)", "service/\(name)", "ingress/\(name)"]
+        var references = ["namespace/\(environment)", "serviceaccount/\(name)", "deployment/\(name)", "service/\(name)",
+                          "ingress/\(name)", "networkpolicy/\(name)", "poddisruptionbudget/\(name)",
+                          "horizontalpodautoscaler.autoscaling/\(name)"]
         if monitors { references.append("servicemonitors.\(Self.monitoringGroup)/\(name)") }
         // The live objects matter for a dry run (what would change) and for keeping the running image;
         // a real run with --image needs none of them, so that kubectl call is left out.
@@ -90,12 +96,17 @@ public struct CreateService: Sendable {
         if let liveImage, !settings.imageIsExplicit, liveImage != settings.image.value {
             reporter.detail("Keeping the image running in the cluster, \(liveImage) (use --image to change it)")
         }
+        try Self.checkImmutable(image, environment: environment, allowed: request.allowMutableTag)
         let documents = try Manifests.render(.init(settings: settings, image: image, serviceMonitor: monitors))
         var skipped: [CreateResult.Skipped] = []
-        if !monitors {
+        let metrics = "port metrics (\(settings.metricsPort.value)), path \(settings.metricsPath.value)"
+        if monitors {
+            reporter.progress("Metrics: the ServiceMonitor \(name) has Prometheus scrape \(metrics)")
+        } else {
             let reason = "the cluster has no \(Self.monitoringGroup) ServiceMonitor resource (Prometheus Operator CRD)"
             skipped.append(.init(kind: "ServiceMonitor", reason: reason))
             reporter.progress("Skipping the ServiceMonitor: \(reason)")
+            reporter.progress("Metrics: the pods carry prometheus.io/scrape, /port and /path annotations (\(metrics)) for a Prometheus that discovers pods by them")
         }
         let rootModule = try RootModule(settings: settings, moduleSource: request.moduleSource).encoded()
         let moduleHash = SHA256.hex(rootModule)
@@ -145,6 +156,16 @@ public struct CreateService: Sendable {
         reporter.progress("Applying \(documents.count) objects to namespace \(environment)")
         _ = try await step { try await kubectl.apply(documents, fieldManager: AppConventions.fieldManager(name)) }
         return result
+    }
+
+    /// Outside `development`, an image must have an immutable tag (not `:latest`, not tagless) or a
+    /// digest, unless `--allow-mutable-tag`: a mutable tag makes what runs depend on when a node pulls.
+    public static func checkImmutable(_ image: String, environment: String, allowed: Bool) throws {
+        guard environment != "development", !allowed, !image.contains("@") else { return }
+        let tag = Validate.splitImage(image).tag
+        guard tag == nil || tag == "latest" else { return }
+        throw PlatformError.invalidInput(
+            "image \(Validate.quoted(image)) has a mutable tag (\(tag.map { ":" + $0 } ?? "no tag")) outside development: use a fixed tag such as :1.2.0 or a digest (@sha256:...), or pass --allow-mutable-tag")
     }
 
     /// Runs one step; a failure after a signal is reported as the interruption it is.
