@@ -145,6 +145,7 @@ public struct CreateService: Sendable {
             try await step { try await terraform.initialize() }
             try workspace.recordHash(moduleHash)
         }
+        defer { Workspace.protectFiles(in: workspace.path) }  // state and backups 0600, also after a failure
         reporter.progress("Applying the infrastructure for \(name) (\(environment))")
         if let outputs = try await step({ try await terraform.apply() }) {
             result.terraform.outputs = outputs
@@ -186,12 +187,13 @@ public struct CreateService: Sendable {
                                    secrets: [String]) async throws -> Bool {
         let files = FileManager.default
         let scratch = files.temporaryDirectory.appendingPathComponent("platform-plan-\(UUID().uuidString)").path
-        try files.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        try files.createDirectory(atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         defer { try? files.removeItem(atPath: scratch) }
         try rootModule.write(to: URL(fileURLWithPath: scratch + "/" + Workspace.moduleFile))
         for file in [Workspace.stateFile, ".terraform.lock.hcl"] where files.fileExists(atPath: workspace.path + "/" + file) {
             try files.copyItem(atPath: workspace.path + "/" + file, toPath: scratch + "/" + file)
         }
+        Workspace.protectFiles(in: scratch)
         let terraform = Terraform(runner: runner, directory: scratch, environment: environment, reporter: reporter,
                                   secrets: secrets)
         reporter.progress("Planning the infrastructure (dry run)")
