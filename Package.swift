@@ -10,7 +10,10 @@ let package = Package(
     targets: [
         .executableTarget(name: "platform", dependencies: ["PlatformCLI"]),
         .target(name: "PlatformCLI", dependencies: ["PlatformCore"]),
-        .target(name: "PlatformCore"),
+        // The bundled templates and Terraform module are compiled into PlatformCore (Plugins/EmbedTemplates).
+        .target(name: "PlatformCore", plugins: ["EmbedTemplates"]),
+        .executableTarget(name: "EmbedTemplatesTool"),
+        .plugin(name: "EmbedTemplates", capability: .buildTool(), dependencies: ["EmbedTemplatesTool"]),
         .target(name: "PlatformTestSupport", dependencies: ["PlatformCore", "PlatformCLI"]),
         .testTarget(name: "PlatformCoreTests", dependencies: ["PlatformCore", "PlatformTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "PlatformCLITests", dependencies: ["PlatformCLI", "PlatformTestSupport"]),

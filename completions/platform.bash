@@ -38,6 +38,7 @@ _platform_takes_value() {
         scaffold) case "$2" in -t|--template|--language|--framework|--dir|--set|--ci|--templates-dir) return 0 ;; esac ;;
         create) case "$2" in --image|--replicas|--port|--instance-type|--set) return 0 ;; esac ;;
         templates) case "$2" in --templates-dir) return 0 ;; esac ;;
+        upgrade) case "$2" in --to|--conflict|--set|--templates-dir) return 0 ;; esac ;;
         deploy) case "$2" in --image|--timeout|--rollback-timeout|-m|--message) return 0 ;; esac ;;
         rollback) case "$2" in --to|--timeout|--rollback-timeout|-m|--message) return 0 ;; esac ;;
         logs) case "$2" in -n|--lines|--since|-c|--container|--grep|--follow-for) return 0 ;; esac ;;
@@ -77,6 +78,13 @@ _platform_value() {
             esac ;;
         templates)
             case "$2" in
+                --templates-dir) _platform_files -d ;;
+            esac ;;
+        upgrade)
+            case "$2" in
+                --to) COMPREPLY=() ;;
+                --conflict) _platform_words 'inline rej' ;;
+                --set) COMPREPLY=() ;;
                 --templates-dir) _platform_files -d ;;
             esac ;;
         deploy)
@@ -125,6 +133,7 @@ _platform_options() {
         scaffold) echo "$globals -t --template --language --framework --dir --set --ci --no-git --templates-dir" ;;
         create) echo "$globals --image --replicas --port --instance-type --set --detailed-exitcode --allow-mutable-tag" ;;
         templates) echo "$globals --templates-dir" ;;
+        upgrade) echo "$globals --to --conflict --set --check --diff --commit --templates-dir" ;;
         deploy) echo "$globals --image --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;
         rollback) echo "$globals --to --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;
         logs) echo "$globals -n --lines -f --follow --since -c --container --timestamps --grep --follow-for" ;;
@@ -154,7 +163,7 @@ _platform_positional() {
     esac
 }
 
-_platform_commands='scaffold create templates deploy releases rollback logs status destroy version help completion doctor metrics config'
+_platform_commands='scaffold create templates upgrade deploy releases rollback logs status destroy version help completion doctor metrics config'
 
 _platform() {
     local cur prev words cword split=false

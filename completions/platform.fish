@@ -29,6 +29,8 @@ function __platform_state
                             contains -- $token --image --replicas --port --instance-type --set; and set skip 1
                         case templates
                             contains -- $token --templates-dir; and set skip 1
+                        case upgrade
+                            contains -- $token --to --conflict --set --templates-dir; and set skip 1
                         case deploy
                             contains -- $token --image --timeout --rollback-timeout -m --message; and set skip 1
                         case rollback
@@ -82,6 +84,7 @@ complete -c platform -s h -l help -d 'Show help for the command'
 complete -c platform -n '__platform_at ""' -a scaffold -d 'Create a new service from a template, committed to a fresh git repository'
 complete -c platform -n '__platform_at ""' -a create -d 'Provision an app: its infrastructure with Terraform, then its Kubernetes objects'
 complete -c platform -n '__platform_at ""' -a templates -d 'List the templates scaffold can use'
+complete -c platform -n '__platform_at ""' -a upgrade -d 'Merge a newer version of the project\'s template into it (3-way, with git)'
 complete -c platform -n '__platform_at ""' -a deploy -d 'Deploy a new image of an app, wait for it, roll back when it fails'
 complete -c platform -n '__platform_at ""' -a releases -d 'Show the release history of an app (shared by the team, kept in the cluster)'
 complete -c platform -n '__platform_at ""' -a rollback -d 'Re-deploy an earlier release of an app'
@@ -114,6 +117,14 @@ complete -c platform -n '__platform_at create' -l allow-mutable-tag -d 'Accept a
 complete -c platform -n '__platform_at create 0' -a '(__platform_values apps)' -d 'App name: lowercase letters, digits and \'-\', starting with a letter (default: the name in ./platform.json or a parent folder\'s)'
 
 complete -c platform -n '__platform_at templates' -l templates-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Look up templates in DIR first'
+
+complete -c platform -n '__platform_at upgrade' -l to -x -d 'Upgrade to VERSION instead of the newest (a version or a git tag)'
+complete -c platform -n '__platform_at upgrade' -l conflict -x -a 'inline rej' -d 'Conflicts as inline markers (default) or as .rej files'
+complete -c platform -n '__platform_at upgrade' -l set -x -d 'Set a template variable, e.g. one the new version adds (repeatable)'
+complete -c platform -n '__platform_at upgrade' -l check -d 'Only check: exit 0 when up to date, 2 when an update is available'
+complete -c platform -n '__platform_at upgrade' -l diff -d 'Print the patch the upgrade would apply; change nothing'
+complete -c platform -n '__platform_at upgrade' -l commit -d 'Commit the result (when nothing conflicts)'
+complete -c platform -n '__platform_at upgrade' -l templates-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Look up template ids in DIR first'
 
 complete -c platform -n '__platform_at deploy' -l image -x -d 'Image to deploy, e.g. registry.example.com/shop:1.2.3'
 complete -c platform -n '__platform_at deploy' -l timeout -x -d 'How long to wait for the rollout (default 5m; 90s, 5m, 1h)'
@@ -148,7 +159,7 @@ complete -c platform -n '__platform_at destroy' -s y -l yes -d 'Do not ask for c
 complete -c platform -n '__platform_at destroy 0' -a '(__platform_values apps)' -d 'The app'
 
 
-complete -c platform -n '__platform_at help 0' -a 'scaffold create templates deploy releases rollback logs status destroy version help completion doctor metrics config' -d 'The command to explain'
+complete -c platform -n '__platform_at help 0' -a 'scaffold create templates upgrade deploy releases rollback logs status destroy version help completion doctor metrics config' -d 'The command to explain'
 
 complete -c platform -n '__platform_at completion 0' -a 'bash zsh fish' -d 'bash, zsh or fish'
 

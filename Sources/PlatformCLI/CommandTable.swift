@@ -4,6 +4,7 @@ public enum CommandTable {
         CommandEntry(ScaffoldCommand.self),
         CommandEntry(CreateCommand.self),
         CommandEntry(TemplatesCommand.self),
+        CommandEntry(UpgradeCommand.self),
         CommandEntry(DeployCommand.self),
         CommandEntry(ReleasesCommand.self),
         CommandEntry(RollbackCommand.self),

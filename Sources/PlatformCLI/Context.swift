@@ -47,13 +47,11 @@ public struct GlobalOptions: Sendable, Equatable {
 }
 
 extension GlobalOptions {
-    /// The user config's `default_environment` (when neither `-e` nor `PLATFORM_ENVIRONMENT` chose one)
-    /// and its per-environment `kube_context` (when `--kube-context` was not given): the same
-    /// precedence `create` resolves, so every command targets the same cluster and namespace.
+    /// The organisation and user configs' `default_environment` (when neither `-e` nor
+    /// `PLATFORM_ENVIRONMENT` chose one) and per-environment `kube_context` (when `--kube-context` was
+    /// not given): the same precedence `create` resolves, so every command targets the same cluster.
     mutating func applyUserConfig(parsed: ParsedCommandLine, environment: [String: String]) throws {
-        guard let user = try ConfigLoader.loadUserConfig(at: ConfigLoader.userConfigPath(environment: environment)) else {
-            return
-        }
+        let user = try ConfigLayers.load(environment: environment).merged
         let chosen = parsed.value("environment") != nil || !(environment["PLATFORM_ENVIRONMENT"] ?? "").isEmpty
         if !chosen, let fallback = user.defaultEnvironment {
             self.environment = fallback
@@ -99,8 +97,11 @@ public struct CommandContext: Sendable {
         for tool in tools { _ = try real.locator.locate(tool) }
     }
 
+    /// Human text on stdout, control characters escaped (lines kept): results show data we did not
+    /// write (names, messages from the cluster and from files). JSON and logs do not come here.
     public func print(_ text: String) {
-        io.stdout.write(text.hasSuffix("\n") ? text : text + "\n")
+        let shown = TerminalText.escape(text, keepingLines: true)
+        io.stdout.write(shown.hasSuffix("\n") ? shown : shown + "\n")
     }
 }
 

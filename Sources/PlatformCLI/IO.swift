@@ -81,7 +81,9 @@ public struct IOStreams: Sendable {
     }
 }
 
-/// Progress and diagnostics on stderr, with colour only when allowed.
+/// Progress and diagnostics on stderr, with colour only when allowed. Messages often carry text from
+/// others (pod and event messages, tool output, names from files): their control characters are
+/// escaped (`TerminalText`, lines kept) before our own colour codes are added.
 public struct Console: Sendable, ProgressReporter {
     public let io: IOStreams
     public let color: Bool
@@ -95,25 +97,26 @@ public struct Console: Sendable, ProgressReporter {
 
     public func progress(_ message: String) {
         guard !quiet else { return }
-        io.stderr.write(paint("==> ", "1;34") + message + "\n")
+        io.stderr.write(paint("==> ", "1;34") + TerminalText.escape(message, keepingLines: true) + "\n")
     }
 
     public func detail(_ message: String) {
         guard !quiet else { return }
-        io.stderr.write(message.hasSuffix("\n") ? message : message + "\n")
+        let shown = TerminalText.escape(message, keepingLines: true)
+        io.stderr.write(shown.hasSuffix("\n") ? shown : shown + "\n")
     }
 
     public func warning(_ message: String) {
-        io.stderr.write(paint("warning: ", "1;33") + message + "\n")
+        io.stderr.write(paint("warning: ", "1;33") + TerminalText.escape(message, keepingLines: true) + "\n")
     }
 
     public func error(_ message: String) {
-        io.stderr.write(paint("error: ", "1;31") + message + "\n")
+        io.stderr.write(paint("error: ", "1;31") + TerminalText.escape(message, keepingLines: true) + "\n")
     }
 
     public func success(_ message: String) {
         guard !quiet else { return }
-        io.stderr.write(paint("✓ ", "32") + message + "\n")
+        io.stderr.write(paint("✓ ", "32") + TerminalText.escape(message, keepingLines: true) + "\n")
     }
 
     public func paint(_ text: String, _ code: String) -> String {

@@ -71,7 +71,11 @@ public enum PlatformCLI {
                 parsedLine = parsed
             }
             if entry.spec.usesGlobals.contains("environment") {
-                try globals.applyUserConfig(parsed: parsed, environment: environment)
+                do {
+                    try globals.applyUserConfig(parsed: parsed, environment: environment)
+                } catch where entry.spec.name == "doctor" {
+                    // doctor reports the broken config file as one of its checks.
+                }
             }
             let secrets = parsed.all("set").compactMap { pair -> String? in
                 guard let (key, value) = try? Validate.keyValue(pair), Redactor.isSecretKey(key) else { return nil }
@@ -95,6 +99,8 @@ public enum PlatformCLI {
             return status
         } catch {
             let code = ExitCode.code(for: error)
+            // A line that did not parse has no globals yet: `-o json` is read from the raw words.
+            if globals.output != .json, OutputRequest.asksForJSON(arguments) { globals.output = .json }
             report(error, code: code, command: parsedCommand, globals: globals, console: console, io: io)
             await recordEvent(parsedLine, globals: globals, status: code, error: error, details: details, started: started,
                               environment: environment, currentDirectory: currentDirectory, console: console, injected: runner)

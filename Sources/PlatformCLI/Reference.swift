@@ -6,8 +6,8 @@ public enum Reference {
     /// The documented exit codes, from `ExitCode`.
     public static let exitCodes: [(code: Int32, meaning: String)] = [
         (ExitCode.success, "Success (for `doctor`: every check passed)"),
-        (ExitCode.failure, "Failed: a tool, the cluster or a check failed (the message says which)"),
-        (ExitCode.changesPending, "`--dry-run --detailed-exitcode`: changes are pending"),
+        (ExitCode.failure, "Failed: a tool, the cluster or a check failed (the message says which); `upgrade`: conflicts left to resolve"),
+        (ExitCode.changesPending, "`--dry-run --detailed-exitcode`: changes are pending; `upgrade --check`: a newer template version exists"),
         (ExitCode.rolledBack, "Deploy failed and the previous release was restored"),
         (ExitCode.deployFailed, "Deploy failed and was not rolled back (or the rollback failed too)"),
         (ExitCode.usage, "Usage error or invalid input: nothing was changed"),
@@ -99,6 +99,7 @@ public enum Reference {
         | Name | Use |
         | --- | --- |
         | `$XDG_CONFIG_HOME/platform/config.json` (else `~/.config/platform/config.json`) | User config |
+        | `$XDG_CONFIG_DIRS/platform/config.json` (default `/etc/xdg`), `$PLATFORM_CONFIG` | Organisation config (may lock keys) |
         | `platform.json` (current folder or a parent) | Project config |
         | `$PLATFORM_STATE_DIR` (else `$XDG_STATE_HOME/platform`, else `~/.local/state/platform`) | State folder: workspaces and `events.jsonl` |
         | `PLATFORM_ENVIRONMENT` | Default environment |
@@ -190,6 +191,9 @@ public enum Reference {
         .TP
         .I $XDG_CONFIG_HOME/platform/config.json
         User config (else \\fI~/.config/platform/config.json\\fR).
+        .TP
+        .I $XDG_CONFIG_DIRS/platform/config.json
+        Organisation config (default folder \\fI/etc/xdg\\fR); \\fB$PLATFORM_CONFIG\\fR names one more; either may lock keys.
         .TP
         .I platform.json
         Project config, in the current folder or a parent.

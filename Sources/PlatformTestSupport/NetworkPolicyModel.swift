@@ -32,9 +32,9 @@ public struct NetworkPolicyModel {
         (value?.objectValue ?? [:]).compactMapValues(\.stringValue)
     }
 
-    static func selects(_ selector: JSONValue?, _ labels: [String: String]) -> Bool {
+    static func selects(_ selector: JSONValue?, _ present: [String: String]) -> Bool {
         guard let selector else { return false }
-        return labels(selector["matchLabels"]).allSatisfy { labels[$0.key] == $0.value }
+        return labels(selector["matchLabels"]).allSatisfy { present[$0.key] == $0.value }
     }
 
     /// Whether `from` may connect to the container port named `portName` of `pod` (in `to`'s namespace).

@@ -35,6 +35,8 @@ public final class Sandbox: @unchecked Sendable {
     public var home: String { root + "/home" }
     public var work: String { root + "/work" }
     public var state: String { root + "/state" }
+    /// The organisation config `$XDG_CONFIG_DIRS/platform/config.json` of `environment()`.
+    public var organisationConfig: String { root + "/etc/xdg/platform/config.json" }
 
     public init() throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("platform-test-\(UUID().uuidString)").path
@@ -55,6 +57,7 @@ public final class Sandbox: @unchecked Sendable {
             "PATH": Repo.tools + ":" + (inherited["PATH"] ?? "/usr/bin:/bin"),
             "HOME": home,
             "XDG_CONFIG_HOME": home + "/.config",
+            "XDG_CONFIG_DIRS": root + "/etc/xdg",
             "XDG_STATE_HOME": home + "/.local/state",
             "PLATFORM_STATE_DIR": state,
             "GIT_CONFIG_NOSYSTEM": "1",

@@ -103,6 +103,21 @@ public final class TestCluster: @unchecked Sendable {
         _ = try request("POST", "/_test/faults", body: body)
     }
 
+    /// Makes requests to exactly `path` fail with 403 Forbidden, the way RBAC answers a user without
+    /// the right (e.g. GET /api/v1/namespaces/dev for credentials scoped to that namespace).
+    public func forbid(method: String, path: String, message: String) throws {
+        let body = try JSONValue.object(["method": .string(method), "path": .string(path), "status": .number(403),
+                                         "count": .number(-1), "reason": .string("Forbidden"),
+                                         "message": .string(message)]).encoded()
+        _ = try request("POST", "/_test/faults", body: body)
+    }
+
+    /// An aggregated API group (say metrics.k8s.io/v1beta1) that is listed but answers 503, as when
+    /// the backend of its APIService is down.
+    public func makeUnavailable(group: String, version: String = "v1beta1") throws {
+        _ = try request("POST", "/_test/aggregated?group=\(group)&version=\(version)")
+    }
+
     public func clearFaults() throws {
         _ = try request("DELETE", "/_test/faults")
     }

@@ -13,10 +13,10 @@ final class DoctorEndToEndTests: XCTestCase {
                                           directory: sandbox.work)
         XCTAssertEqual(result.status, 0, result.stdoutText + result.stderrText)
         let lines = result.stdoutText.split(separator: "\n").map(String.init)
-        XCTAssertEqual(lines.map { String($0.prefix(5)) }, Array(repeating: "ok   ", count: 6), result.stdoutText)
+        XCTAssertEqual(lines.map { String($0.prefix(5)) }, Array(repeating: "ok   ", count: 8), result.stdoutText)
         XCTAssertTrue(lines[1].contains(Repo.tools + "/terraform 1."), lines[1])
         XCTAssertTrue(lines[2].contains(Repo.tools + "/kubectl v1."), lines[2])
-        XCTAssertTrue(lines[3].hasPrefix("ok   cluster   context "), lines[3])
+        XCTAssertTrue(lines[3].hasPrefix("ok   cluster     context "), lines[3])
         XCTAssertTrue(lines[3].contains("reachable (server v1."), lines[3])
         // kubectl asked the server for its version.
         XCTAssertTrue(try cluster.requests().contains { $0["path"]?.stringValue == "/version" })
@@ -37,9 +37,9 @@ final class DoctorEndToEndTests: XCTestCase {
                                           environment: sandbox.environment(extra: ["KUBECONFIG": sandbox.root + "/kubeconfig"]),
                                           directory: sandbox.work)
         XCTAssertEqual(result.status, 1)
-        XCTAssertTrue(result.stdoutText.contains("FAIL cluster   context gone not reachable: "), result.stdoutText)
+        XCTAssertTrue(result.stdoutText.contains("FAIL cluster     context gone not reachable: "), result.stdoutText)
         XCTAssertTrue(result.stdoutText.contains("ok   kubectl"), result.stdoutText)
-        XCTAssertTrue(result.stderrText.contains("1 of 6 checks failed: cluster"), result.stderrText)
+        XCTAssertTrue(result.stderrText.contains("1 of 8 checks failed: cluster"), result.stderrText)
     }
 
     func testFailsClearlyWithoutTheTools() async throws {

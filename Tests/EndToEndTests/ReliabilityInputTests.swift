@@ -9,8 +9,14 @@ import XCTest
 final class ReliabilityInputTests: XCTestCase {
     static let badNames = ["", "Shop", "a_b", String(repeating: "a", count: 64), "../x", "a;rm -rf ~", "ünïcode", "-shop"]
     static let badEnvironments = ["", "PROD", "a_b", "../x", "prod!", "staging env"]
-    static let badImages = ["UPPER:tag", "a::b", "has space:1", "", "shop:", "shop@sha256:xyz"]
-    static let badDurations = ["", "0s", "-1m", "5 minutes", "abc", "10"]
+    static let badImages = ["UPPER:tag", "a::b", "has space:1", "", "shop:", "shop@sha256:xyz", "Shop/app:1",
+                            "registry.example.com/Shop:1", "registry.example.com:99999/shop:1", "reg:0/shop:1", "shop:1\n"]
+    static let badDurations = ["", "0s", "-1m", "5 minutes", "abc", "10", "10000000000s", "99999999999999999999d",
+                               "1e400s", "3651d"]
+    /// Values the shipped templates' patterns refuse (ICU's `$` let the ones with a newline through).
+    static let badTemplateValues = ["port=8080\n", "port=08080", "port=65536", "port=0", "port=99999", "port=",
+                                    "image_repository=registry.example.com/x\n", "image_repository=Registry/x",
+                                    "image_repository=a\u{1b}[2J"]
 
     /// The command lines to try, each with a word its error line must contain.
     func cases(templates: String) -> [([String], String)] {
@@ -40,6 +46,12 @@ final class ReliabilityInputTests: XCTestCase {
             cases.append((["deploy", "shop", "-e", "dev", "--image", Reliability.v2, "--rollback-timeout", duration], "invalid"))
             cases.append((["logs", "shop", "-e", "dev", "--since", duration], "invalid"))
             cases.append((["logs", "shop", "-e", "dev", "-f", "--follow-for", duration], "invalid"))
+        }
+        for value in Self.badTemplateValues {
+            cases.append((["scaffold", "svc", "-t", "python/flask", "--set", value], "invalid value"))
+        }
+        for key in ConfigLoader.terraformReservedKeys.sorted() {
+            cases.append((["create", "shop", "-e", "dev", "--set", "\(key)=1"], "'\(key)'"))
         }
         cases += [
             (["create", "shop", "-e", "dev", "--set", "db_password"], "expected KEY=VALUE"),
@@ -110,6 +122,31 @@ final class ReliabilityInputTests: XCTestCase {
         XCTAssertEqual(try cluster.requests().count, before.requests, "bad input is refused before the cluster is asked")
         XCTAssertEqual(try deploymentSpec(cluster), before.deployment)
         XCTAssertFalse(FileManager.default.fileExists(atPath: sandbox.root + "/x"))
+    }
+
+    /// Every bad-input case again with `-o json`: the same exit 64 and error line, and on stdout exactly
+    /// one JSON error document, also when the line did not parse (unknown options, missing values).
+    func testEveryBadInputWithJSONOutputPrintsOneErrorDocument() async throws {
+        let sandbox = try Sandbox()
+        let templates = sandbox.root + "/templates"
+        try sandbox.write(templates + "/bad/escape/template.json",
+                          #"{"description": "escapes", "variables": {"sub": {"default": ".."}}}"#)
+        try sandbox.write(templates + "/bad/escape/{{sub}}/x.txt", "x")
+        let environment = sandbox.environment(extra: ["KUBECONFIG": sandbox.root + "/no-cluster"])
+        for (argv, expected) in cases(templates: templates) where !argv.contains("-o") {
+            for spelling in [["-o", "json"], ["--output=json"], ["-ojson"]] {
+                let line = spelling + argv
+                let result = await runCLI(line, environment: environment, directory: sandbox.work)
+                let shown = line.map(shellQuoted).joined(separator: " ")
+                XCTAssertEqual(result.status, 64, "platform \(shown): \(result.stderr)")
+                XCTAssertTrue(result.stderr.contains(expected), "platform \(shown): \(result.stderr)")
+                let document = try? JSONDecoder().decode(JSONValue.self, from: Data(result.stdout.utf8))
+                XCTAssertEqual(document?["error", "exitCode"], .number(64), "platform \(shown): stdout \(result.stdout)")
+                XCTAssertNotNil(document?["error", "message"]?.stringValue, "platform \(shown)")
+            }
+        }
+        let bogus = await runCLI(["create", "shop", "-o", "json", "--bogus"], environment: environment, directory: sandbox.work)
+        XCTAssertEqual(try JSONDecoder().decode(JSONValue.self, from: Data(bogus.stdout.utf8))["error", "type"], .string("usage"))
     }
 
     /// The same through the built binary, for a few cases: the process exit code, not just the in-process one.

@@ -136,9 +136,9 @@ final class SecureDefaultsEndToEndTests: XCTestCase {
         try sandbox.write(sandbox.home + "/.config/platform/config.json",
                           #"{"environments": {"prod": {"ingress_class": "public", "tls": {"cluster_issuer": "letsencrypt"}}}}"#)
         let folder = try project(sandbox, #"{"name": "shop", "port": 8080, "image": "registry.example.com/shop"}"#)
-        for _ in 0..<2 {  // the second run writes terraform.tfstate.backup
+        for owner in ["team-a", "team-b"] {  // the second run changes state: terraform.tfstate.backup
             let run = await runCLI(["create", "shop", "-e", "prod", "--image", "registry.example.com/shop:1.0.0",
-                                    "--set", "db_password=Pw-0c1d2e3f-hunter2"],
+                                    "--set", "db_password=Pw-0c1d2e3f-hunter2", "--set", "owner=\(owner)"],
                                    environment: environment(sandbox, cluster), directory: folder)
             XCTAssertEqual(run.status, 0, run.stderr)
             XCTAssertEqual(run.stdout, "https://shop.prod.example.com\n")

@@ -174,6 +174,16 @@ class TestCluster:
             fault["message"] = message
         return self.request("POST", "/_test/faults", fault)
 
+    def forbid(self, path, method="GET", message=None):
+        """Requests to exactly `path` answer 403 Forbidden (RBAC-like)."""
+        return self.request("POST", "/_test/faults", {
+            "method": method, "path": path, "status": 403, "count": -1, "reason": "Forbidden",
+            "message": message or f"forbidden: User \"ci\" cannot {method.lower()} {path}"})
+
+    def make_unavailable(self, group, version="v1beta1"):
+        """An aggregated API group that is listed in /apis but answers 503."""
+        return self.request("POST", f"/_test/aggregated?group={group}&version={version}")
+
     def clear_faults(self):
         return self.request("DELETE", "/_test/faults")
 

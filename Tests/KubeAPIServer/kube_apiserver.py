@@ -33,6 +33,9 @@ import traceback
 import urllib.parse
 import uuid
 
+from workloads import (Workloads, container_id, image_id, image_tag, job_log_lines,
+                       owned_by, pod_ready, run_to_completion, template_hash)
+
 GIT_VERSION = "v1.37.0"
 REVISION = "deployment.kubernetes.io/revision"
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"
@@ -174,8 +177,10 @@ BUILTIN_KINDS = [
     Kind("", "v1", "secrets", "Secret", True, subresources=()),
     Kind("", "v1", "serviceaccounts", "ServiceAccount", True, ["sa"], subresources=()),
     Kind("", "v1", "events", "Event", True, ["ev"], subresources=()),
+    Kind("", "v1", "resourcequotas", "ResourceQuota", True, ["quota"]),
     Kind("apps", "v1", "deployments", "Deployment", True, ["deploy"], ["all"], ["scale", "status"]),
     Kind("apps", "v1", "replicasets", "ReplicaSet", True, ["rs"], ["all"], ["scale", "status"]),
+    Kind("batch", "v1", "jobs", "Job", True, [], ["all"]),
     Kind("networking.k8s.io", "v1", "ingresses", "Ingress", True, ["ing"]),
     Kind("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True, ["netpol"]),
     Kind("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True, ["pdb"]),
@@ -553,11 +558,6 @@ DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
-def image_tag(image):
-    last = (image or "").split("@")[0].rsplit("/", 1)[-1]
-    return last.split(":", 1)[1] if ":" in last else ""
-
-
 def default_pod_spec(spec):
     spec.setdefault("restartPolicy", "Always")
     spec.setdefault("terminationGracePeriodSeconds", 30)
@@ -603,10 +603,33 @@ def apply_defaults(kind, obj, cluster):
         tmpl = spec.get("template")
         if isinstance(tmpl, dict):
             default_pod_spec(tmpl.setdefault("spec", {}))
+    elif kind.kind == "Job":
+        spec = obj.setdefault("spec", {})
+        for k, v in (("backoffLimit", 6), ("completions", 1), ("parallelism", 1),
+                     ("completionMode", "NonIndexed"), ("suspend", False),
+                     ("manualSelector", False), ("podReplacementPolicy", "TerminatingOrFailed")):
+            spec.setdefault(k, v)
+        uid, name = meta.get("uid", ""), meta.get("name", "")
+        job_labels = {"batch.kubernetes.io/controller-uid": uid,
+                      "batch.kubernetes.io/job-name": name, "controller-uid": uid,
+                      "job-name": name}
+        spec.setdefault("selector", {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}})
+        tmpl = spec.setdefault("template", {})
+        labels = tmpl.setdefault("metadata", {}).setdefault("labels", {})
+        for k, v in job_labels.items():
+            labels.setdefault(k, v)
+        meta.setdefault("labels", {})
+        for k in ("batch.kubernetes.io/controller-uid", "batch.kubernetes.io/job-name",
+                  "controller-uid", "job-name"):
+            meta["labels"].setdefault(k, job_labels[k])
+        default_pod_spec(tmpl.setdefault("spec", {}))
     elif kind.kind == "Pod":
         spec = obj.setdefault("spec", {})
         default_pod_spec(spec)
         spec.setdefault("serviceAccountName", "default")
+        status = obj.setdefault("status", {})
+        status.setdefault("phase", "Pending")
+        status.setdefault("qosClass", "BestEffort")
         spec.setdefault("enableServiceLinks", True)
         spec.setdefault("priority", 0)
     elif kind.kind == "Service":
@@ -672,6 +695,14 @@ def validate(kind, obj):
         if isinstance(spec.get("replicas"), int) and spec["replicas"] < 0:
             causes.append({"field": "spec.replicas", "message": f"Invalid value: "
                            f"{spec['replicas']}: must be greater than or equal to 0"})
+    elif kind.kind == "Job":
+        tspec = ((obj.get("spec") or {}).get("template") or {}).get("spec") or {}
+        causes += validate_containers("spec.template.spec", tspec)
+        if tspec.get("restartPolicy") not in ("Never", "OnFailure"):
+            causes.append({"field": "spec.template.spec.restartPolicy",
+                           "reason": "FieldValueNotSupported", "message":
+                           f'Unsupported value: "{tspec.get("restartPolicy", "Always")}": '
+                           'supported values: "OnFailure", "Never"'})
     elif kind.kind == "Pod":
         causes += validate_containers("spec", obj.get("spec") or {})
     elif kind.kind == "Service":
@@ -713,23 +744,6 @@ def content_equal(a, b):
         o["metadata"] = meta
         return o
     return strip(a) == strip(b)
-
-
-def template_hash(template):
-    data = json.dumps(template, sort_keys=True, separators=(",", ":")).encode()
-    digest = hashlib.sha256(data).digest()
-    return "".join(NAME_CHARS[b % len(NAME_CHARS)] for b in digest[:10])
-
-
-def owned_by(obj, uid):
-    return any(r.get("uid") == uid for r in (obj.get("metadata") or {}).get("ownerReferences") or [])
-
-
-def pod_ready(pod):
-    for c in (pod.get("status") or {}).get("conditions") or []:
-        if c.get("type") == "Ready":
-            return c.get("status") == "True"
-    return False
 
 
 # --------------------------------------------------------------------------------------------
@@ -780,8 +794,9 @@ class Cluster:
         self.requests = []
         self.applied = {}  # (uid, manager) -> last applied configuration
         self.pod_sim = {}  # pod uid -> {"created": t, "ip": ip}
-        self.progress = {}  # deployment uid -> (template hash, since)
+        self.workloads = Workloads(self)
         self.ip_counters = {"pod": 0, "service": 0}
+        self.aggregated = {}  # group -> {"version", "status", "message"}: see unavailable_api()
         self.stopping = threading.Event()
         for ns in ("default", "kube-system", "kube-public"):
             self.create(self.kinds["/namespaces"], {"metadata": {"name": ns}}, "", "kube-apiserver")
@@ -850,6 +865,7 @@ class Cluster:
 
     def create(self, kind, obj, ns, manager, dry_run=False, operation="Update", fields=None):
         obj = copy.deepcopy(obj)
+        posted_phase = (obj.get("status") or {}).get("phase") if isinstance(obj, dict) else None
         obj["apiVersion"], obj["kind"] = kind.api_version, kind.kind
         meta = obj.setdefault("metadata", {})
         if not meta.get("name") and meta.get("generateName"):
@@ -876,12 +892,19 @@ class Cluster:
         apply_defaults(kind, obj, self)
         set_managed(obj, manager, operation, kind.api_version,
                     fields if fields is not None else field_set(strip_status(obj)), now)
+        if kind.kind == "Pod":
+            denied = self.workloads.admit_pod(obj, ns)
+            if denied:
+                raise ApiError(403, denied, "Forbidden", {"name": meta["name"], "kind": "pods"})
         if dry_run:
             return obj
         meta["resourceVersion"] = self._next_rv()
         self._store(kind, obj)
         if kind.kind == "Pod":
-            self.pod_sim[meta["uid"]] = {"created": now, "ip": self.allocate_ip("pod")}
+            # A pod posted with a phase keeps that status: no kubelet or controller touches it.
+            fixed = bool(posted_phase) and manager != "kube-controller-manager"
+            self.pod_sim[meta["uid"]] = {"created": now, "ip": self.allocate_ip("pod"),
+                                         "fixed": fixed}
         if kind.kind == "CustomResourceDefinition":
             self._register_crd(obj)
         self._emit(kind, "ADDED", obj)
@@ -952,7 +975,6 @@ class Cluster:
         self._emit(kind, "DELETED", gone)
         uid = meta["uid"]
         self.pod_sim.pop(uid, None)
-        self.progress.pop(uid, None)
         for k in [k for k in self.applied if k[0] == uid]:
             del self.applied[k]
         if kind.kind == "CustomResourceDefinition":
@@ -1021,6 +1043,8 @@ class Cluster:
                 m = (f.get("method") or "*").upper()
                 if m not in ("*", method) or not path.startswith(f.get("pathPrefix") or ""):
                     continue
+                if f.get("path") and path != f["path"]:
+                    continue
                 if f.get("count", 1) == 0:
                     continue
                 if f.get("count", 1) > 0:
@@ -1039,180 +1063,13 @@ class Cluster:
                 traceback.print_exc()
 
     def reconcile(self, now):
-        pods, rss, deps = (self.kinds[k] for k in ("/pods", "apps/replicasets", "apps/deployments"))
-        for pod in list(self.objects[pods.key].values()):
-            self.reconcile_pod(pods, pod, now)
-        for dep in list(self.objects[deps.key].values()):
-            self.reconcile_deployment(deps, rss, pods, dep, now)
-        for rs in list(self.objects[rss.key].values()):
-            self.reconcile_replicaset(rss, pods, rs)
-        for dep in list(self.objects[deps.key].values()):
-            self.deployment_status(deps, rss, pods, dep, now)
-
-    def reconcile_pod(self, pods, pod, now):
-        uid = pod["metadata"]["uid"]
-        sim = self.pod_sim.setdefault(uid, {"created": now, "ip": self.allocate_ip("pod")})
-        status = pod_status(pod, sim, now, self.opts.ready_delay)
-        if status != pod.get("status"):
-            new = copy.deepcopy(pod)
-            new["status"] = status
-            new.setdefault("spec", {}).setdefault("nodeName", "platform-test-node")
-            self._write(pods, pod, new)
+        self.workloads.reconcile(now)
 
     def _write(self, kind, old, new):
         new["metadata"]["resourceVersion"] = self._next_rv()
         self._store(kind, new)
         self._emit(kind, "MODIFIED", new, old)
         return new
-
-    def reconcile_deployment(self, deps, rss, pods, dep, now):
-        meta, spec = dep["metadata"], dep.get("spec") or {}
-        ns, uid = meta["namespace"], meta["uid"]
-        desired = spec.get("replicas", 1)
-        template = spec.get("template") or {}
-        h = template_hash(template)
-        owned = [rs for rs in self.list(rss, ns) if owned_by(rs, uid)]
-        revision = lambda rs: int((rs["metadata"].get("annotations") or {}).get(REVISION, "0"))
-        max_rev = max((revision(rs) for rs in owned), default=0)
-        new = next((rs for rs in owned if (rs["metadata"].get("labels") or {})
-                    .get("pod-template-hash") == h), None)
-        if new is None:
-            tmpl = copy.deepcopy(template)
-            tmpl.setdefault("metadata", {}).setdefault("labels", {})["pod-template-hash"] = h
-            selector = copy.deepcopy(spec.get("selector") or {})
-            selector.setdefault("matchLabels", {})["pod-template-hash"] = h
-            rs = {"metadata": {
-                "name": f"{meta['name']}-{h}", "labels": dict(tmpl["metadata"]["labels"]),
-                "annotations": {REVISION: str(max_rev + 1),
-                                "deployment.kubernetes.io/desired-replicas": str(desired),
-                                "deployment.kubernetes.io/max-replicas": str(desired)},
-                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment",
-                                     "name": meta["name"], "uid": uid, "controller": True,
-                                     "blockOwnerDeletion": True}]},
-                "spec": {"replicas": desired, "selector": selector, "template": tmpl}}
-            existing = self.get(rss, ns, rs["metadata"]["name"])
-            if existing is not None:  # a leftover with our name: adopt it by replacing it
-                self._delete_obj(rss, existing, True)
-            new = self.create(rss, rs, ns, "kube-controller-manager")
-            owned.append(new)
-        elif revision(new) < max_rev:  # rollback to an older template: new revision number
-            upd = copy.deepcopy(new)
-            upd["metadata"]["annotations"][REVISION] = str(max_rev + 1)
-            new = self._write(rss, new, upd)
-        rev = str(revision(new))
-        if (meta.get("annotations") or {}).get(REVISION) != rev:
-            upd = copy.deepcopy(dep)
-            upd["metadata"].setdefault("annotations", {})[REVISION] = rev
-            dep = self._write(deps, dep, upd)
-        if self.progress.get(uid, (None,))[0] != h:
-            self.progress[uid] = (h, now)
-        if (new.get("spec") or {}).get("replicas") != desired:
-            upd = copy.deepcopy(new)
-            upd["spec"]["replicas"] = desired
-            upd["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] = \
-                str(desired)
-            upd["metadata"]["generation"] = upd["metadata"].get("generation", 1) + 1
-            new = self._write(rss, new, upd)
-        new_uid = new["metadata"]["uid"]
-        ready = sum(1 for p in self.list(pods, ns) if owned_by(p, new_uid) and pod_ready(p))
-        if ready >= desired:
-            for rs in owned:
-                if rs["metadata"]["uid"] != new_uid and (rs.get("spec") or {}).get("replicas"):
-                    upd = copy.deepcopy(rs)
-                    upd["spec"]["replicas"] = 0
-                    upd["metadata"]["generation"] = upd["metadata"].get("generation", 1) + 1
-                    self._write(rss, rs, upd)
-
-    def reconcile_replicaset(self, rss, pods, rs):
-        meta, spec = rs["metadata"], rs.get("spec") or {}
-        ns, uid = meta["namespace"], meta["uid"]
-        want = spec.get("replicas", 1)
-        mine = [p for p in self.list(pods, ns) if owned_by(p, uid)]
-        tmpl = spec.get("template") or {}
-        while len(mine) < want:
-            pod = {"metadata": {
-                "generateName": meta["name"] + "-",
-                "labels": dict((tmpl.get("metadata") or {}).get("labels") or {}),
-                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
-                                     "name": meta["name"], "uid": uid, "controller": True,
-                                     "blockOwnerDeletion": True}]},
-                "spec": copy.deepcopy(tmpl.get("spec") or {})}
-            if (tmpl.get("metadata") or {}).get("annotations"):
-                pod["metadata"]["annotations"] = dict(tmpl["metadata"]["annotations"])
-            pod["spec"]["nodeName"] = "platform-test-node"
-            mine.append(self.create(pods, pod, ns, "kube-controller-manager"))
-        if len(mine) > want:
-            mine.sort(key=lambda p: (pod_ready(p), -self.pod_sim.get(
-                p["metadata"]["uid"], {}).get("created", 0)))
-            for p in mine[:len(mine) - want]:
-                self._delete_obj(pods, p, True)
-            mine = mine[len(mine) - want:]
-        ready = sum(1 for p in mine if pod_ready(p))
-        status = {"replicas": len(mine), "observedGeneration": meta.get("generation", 1)}
-        if mine:
-            status["fullyLabeledReplicas"] = len(mine)
-        if ready:
-            status["readyReplicas"] = ready
-            status["availableReplicas"] = ready
-        if status != rs.get("status"):
-            upd = copy.deepcopy(rs)
-            upd["status"] = status
-            self._write(rss, rs, upd)
-
-    def deployment_status(self, deps, rss, pods, dep, now):
-        meta, spec = dep["metadata"], dep.get("spec") or {}
-        ns, uid = meta["namespace"], meta["uid"]
-        desired = spec.get("replicas", 1)
-        h = template_hash(spec.get("template") or {})
-        owned = [rs for rs in self.list(rss, ns) if owned_by(rs, uid)]
-        new = next((rs for rs in owned if (rs["metadata"].get("labels") or {})
-                    .get("pod-template-hash") == h), None)
-        uids = {rs["metadata"]["uid"] for rs in owned}
-        all_pods = [p for p in self.list(pods, ns)
-                    if any(owned_by(p, u) for u in uids)]
-        updated = [p for p in all_pods if new is not None and owned_by(p, new["metadata"]["uid"])]
-        ready = sum(1 for p in all_pods if pod_ready(p))
-        old = dep.get("status") or {}
-        conds = {c["type"]: c for c in old.get("conditions") or []}
-
-        def cond(ctype, status, reason, message):
-            prev = conds.get(ctype)
-            stamp = rfc3339(now)
-            if prev and prev["status"] == status and prev["reason"] == reason:
-                return prev
-            return {"type": ctype, "status": status, "lastUpdateTime": stamp,
-                    "lastTransitionTime": prev["lastTransitionTime"]
-                    if prev and prev["status"] == status else stamp,
-                    "reason": reason, "message": message}
-
-        rs_name = new["metadata"]["name"] if new else meta["name"]
-        available = cond("Available", "True", "MinimumReplicasAvailable",
-                         "Deployment has minimum availability.") if ready >= desired else \
-            cond("Available", "False", "MinimumReplicasUnavailable",
-                 "Deployment does not have minimum availability.")
-        complete = len(updated) == desired and len(all_pods) == desired and \
-            sum(1 for p in updated if pod_ready(p)) >= desired
-        since = self.progress.get(uid, (h, now))[1]
-        deadline = spec.get("progressDeadlineSeconds", 600)
-        if complete:
-            progressing = cond("Progressing", "True", "NewReplicaSetAvailable",
-                               f'ReplicaSet "{rs_name}" has successfully progressed.')
-        elif now - since > deadline:
-            progressing = cond("Progressing", "False", "ProgressDeadlineExceeded",
-                               f'ReplicaSet "{rs_name}" has timed out progressing.')
-        else:
-            progressing = cond("Progressing", "True", "ReplicaSetUpdated",
-                               f'ReplicaSet "{rs_name}" is progressing.')
-        status = {"observedGeneration": meta.get("generation", 1), "replicas": len(all_pods),
-                  "updatedReplicas": len(updated), "readyReplicas": ready,
-                  "availableReplicas": ready, "conditions": [available, progressing]}
-        if desired - ready > 0:
-            status["unavailableReplicas"] = desired - ready
-        status = {k: v for k, v in status.items() if v != 0 or k == "observedGeneration"}
-        if status != old:
-            upd = copy.deepcopy(dep)
-            upd["status"] = status
-            self._write(deps, dep, upd)
 
 
 def strip_status(obj):
@@ -1233,87 +1090,6 @@ def set_managed(obj, manager, operation, api_version, fields, now, subresource=N
     if subresource:
         entry["subresource"] = subresource
     meta["managedFields"] = [e for e in entries if e is not prev] + [entry]
-
-
-def pod_status(pod, sim, now, ready_delay):
-    created = sim["created"]
-    ready_at = created + ready_delay
-    started = now >= ready_at
-    spec = pod.get("spec") or {}
-    name = pod["metadata"]["name"]
-    statuses, all_ok, pending = [], True, not started
-    for c in spec.get("containers") or []:
-        image = c.get("image", "")
-        tag = image_tag(image)
-        st = {"name": c.get("name"), "image": image,
-              "imageID": "", "ready": False, "restartCount": 0, "started": False,
-              "state": {"waiting": {"reason": "ContainerCreating"}}, "lastState": {}}
-        if started and tag == "broken":
-            st["state"] = {"waiting": {"reason": "ImagePullBackOff", "message":
-                                       f'Back-off pulling image "{image}": ErrImagePull: failed '
-                                       f'to pull and unpack image "{image}": not found'}}
-            pending = True
-        elif started and tag == "crash":
-            restarts = 1 + int((now - ready_at) / 0.5)
-            last_start = ready_at + (restarts - 1) * 0.5
-            st.update({"restartCount": restarts, "imageID": image_id(image),
-                       "containerID": container_id(pod, c),
-                       "state": {"waiting": {"reason": "CrashLoopBackOff", "message":
-                                             f"back-off 10s restarting failed container="
-                                             f"{c.get('name')} pod={name}_"
-                                             f"{pod['metadata'].get('namespace')}"
-                                             f"({pod['metadata']['uid']})"}},
-                       "lastState": {"terminated": {"exitCode": 1, "reason": "Error",
-                                                    "startedAt": rfc3339(last_start),
-                                                    "finishedAt": rfc3339(last_start + 0.2),
-                                                    "containerID": container_id(pod, c)}}})
-        elif started:
-            st.update({"ready": True, "started": True, "imageID": image_id(image),
-                       "containerID": container_id(pod, c),
-                       "state": {"running": {"startedAt": rfc3339(ready_at)}}})
-        if not st["ready"]:
-            all_ok = False
-        statuses.append(st)
-    created_s, ready_s = rfc3339(created), rfc3339(ready_at if started else created)
-    not_ready = [s["name"] for s in statuses if not s["ready"]]
-
-    def cond(ctype, ok, stamp, reason=None):
-        c = {"type": ctype, "status": "True" if ok else "False", "lastProbeTime": None,
-             "lastTransitionTime": stamp}
-        if not ok and reason:
-            c["reason"] = reason
-            c["message"] = f"containers with unready status: [{' '.join(not_ready)}]"
-        return c
-
-    ready_stamp = ready_s if all_ok else created_s
-    conditions = [cond("PodReadyToStartContainers", started, ready_s),
-                  cond("Initialized", True, created_s),
-                  cond("Ready", all_ok, ready_stamp, "ContainersNotReady"),
-                  cond("ContainersReady", all_ok, ready_stamp, "ContainersNotReady"),
-                  cond("PodScheduled", True, created_s)]
-    resources = any(c.get("resources") for c in spec.get("containers") or [])
-    status = {"phase": "Pending" if pending else "Running", "conditions": conditions,
-              "hostIP": "192.168.49.2", "hostIPs": [{"ip": "192.168.49.2"}],
-              "startTime": created_s, "containerStatuses": statuses,
-              "qosClass": "Burstable" if resources else "BestEffort"}
-    if started:
-        status["podIP"] = sim["ip"]
-        status["podIPs"] = [{"ip": sim["ip"]}]
-    return status
-
-
-def image_id(image):
-    """The digest reference a kubelet reports in containerStatuses[].imageID: the image's own
-    digest when it is pinned by one, else a digest made from the tag's name."""
-    ref = image if "/" in image.split(":")[0].split("@")[0] else "docker.io/library/" + image
-    if "@sha256:" in ref:
-        return ref
-    return ref.split(":")[0] + "@sha256:" + hashlib.sha256(image.encode()).hexdigest()
-
-
-def container_id(pod, container):
-    data = (pod["metadata"]["uid"] + container.get("name", "")).encode()
-    return "containerd://" + hashlib.sha256(data).hexdigest()
 
 
 # --------------------------------------------------------------------------------------------
@@ -1353,6 +1129,8 @@ def api_resource_list(cluster, group, version):
 
 def api_group(cluster, group):
     versions = sorted({k.version for k in cluster.kinds.values() if k.group == group})
+    if group in cluster.aggregated:
+        versions = sorted(set(versions) | {cluster.aggregated[group]["version"]})
     if not versions:
         return None
     vs = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
@@ -1362,7 +1140,8 @@ def api_group(cluster, group):
 
 def api_group_list(cluster):
     groups = []
-    for g in dict.fromkeys(k.group for k in cluster.kinds.values() if k.group):
+    for g in dict.fromkeys([k.group for k in cluster.kinds.values() if k.group]
+                           + list(cluster.aggregated)):
         grp = api_group(cluster, g)
         del grp["kind"], grp["apiVersion"]
         groups.append(grp)
@@ -1543,6 +1322,41 @@ def to_table(kind, objs, include, rv):
         rows.append(row)
     return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": rv},
             "columnDefinitions": table_columns(kind), "rows": rows}
+
+
+# --------------------------------------------------------------------------------------------
+# Aggregated APIs, SSA conflicts, finalizers, init containers (the create/destroy/logs half)
+
+
+def unavailable_api(cluster, group, version):
+    """An aggregated API whose backend is down (say metrics-server): the group is listed in
+    /apis as the kube-aggregator lists every APIService, but /apis/G/V and everything under it
+    answer 503 ServiceUnavailable. Real kubectl then prints 'unable to retrieve the complete list
+    of server APIs: G/V: the server is currently unable to handle the request' and
+    `kubectl api-resources` exits 1, whatever --api-group says."""
+    api = cluster.aggregated.get(group)
+    if api and api["version"] == version:
+        raise ApiError(api.get("status", 503), api.get("message") or
+                       "the server is currently unable to handle the request",
+                       "ServiceUnavailable")
+
+
+def cluster_test_control(handler, method, parts, query, body):
+    """Test control for this section; True when it handled the request."""
+    cluster = handler.cluster
+    if parts == ["aggregated"] and method in ("POST", "DELETE"):
+        group = query.get("group")
+        if not group:
+            raise ApiError(400, "group query parameter is required")
+        with cluster.lock:
+            if method == "POST":
+                cluster.aggregated[group] = {"version": query.get("version") or "v1beta1",
+                                             "status": int(query.get("status") or 503)}
+            else:
+                cluster.aggregated.pop(group, None)
+        handler.send_json(200, {"group": group, "unavailable": method == "POST"})
+        return True
+    return False
 
 
 # --------------------------------------------------------------------------------------------
@@ -1866,6 +1680,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     raise ApiError(404, "the server could not find the requested resource")
                 return self.send_json(200, grp)
             version, rest = segs[2], segs[3:]
+            with cluster.lock:
+                unavailable_api(cluster, group, version)
         else:
             raise ApiError(404, "the server could not find the requested resource")
         with cluster.lock:
@@ -2236,6 +2052,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             start = sim["created"] + cluster.opts.ready_delay
             uid = pod["metadata"]["uid"]
             crash = waiting == "CrashLoopBackOff"
+            job = run_to_completion(pod)
+            if job:
+                begin = sim.get("scheduled", sim["created"]) + cluster.opts.ready_delay / 2
+                job_lines, job_end, _ = job_log_lines(pod, container, begin)
         timestamps = query.get("timestamps") == "true"
         follow = query.get("follow") == "true" and not crash
         tail = int(query["tailLines"]) if query.get("tailLines") not in (None, "") else None
@@ -2249,6 +2069,33 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.server.streams.add(self)
         sent = 0
         try:
+            if job:
+                # A run-to-completion container: its lines as they are written; a follow ends
+                # when the container terminates.
+                shown = 0
+                while True:
+                    now = time.time()
+                    due = [(ts, text) for ts, text in job_lines if ts <= now]
+                    if shown == 0:
+                        if since is not None:
+                            due = [e for e in due if e[0] >= since]
+                        if tail is not None:
+                            due = due[len(due) - tail:] if tail > 0 else []
+                        shown = len([e for e in job_lines if e[0] <= now])
+                        fresh = due
+                    else:
+                        fresh = [e for e in job_lines if e[0] <= now][shown:]
+                        shown += len(fresh)
+                    data = b"".join(((rfc3339_nano(ts) + " " if timestamps else "") + text
+                                     + "\n").encode() for ts, text in fresh)
+                    if data:
+                        self.write_chunk(data)
+                    if not follow or now >= job_end or cluster.stopping.is_set() or \
+                            self.client_gone():
+                        break
+                    time.sleep(0.1)
+                self.end_chunked()
+                return
             if cluster.opts.log_bytes is not None and not crash:
                 nlines = -(-cluster.opts.log_bytes // BULK_WIDTH)
                 first = 0 if tail is None else max(0, nlines - tail)
@@ -2330,11 +2177,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if method == "DELETE":
                     cluster.requests = []
                 return self.send_json(200, list(cluster.requests))
+        if len(parts) == 4 and parts[0] == "pods" and parts[3] == "restarts" and method == "POST":
+            # The pod's containers restarted this often before (e.g. OOM-killed last week).
+            pods = cluster.kinds["/pods"]
+            with cluster.lock:
+                obj = cluster.get(pods, parts[1], parts[2])
+                if obj is None:
+                    raise not_found(pods, parts[2])
+                cluster.pod_sim.setdefault(obj["metadata"]["uid"], {
+                    "created": time.time(), "ip": cluster.allocate_ip("pod")})["base_restarts"] = \
+                    int(query.get("count", "3"))
+            return self.send_json(200, {"restarts": int(query.get("count", "3"))})
         if len(parts) == 4 and parts[0] == "pods" and parts[3] == "delete" and method == "POST":
             pods = cluster.kinds["/pods"]
             with cluster.lock:
                 obj = cluster.delete(pods, parts[1], parts[2])
             return self.send_json(200, obj)
+        if cluster_test_control(self, method, parts, query, body):
+            return None
         raise ApiError(404, f"unknown test control endpoint {method} {path}")
 
 
@@ -2402,6 +2262,13 @@ def parse_args(argv):
     p.add_argument("--crd", action="append", default=[])
     p.add_argument("--log-lines", type=int, default=20)
     p.add_argument("--log-bytes", type=int, default=None)
+    p.add_argument("--terminate-delay", type=float, default=0.3,
+                   help="seconds a deleted pod stays Terminating (deletionTimestamp set)")
+    p.add_argument("--pull-fail-seconds", type=float, default=3.0,
+                   help="how long pulls of an image tagged 'flaky' fail before they succeed")
+    p.add_argument("--crash-backoff", type=float, default=0.5,
+                   help="first crash-loop back-off in seconds (doubles, at most 16x)")
+    p.add_argument("--node-cpu", default="4", help="CPU the one node offers to pod requests")
     p.add_argument("--verbose", action="store_true", help="log requests to stderr")
     p.add_argument("--exit-with-parent", action="store_true",
                    help="exit when the process that started the server goes away")

@@ -273,7 +273,9 @@ class RolloutTests(KubectlTestCase):
         self.assertIn("timed out", result.stderr)
         pods = self.pods()
         waiting = [p for p in pods if p["status"]["containerStatuses"][0]["state"].get("waiting")]
-        self.assertEqual(len(waiting), 2)
+        # maxSurge 25% of 2 rounds up to 1 and maxUnavailable 25% down to 0: one new pod, and
+        # both old ones keep serving (the deployment controller's rolling step).
+        self.assertEqual(len(waiting), 1)
         for pod in waiting:
             state = pod["status"]["containerStatuses"][0]["state"]["waiting"]
             self.assertEqual(state["reason"], "ImagePullBackOff")
@@ -299,13 +301,16 @@ class RolloutTests(KubectlTestCase):
         self.deploy(image="registry.example.com/web:crash")
         restarted = lambda: [p for p in self.cluster.objects("Pod", NS)
                              if p["status"]["containerStatuses"][0]["restartCount"] > 0]
-        self.assertEqual(len(self.cluster.wait_for(lambda: len(restarted()) == 2 and
-                                                   restarted(), timeout=3)), 2)
+        self.assertEqual(len(self.cluster.wait_for(lambda: len(restarted()) == 1 and
+                                                   restarted(), timeout=3)), 1)
         crashing = [p for p in self.pods()
                     if p["spec"]["containers"][0]["image"].endswith(":crash")]
-        self.assertEqual(len(crashing), 2)
+        self.assertEqual(len(crashing), 1)  # one surge pod; the old pods keep serving
         for pod in crashing:
-            cs = pod["status"]["containerStatuses"][0]
+            cs = self.cluster.wait_for(lambda: next(
+                (c for p in self.cluster.objects("Pod", NS) if p["metadata"]["name"] ==
+                 pod["metadata"]["name"] for c in p["status"]["containerStatuses"]
+                 if c["state"].get("waiting")), None), timeout=5)
             self.assertEqual(cs["state"]["waiting"]["reason"], "CrashLoopBackOff")
             self.assertGreater(cs["restartCount"], 0)
             self.assertFalse(cs["ready"])
@@ -328,7 +333,10 @@ class RolloutTests(KubectlTestCase):
         self.assertEqual(len(self.pods()), 3)
         self.kubectl("scale", "deployment/web", "--replicas=1", "-n", NS)
         self.wait_rolled_out()
-        self.assertEqual(len(self.pods()), 1)
+        # The two surplus pods terminate gracefully: deletionTimestamp first, then gone.
+        live = [p for p in self.pods() if not p["metadata"].get("deletionTimestamp")]
+        self.assertEqual(len(live), 1)
+        self.assertEqual(len(self.cluster.wait_for(lambda: len(self.pods()) == 1 and self.pods())), 1)
 
     def test_human_readable_get(self):
         self.deploy()

@@ -38,13 +38,15 @@ final class DoctorTests: XCTestCase {
         XCTAssertEqual(runner.unmet(), [])
         XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
         let lines = run.stdout.split(separator: "\n").map(String.init)
-        XCTAssertEqual(lines.count, 6, run.stdout)
-        XCTAssertEqual(lines[0], "ok   git       \(sandbox.root)/fakebin/git 2.39.5")
-        XCTAssertEqual(lines[1], "ok   terraform \(sandbox.root)/fakebin/terraform 1.15.5")
-        XCTAssertEqual(lines[2], "ok   kubectl   \(sandbox.root)/fakebin/kubectl v1.37.1")
-        XCTAssertEqual(lines[3], "ok   cluster   context kind-staging reachable (server v1.37.0)")
-        XCTAssertEqual(lines[4], "ok   state     \(sandbox.state) writable")
-        XCTAssertTrue(lines[5].hasPrefix("ok   templates "), lines[5])
+        XCTAssertEqual(lines.count, 8, run.stdout)
+        XCTAssertEqual(lines[0], "ok   git         \(sandbox.root)/fakebin/git 2.39.5")
+        XCTAssertEqual(lines[1], "ok   terraform   \(sandbox.root)/fakebin/terraform 1.15.5")
+        XCTAssertEqual(lines[2], "ok   kubectl     \(sandbox.root)/fakebin/kubectl v1.37.1")
+        XCTAssertEqual(lines[3], "ok   cluster     context kind-staging reachable (server v1.37.0)")
+        XCTAssertEqual(lines[4], "ok   state       \(sandbox.state) writable")
+        XCTAssertTrue(lines[5].hasPrefix("ok   templates   "), lines[5])
+        XCTAssertEqual(lines[6], "ok   org config  \(sandbox.organisationConfig) (XDG_CONFIG_DIRS): not found")
+        XCTAssertEqual(lines[7], "ok   user config \(sandbox.home)/.config/platform/config.json (XDG_CONFIG_HOME): read, sets environments")
         XCTAssertEqual(run.stderr, "")
     }
 
@@ -62,7 +64,7 @@ final class DoctorTests: XCTestCase {
         XCTAssertEqual(cluster?["ok"], .bool(false))
         XCTAssertEqual(cluster?["detail"]?.stringValue,
                        "context kind-staging not reachable: The connection to the server 127.0.0.1:1 was refused - did you specify the right host or port?")
-        XCTAssertTrue(run.stderr.contains("1 of 6 checks failed: cluster"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("1 of 8 checks failed: cluster"), run.stderr)
         let event = try EventLog(path: sandbox.state + "/events.jsonl").read().events.last
         XCTAssertEqual(event?.errorType, "checks_failed")
         XCTAssertEqual(event?.exitCode, 1)
@@ -74,11 +76,38 @@ final class DoctorTests: XCTestCase {
         let run = await runCLI(["doctor"], environment: try environment(sandbox, tools: ["git"]), runner: runner)
         XCTAssertEqual(run.status, 1)
         XCTAssertEqual(runner.unmet(), [])
-        XCTAssertTrue(run.stdout.contains("FAIL terraform not found on PATH\n"), run.stdout)
-        XCTAssertTrue(run.stdout.contains("FAIL kubectl   not found on PATH\n"), run.stdout)
-        XCTAssertTrue(run.stdout.contains("FAIL cluster   not checked: kubectl is missing\n"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("FAIL terraform   not found on PATH\n"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("FAIL kubectl     not found on PATH\n"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("FAIL cluster     not checked: kubectl is missing\n"), run.stdout)
         XCTAssertTrue(run.stdout.contains("hint: install Terraform"), run.stdout)
-        XCTAssertTrue(run.stderr.contains("3 of 6 checks failed: terraform, kubectl, cluster"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("3 of 8 checks failed: terraform, kubectl, cluster"), run.stderr)
+    }
+
+    func testReportsEveryConfigLayerAndFailsOnABadOne() async throws {
+        let sandbox = try Sandbox()
+        let team = sandbox.root + "/team.json"
+        try sandbox.write(sandbox.organisationConfig, #"{"domain": "org.example", "backend": {"type": "s3"}, "locked": ["backend"]}"#)
+        try sandbox.write(team, #"{"instance_type": "m5.large"}"#)
+        var env = try environment(sandbox)
+        env["PLATFORM_CONFIG"] = team
+        let runner = FakeCommandRunner(toolCalls(server: CommandResult(stdout: #"{"serverVersion": {"gitVersion": "v1.37.0"}}"#)))
+        let run = await runCLI(["doctor", "-e", "staging", "--request-timeout", "2s"], environment: env, runner: runner)
+        XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
+        let config = run.stdout.split(separator: "\n").map(String.init).filter { $0.contains(" config ") }
+        XCTAssertEqual(config, [
+            "ok   org config   \(sandbox.organisationConfig) (XDG_CONFIG_DIRS): read, sets backend, domain; locks backend",
+            "ok   org config 2 \(team) (PLATFORM_CONFIG): read, sets instance_type",
+            "ok   user config  \(sandbox.home)/.config/platform/config.json (XDG_CONFIG_HOME): read, sets environments",
+        ])
+        try sandbox.write(sandbox.home + "/.config/platform/config.json", #"{"backend": {"type": "gcs"}}"#)
+        let bad = await runCLI(["doctor", "--request-timeout", "2s", "-o", "json"], environment: env,
+                               runner: FakeCommandRunner(Array(toolCalls(server: CommandResult()).prefix(3))))
+        XCTAssertEqual(bad.status, 1)
+        let document = try JSONDecoder().decode(JSONValue.self, from: Data(bad.stdout.utf8))
+        let failed = document["checks"]?.arrayValue?.first { $0["name"] == .string("config") }
+        XCTAssertEqual(failed?["ok"], .bool(false))
+        XCTAssertTrue(failed?["detail"]?.stringValue?.contains("'backend' is locked by the organisation config \(sandbox.organisationConfig)") == true,
+                      bad.stdout)
     }
 
     func testBadTimeoutIsInvalidInput() async throws {

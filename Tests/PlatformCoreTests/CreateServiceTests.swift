@@ -102,6 +102,11 @@ final class CreateServiceTests: XCTestCase {
         return CommandResult(stdout: try messages(stream))
     }
 
+    /// `kubectl get --raw /apis/monitoring.coreos.com/v1` with and without the Prometheus Operator CRDs.
+    static let monitorResources = CommandResult(stdout: #"{"kind":"APIResourceList","apiVersion":"v1","groupVersion":"monitoring.coreos.com/v1","resources":[{"name":"servicemonitors","singularName":"servicemonitor","namespaced":true,"kind":"ServiceMonitor","verbs":["get","list","patch"]}]}"#)
+    static let noMonitorGroup = CommandResult(status: 1, stdout: "",
+                                              stderr: "Error from server (NotFound): the server could not find the requested resource\n")
+
     /// The cluster reads before Terraform; `live: nil` when create needs no live objects (`--image` given).
     func expectedReads(name: String = "shop", env: String = "dev", monitors: Bool = false, live: String? = "",
                        kube: [String] = []) -> [FakeCommandRunner.Expectation] {
@@ -109,8 +114,8 @@ final class CreateServiceTests: XCTestCase {
                     "networkpolicy/\(name)", "poddisruptionbudget/\(name)", "horizontalpodautoscaler.autoscaling/\(name)"]
         if monitors { refs.append("servicemonitors.monitoring.coreos.com/\(name)") }
         var reads: [FakeCommandRunner.Expectation] = [
-            .init(["kubectl"] + kube + ["api-resources", "--api-group=monitoring.coreos.com", "-o", "name"],
-                  result: CommandResult(stdout: monitors ? "servicemonitors.monitoring.coreos.com\n" : "")),
+            .init(["kubectl"] + kube + ["get", "--raw", "/apis/monitoring.coreos.com/v1"],
+                  result: monitors ? Self.monitorResources : Self.noMonitorGroup),
         ]
         if let live {
             reads.append(.init(["kubectl"] + kube + ["get"] + refs + ["-n", env, "--ignore-not-found", "-o", "json"],

@@ -84,11 +84,11 @@ enum CompletionValues {
         ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { !$0.hasPrefix(".") }
     }
 
-    /// The environments of the user config, its default, and those with workspaces in the state folder.
+    /// The environments of the organisation and user configs, the default, and those with workspaces in
+    /// the state folder.
     static func environments(environment: [String: String]) -> [String] {
         var names: [String] = []
-        let path = ConfigLoader.userConfigPath(environment: environment)
-        if let config = try? ConfigLoader.loadUserConfig(at: path) {
+        if let config = try? ConfigLayers.load(environment: environment).merged {
             names += config.environments?.keys.map { $0 } ?? []
             if let name = config.defaultEnvironment { names.append(name) }
         }

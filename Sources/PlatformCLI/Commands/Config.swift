@@ -16,10 +16,12 @@ struct ConfigCommand: PlatformCommand {
         discussion: """
         'platform config show [NAME]' merges, for app NAME (default: the name in platform.json), the
         command-line flags, PLATFORM_* environment variables, the project config (platform.json in this
-        folder or a parent) and the user config ($XDG_CONFIG_HOME/platform/config.json, else
-        ~/.config/platform/config.json) over the built-in defaults, in that order of precedence, and
-        prints each value with its source. Invalid JSON or an unknown key exits 64 naming the file,
-        line and key.
+        folder or a parent), the user config ($XDG_CONFIG_HOME/platform/config.json, else
+        ~/.config/platform/config.json) and the organisation configs ($PLATFORM_CONFIG, then
+        $XDG_CONFIG_DIRS/platform/config.json, default /etc/xdg) over the built-in defaults, in that
+        order of precedence, and prints each value with its source and every config file looked at.
+        A key an organisation file lists in 'locked' may not be changed by a later layer (exit 64
+        naming the key and the file). Invalid JSON or an unknown key exits 64 naming the file, line and key.
         """,
         arguments: [
             ArgumentSpec("ACTION", help: "show", completion: .choices(["show"])),
@@ -63,15 +65,22 @@ struct ConfigCommand: PlatformCommand {
                 var userConfig: String
                 var userConfigFound: Bool
                 var projectConfig: String?
+                var configFiles: [ConfigLayer]
                 var settings: [String: Setting]
             }
             var all: [String: Setting] = [:]
             for origin in settings.origins { all[origin.key] = Setting(value: origin.value, source: origin.source) }
             try context.printJSON(Document(name: name, userConfig: settings.userConfigPath, userConfigFound: userExists,
-                                           projectConfig: settings.projectConfigPath, settings: all))
+                                           projectConfig: settings.projectConfigPath, configFiles: settings.configLayers,
+                                           settings: all))
             return
         }
         context.print("App:            \(name)")
+        for layer in settings.configLayers where layer.kind == .organisation {
+            var line = "Organisation:   \(layer.path)" + (layer.found ? "" : " (not found)")
+            if !layer.locked.isEmpty { line += " (locks \(layer.locked.joined(separator: ", ")))" }
+            context.print(line)
+        }
         context.print("User config:    \(settings.userConfigPath)" + (userExists ? "" : " (not found)"))
         context.print("Project config: \(settings.projectConfigPath ?? "(none)")")
         context.print("")

@@ -86,15 +86,27 @@ struct CreateCommand: PlatformCommand {
                                   variables: options.variables)
         let settings = try ConfigLoader.resolve(flags: flags, environment: context.environment,
                                                 currentDirectory: context.currentDirectory)
+        // The bundled module: from a template folder when one has it, else the copy embedded in the binary.
+        var moduleSource = settings.moduleSource.value
+        var embeddedModule = false
+        if moduleSource == nil {
+            let folders = templateStore(nil, context).directories
+            if let found = try? ApplicationModule.locate(in: folders) {
+                moduleSource = found
+            } else if !ApplicationModule.embeddedFiles.isEmpty {
+                embeddedModule = true
+            } else {
+                moduleSource = try ApplicationModule.locate(in: folders)
+            }
+        }
         if settings.imageIsExplicit {
             try CreateService.checkImmutable(settings.image.value, environment: settings.environment.value,
                                              allowed: options.allowMutableTag)
         }
-        let moduleSource = try settings.moduleSource.value
-            ?? ApplicationModule.locate(in: templateStore(nil, context).directories)
         if settings.moduleSource.value == nil {
             // The bundled module is known: a --set it does not declare is bad input, found before anything runs.
-            let settable = ApplicationModule.settableVariables(at: moduleSource)
+            let settable = embeddedModule ? ApplicationModule.settableVariables(files: ApplicationModule.embeddedFiles)
+                : ApplicationModule.settableVariables(at: moduleSource ?? "")
             for key in options.variables.keys.sorted() where !settable.contains(key) {
                 throw PlatformError.invalidInput(
                     "unknown --set variable \(Validate.quoted(key)) for the bundled application module; it takes: "
@@ -105,8 +117,16 @@ struct CreateCommand: PlatformCommand {
         if let raw = context.environment["PLATFORM_LOCK_TIMEOUT"], !raw.isEmpty {
             lockTimeout = try Validate.duration(raw, what: "PLATFORM_LOCK_TIMEOUT")
         }
-        let request = CreateRequest(settings: settings, moduleSource: moduleSource,
-                                    stateDirectory: StateDirectory.resolve(environment: context.environment),
+        let stateDirectory = StateDirectory.resolve(environment: context.environment)
+        if embeddedModule {
+            // Written where Terraform reads it: the workspace (a dry run changes no workspace: the cache).
+            let workspace = Workspace(stateDirectory: stateDirectory, environment: settings.environment.value, name: settings.name)
+            moduleSource = try ApplicationModule.writeEmbedded(
+                to: options.dryRun ? EmbeddedTemplates.folder(environment: context.environment) + "/" + ApplicationModule.templateID
+                    : workspace.path + "/module")
+        }
+        let request = CreateRequest(settings: settings, moduleSource: moduleSource ?? "",
+                                    stateDirectory: stateDirectory,
                                     processEnvironment: context.environment, dryRun: options.dryRun,
                                     lockTimeout: lockTimeout, allowMutableTag: options.allowMutableTag)
         let service = CreateService(runner: context.runner, reporter: context.console, signals: context.signals)

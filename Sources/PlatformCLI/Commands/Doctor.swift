@@ -39,8 +39,8 @@ struct DoctorCommand: PlatformCommand {
     static func run(_ options: Options, _ context: CommandContext) async throws {
         var kubeContext = options.kubeContext
         if kubeContext == nil {
-            let path = ConfigLoader.userConfigPath(environment: context.environment)
-            kubeContext = (try? ConfigLoader.loadUserConfig(at: path))??.environments?[options.environment]?.kubeContext
+            kubeContext = (try? ConfigLayers.load(environment: context.environment))?.merged
+                .environments?[options.environment]?.kubeContext
         }
         let doctor = Doctor(runner: context.runner, environment: context.environment,
                             kubeTarget: KubeTarget(context: kubeContext, kubeconfig: options.kubeconfig),

@@ -46,8 +46,11 @@ struct ReleasesCommand: PlatformCommand {
     }
 }
 
-/// Left-aligned columns separated by two spaces; the last column is not padded.
-func formatTable(_ rows: [[String]]) -> String {
+/// Left-aligned columns separated by two spaces; the last column is not padded. Every cell is one
+/// line: its control characters (newlines too) are escaped, so a release message or a pod message
+/// can neither forge rows nor drive the terminal.
+func formatTable(_ table: [[String]]) -> String {
+    let rows = table.map { $0.map { TerminalText.escape($0) } }
     guard let columns = rows.map(\.count).max() else { return "" }
     let widths = (0..<columns).map { column in rows.map { column < $0.count ? $0[column].count : 0 }.max() ?? 0 }
     return rows.map { row in

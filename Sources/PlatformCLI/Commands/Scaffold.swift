@@ -162,11 +162,14 @@ struct TemplatesCommand: PlatformCommand {
             return
         }
         let width = (templates.map(\.id.count).max() ?? 0) + 2
+        let versionWidth = (templates.map { ($0.manifest.version ?? "-").count }.max() ?? 0) + 2
         for template in templates {
             let variables = template.manifest.variables.keys.sorted().map { key in
                 "\(key)=\(template.manifest.variables[key]?.default ?? "")"
             }.joined(separator: " ")
-            context.print(template.id.padding(toLength: width, withPad: " ", startingAt: 0) + template.manifest.description
+            context.print(template.id.padding(toLength: width, withPad: " ", startingAt: 0)
+                          + (template.manifest.version ?? "-").padding(toLength: versionWidth, withPad: " ", startingAt: 0)
+                          + template.manifest.description
                           + (variables.isEmpty ? "" : "  [\(variables)]"))
         }
     }

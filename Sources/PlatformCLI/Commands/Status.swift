@@ -23,13 +23,14 @@ struct StatusCommand: PlatformCommand {
 
     static func text(_ status: AppStatus) -> String {
         let r = status.replicas
+        let one = { (text: String) in TerminalText.escape(text) }  // cluster data on one line
         var lines = ["\(status.app) in \(status.environment): " + (status.healthy ? "healthy" : "not ready")]
-        lines.append("  URL:       " + (status.url ?? "(no ingress)"))
-        lines.append("  Image:     " + (status.image ?? "?"))
+        lines.append("  URL:       " + one(status.url ?? "(no ingress)"))
+        lines.append("  Image:     " + one(status.image ?? "?"))
         lines.append("  Replicas:  \(r.ready)/\(r.desired) ready, \(r.updated)/\(r.desired) updated, \(r.available) available")
         if let release = status.release {
-            lines.append("  Release:   \(release.revision) \(release.image) \(release.result.rawValue) by \(release.user) at \(release.time)"
-                         + (release.message.map { " (\($0))" } ?? ""))
+            lines.append("  Release:   \(release.revision) \(one(release.image)) \(release.result.rawValue) by \(one(release.user)) at \(one(release.time))"
+                         + (release.message.map { " (\(one($0)))" } ?? ""))
         } else {
             lines.append("  Release:   (no recorded release runs this image)")
         }

@@ -75,6 +75,7 @@ public struct CreateService: Sendable {
         let settings = request.settings
         let name = settings.name
         let environment = settings.environment.value
+        try Validate.instance(name: name, environment: environment)
         let kubectl = Kubectl(runner: runner, target: KubeTarget(context: settings.kubeContext.value,
                                                                  kubeconfig: settings.kubeconfig))
         let workspace = Workspace(stateDirectory: request.stateDirectory, environment: environment, name: name)

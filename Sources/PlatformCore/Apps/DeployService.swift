@@ -103,7 +103,7 @@ public struct DeployService: Sendable {
         let pending = release
         let (revision, lastServing) = try await store.update(app: app, namespace: namespace) { history in
             var recorded = pending
-            recorded.revision = history.nextRevision
+            recorded.revision = try history.checkedNextRevision()
             let serving = history.lastSucceeded?.image
             history.record(recorded)
             return (recorded.revision, serving)

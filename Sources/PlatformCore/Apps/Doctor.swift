@@ -55,7 +55,36 @@ public struct Doctor: Sendable {
                                     hint: ToolLocator.installHint(for: "kubectl")))
         checks.append(stateFolder())
         checks.append(templateCheck())
+        checks += configChecks()
         return checks
+    }
+
+    /// One check per config file looked at (`org config`, `org config 2`, … for the organisation files
+    /// of `$XDG_CONFIG_DIRS` and `$PLATFORM_CONFIG`, then `user config`), lowest precedence first:
+    /// found or not, the keys it sets and locks. A file that cannot be used fails (one `config` check).
+    func configChecks() -> [DoctorCheck] {
+        let hint = "fix the file named in the message (see docs/configuration.md)"
+        do {
+            let loaded = try ConfigLayers.load(environment: environment)
+            var organisation = 0
+            return loaded.layers.map { layer in
+                var name = "user config"
+                if layer.kind == .organisation {
+                    organisation += 1
+                    name = organisation == 1 ? "org config" : "org config \(organisation)"
+                }
+                var detail = "\(layer.path) (\(layer.origin)): "
+                if !layer.found {
+                    detail += "not found"
+                } else {
+                    detail += layer.keys.isEmpty ? "read, sets nothing" : "read, sets " + layer.keys.joined(separator: ", ")
+                    if !layer.locked.isEmpty { detail += "; locks " + layer.locked.joined(separator: ", ") }
+                }
+                return DoctorCheck(name: name, ok: true, detail: detail)
+            }
+        } catch {
+            return [DoctorCheck(name: "config", ok: false, detail: "\(error)", hint: hint)]
+        }
     }
 
     func locate(_ tool: String) -> String? {

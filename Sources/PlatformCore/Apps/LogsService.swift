@@ -10,7 +10,8 @@ public struct LogSource: Sendable, Equatable, Hashable {
     public var container: String
     public var restarts: Int
 
-    public var prefix: String { "[pod/\(pod)/\(container)] " }
+    /// Names come from the cluster: escaped (`TerminalText`), unlike the log lines that follow them.
+    public var prefix: String { "[pod/\(TerminalText.escape(pod))/\(TerminalText.escape(container))] " }
 }
 
 /// Prints the logs of all the app's Pods, prefixed; with `follow`, keeps streaming and picks up

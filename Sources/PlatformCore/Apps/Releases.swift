@@ -69,14 +69,42 @@ public struct ReleaseHistory: Sendable, Equatable {
             self.init()
             return
         }
+        let name = configMap?["metadata", "name"]?.stringValue ?? "?"
+        let releases: [Release]
         do {
-            self.init(try JSONDecoder().decode([Release].self, from: Data(text.utf8)))
+            releases = try JSONDecoder().decode([Release].self, from: Data(text.utf8))
         } catch {
-            throw PlatformError.failed("the release history in ConfigMap \(configMap?["metadata", "name"]?.stringValue ?? "?") is not readable: \(error)")
+            throw PlatformError.failed("the release history in ConfigMap \(Validate.quoted(name)) is not readable: \(describe(decodingError: error)); fix or delete it")
         }
+        // Anyone who can write the namespace can write the history: a revision outside
+        // 1...maximumRevision (negative, or Int.max, whose successor overflows) is refused here, by
+        // name, instead of trapping in `nextRevision` or printing "release -4".
+        for release in releases {
+            for revision in [release.revision] + (release.rollbackOf.map { [$0] } ?? [])
+            where !Self.revisions.contains(revision) {
+                throw PlatformError.failed(
+                    "the release history in ConfigMap \(Validate.quoted(name)) holds revision \(revision); revisions are whole numbers from 1 to \(Self.maximumRevision); fix or delete it")
+            }
+        }
+        self.init(releases)
     }
 
+    /// Revisions are 1 to Int32.max (what `rollback --to` accepts).
+    public static let maximumRevision = Int(Int32.max)
+    static let revisions = 1...maximumRevision
+
+    /// One more than the newest revision (a history read from the cluster holds at most
+    /// `maximumRevision`, so this never overflows); `checkedNextRevision` refuses to go past it.
     public var nextRevision: Int { (releases.map(\.revision).max() ?? 0) + 1 }
+
+    /// The revision of the next release: one more than the newest, never past `maximumRevision`.
+    public func checkedNextRevision() throws -> Int {
+        let newest = releases.map(\.revision).max() ?? 0
+        guard newest < Self.maximumRevision else {
+            throw PlatformError.failed("the release history is full (revision \(newest) is the last one); delete the ConfigMap to start again at 1")
+        }
+        return newest + 1
+    }
 
     public func release(_ revision: Int) -> Release? {
         releases.last { $0.revision == revision }
@@ -160,13 +188,13 @@ public struct ReleaseStore: Sendable {
     /// (`kubectl replace`, Conflict when it changed meanwhile); either way it reads again and retries.
     /// Both writes use the field manager `platform-deploy`.
     public func update<T: Sendable>(app name: String, namespace: String,
-                                    _ change: @Sendable (inout ReleaseHistory) -> T) async throws -> T {
+                                    _ change: @Sendable (inout ReleaseHistory) throws -> T) async throws -> T {
         var attempt = 0
         while true {
             attempt += 1
             let current = try await kubectl.get("configmap", AppConventions.releasesConfigMap(name), namespace: namespace)
             var history = try ReleaseHistory(configMap: current)
-            let value = change(&history)
+            let value = try change(&history)
             var document = try history.configMap(app: name, namespace: namespace, environment: namespace)
             let verb: String
             if let version = current?["metadata", "resourceVersion"] {

@@ -88,7 +88,11 @@ public struct StatusService: Sendable {
     static func podReport(_ pod: JSONValue, app: String, now: Date) -> AppStatus.Pod {
         let statuses = pod["status", "containerStatuses"]?.arrayValue ?? []
         let ready = !statuses.isEmpty && statuses.allSatisfy { $0["ready"]?.boolValue == true }
-        let restarts = statuses.reduce(0) { $0 + ($1["restartCount"]?.intValue ?? 0) }
+        // Saturating: restart counts come from the cluster and may be anything up to Int.max.
+        let restarts = statuses.reduce(0) { total, status in
+            let (sum, overflow) = total.addingReportingOverflow(max(0, status["restartCount"]?.intValue ?? 0))
+            return overflow ? Int.max : sum
+        }
         let waiting = statuses.compactMap { $0["state", "waiting"] }.first
         let containers = pod["spec", "containers"]?.arrayValue ?? []
         let image = (containers.first { $0["name"]?.stringValue == app } ?? containers.first)?["image"]?.stringValue
@@ -105,7 +109,8 @@ public struct StatusService: Sendable {
 
     /// `42s`, `5m`, `3h`, `2d`.
     public static func humanAge(_ seconds: Double) -> String {
-        let s = max(0, Int(seconds))
+        // Times come from the cluster: a creationTimestamp far in the past or future must not trap.
+        let s = seconds.isFinite ? Int(max(0, min(seconds, 1e15))) : 0
         if s < 120 { return "\(s)s" }
         if s < 7200 { return "\(s / 60)m" }
         if s < 172_800 { return "\(s / 3600)h" }

@@ -30,6 +30,15 @@ public struct Git: Sendable {
 
     /// Commits everything staged; falls back to the platform identity for what the user lacks.
     public func commit(_ directory: String, message: String) async throws -> String {
+        let overrides = try await identityOverrides(in: directory)
+        _ = try await runner.checked(Command("git", overrides + ["commit", "--quiet", "--no-verify", "-m", message],
+                                             directory: directory))
+        let head = try await runner.checked(Command("git", ["rev-parse", "HEAD"], directory: directory))
+        return head.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// `-c user.name=… -c user.email=…` with the platform identity for what the user has not configured.
+    public func identityOverrides(in directory: String) async throws -> [String] {
         var overrides: [String] = []
         if try await config("user.name", in: directory) == nil {
             overrides += ["-c", "user.name=\(Self.fallbackName)"]
@@ -37,14 +46,30 @@ public struct Git: Sendable {
         if try await config("user.email", in: directory) == nil {
             overrides += ["-c", "user.email=\(Self.fallbackEmail)"]
         }
-        _ = try await runner.checked(Command("git", overrides + ["commit", "--quiet", "--no-verify", "-m", message],
-                                             directory: directory))
-        let head = try await runner.checked(Command("git", ["rev-parse", "HEAD"], directory: directory))
-        return head.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        return overrides
     }
 
-    /// Clones `url` into `destination` and checks out `ref` (branch, tag or commit) when given.
-    public func clone(_ url: String, into destination: String, ref: String?) async throws {
+    /// Points `ref` at `target` (a commit or a revision like HEAD).
+    public func updateRef(_ ref: String, to target: String, in directory: String, reason: String) async throws {
+        _ = try await runner.checked(Command("git", ["update-ref", "-m", reason, ref, target], directory: directory))
+    }
+
+    /// The template version of a clone's checkout: `ref` when it names a tag, else the newest
+    /// version-like tag on `commit`, else nil.
+    public func versionTag(in clone: String, ref: String?, commit: String) async throws -> String? {
+        if let ref, try await runner.capture(Command("git", ["rev-parse", "--verify", "--quiet", "refs/tags/" + ref],
+                                                       directory: clone)).succeeded {
+            return ref
+        }
+        let tags = try await runner.checked(Command("git", ["tag", "--points-at", commit], directory: clone))
+        return tags.stdoutText.split(separator: "\n").map(String.init)
+            .compactMap(SemanticVersion.init).max()?.text
+    }
+
+    /// Clones `url` into `destination` and checks out `ref` (branch, tag or commit) when given;
+    /// returns the commit checked out.
+    @discardableResult
+    public func clone(_ url: String, into destination: String, ref: String?) async throws -> String {
         _ = try await runner.checked(Command("git", ["clone", "--quiet", "--no-checkout", "--", url, destination]))
         var commit: String?
         for candidate in [ref ?? "HEAD", "origin/" + (ref ?? "HEAD")] {
@@ -59,6 +84,7 @@ public struct Git: Sendable {
             throw PlatformError.invalidInput("template ref \(Validate.quoted(ref ?? "HEAD")) not found in \(url)")
         }
         _ = try await runner.checked(Command("git", ["checkout", "--quiet", "--detach", commit], directory: destination))
+        return commit
     }
 
     /// The user's name for records (release history): git's user.name, else nil.

@@ -70,10 +70,36 @@ public struct Kubectl: Sendable {
         return list["items"]?.arrayValue ?? []
     }
 
-    /// Whether the cluster serves a resource of `group` (`kubectl api-resources` exits 0 with
-    /// empty output when the group is missing).
-    public func hasResource(_ name: String, group: String) async throws -> Bool {
-        let result = try await runner.checked(command(["api-resources", "--api-group=\(group)", "-o", "name"]))
-        return result.stdoutText.split(separator: "\n").contains { $0 == "\(name).\(group)" || $0 == Substring(name) }
+    /// Whether the cluster serves the resource `name` in `group/version`: one
+    /// `kubectl get --raw /apis/GROUP/VERSION` (the group version's APIResourceList).
+    ///
+    /// Not `kubectl api-resources --api-group=…`: that walks the whole discovery and exits 1 when ANY
+    /// aggregated API is unavailable (kubectl's `api-resources` returns the discovery's
+    /// ErrGroupDiscoveryFailed even with a group filter; a metrics-server that is down is enough).
+    /// The API server answers 404 for a group version it does not serve; kubectl reports it as
+    /// `Error from server (NotFound): …` (its StandardErrorMessage format), which means "no".
+    public func hasResource(_ name: String, group: String, version: String = "v1") async throws -> Bool {
+        let command = command(["get", "--raw", "/apis/\(group)/\(version)"])
+        let result = try await runner.capture(command)
+        guard result.succeeded else {
+            if Self.errorReason(result.stderrText) == "NotFound" { return false }
+            throw PlatformError.toolFailed(argv: command.argv, status: result.status,
+                                           stderrTail: tail(of: result.stderrText))
+        }
+        let list = try? JSONDecoder().decode(JSONValue.self, from: result.stdout)
+        return (list?["resources"]?.arrayValue ?? []).contains { $0["name"]?.stringValue == name }
+    }
+
+    /// The reason of an API error as kubectl prints it: `Error from server (Forbidden): …` → "Forbidden"
+    /// (kubectl's `cmdutil.StandardErrorMessage` writes `Error from server (REASON): MESSAGE` for every
+    /// API status error). Nil when stderr holds no such line.
+    public static func errorReason(_ stderr: String) -> String? {
+        for line in stderr.split(separator: "\n") {
+            guard let start = line.range(of: "Error from server (") else { continue }
+            let rest = line[start.upperBound...]
+            guard let end = rest.firstIndex(of: ")") else { continue }
+            return String(rest[..<end])
+        }
+        return nil
     }
 }

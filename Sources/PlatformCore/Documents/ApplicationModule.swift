@@ -10,22 +10,46 @@ public enum ApplicationModule {
     /// The variables the module at `path` declares (`variable "NAME"` blocks of its .tf files, or the
     /// `variable` object of .tf.json files) that `--set` may give.
     public static func settableVariables(at path: String) -> [String] {
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        return settableVariables(files: names.compactMap { name in
+            FileManager.default.contents(atPath: path + "/" + name).map { (name, $0) }
+        })
+    }
+
+    /// The same, for the module's files as (file name, contents).
+    public static func settableVariables(files: [(name: String, contents: Data)]) -> [String] {
         var names: Set<String> = []
-        for file in files {
-            let full = path + "/" + file
-            if file.hasSuffix(".tf"), let text = try? String(contentsOfFile: full, encoding: .utf8) {
+        for (file, contents) in files {
+            if file.hasSuffix(".tf"), let text = String(data: contents, encoding: .utf8) {
                 let pattern = try? NSRegularExpression(pattern: #"^\s*variable\s+"([A-Za-z_][A-Za-z0-9_-]*)""#,
                                                        options: .anchorsMatchLines)
                 for match in pattern?.matches(in: text, range: NSRange(text.startIndex..., in: text)) ?? [] {
                     if let range = Range(match.range(at: 1), in: text) { names.insert(String(text[range])) }
                 }
-            } else if file.hasSuffix(".tf.json"), let data = FileManager.default.contents(atPath: full),
-                      let document = try? JSONDecoder().decode(JSONValue.self, from: data) {
+            } else if file.hasSuffix(".tf.json"),
+                      let document = try? JSONDecoder().decode(JSONValue.self, from: contents) {
                 names.formUnion(document["variable"]?.objectValue?.keys ?? [String: JSONValue]().keys)
             }
         }
         return names.subtracting(reservedVariables).sorted()
+    }
+
+    /// The module's files embedded in the binary (top level of `terraform/application/`).
+    public static var embeddedFiles: [(name: String, contents: Data)] {
+        let prefix = templateID + "/"
+        return EmbeddedTemplates.files(under: prefix).map { (String($0.path.dropFirst(prefix.count)), $0.data) }
+            .filter { !$0.0.contains("/") }
+    }
+
+    /// Writes the embedded module into `folder` (a workspace's `module/`, or a dry run's cache folder),
+    /// so Terraform reads it from disk; returns the folder.
+    public static func writeEmbedded(to folder: String) throws -> String {
+        do {
+            try EmbeddedTemplates.write(prefix: templateID + "/", to: folder)
+        } catch {
+            throw PlatformError.failed("could not write the bundled Terraform module to \(folder): \(error.localizedDescription)")
+        }
+        return folder
     }
 
     public static func locate(in directories: [String]) throws -> String {

@@ -54,7 +54,11 @@ public enum JSONValue: Codable, Sendable, Equatable {
     }
 
     public var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
-    public var intValue: Int? { if case .number(let n) = self { return Int(n) } else { return nil } }
+    /// The number, truncated to an Int; nil when it does not fit (1e300, NaN): cluster data must never trap.
+    public var intValue: Int? {
+        guard case .number(let n) = self, n.isFinite, n > -9.2e18, n < 9.2e18 else { return nil }
+        return Int(n)
+    }
     public var boolValue: Bool? { if case .bool(let b) = self { return b } else { return nil } }
     public var arrayValue: [JSONValue]? { if case .array(let a) = self { return a } else { return nil } }
     public var objectValue: [String: JSONValue]? { if case .object(let o) = self { return o } else { return nil } }

@@ -10,6 +10,9 @@ public enum Manifests {
     /// The Pod Security Standard a Namespace made by `create` enforces (and warns and audits).
     public static let podSecurityLevel = "restricted"
 
+    /// `spec.progressDeadlineSeconds` of the Deployment: 300 s, deploy's default --timeout.
+    public static let progressDeadlineSeconds = 300
+
     public struct ObjectMeta: Codable, Sendable, Equatable {
         public var name: String
         public var namespace: String?
@@ -145,6 +148,9 @@ public enum Manifests {
         public struct Spec: Codable, Sendable, Equatable {
             /// nil with an HPA: the autoscaler owns it.
             public var replicas: Int?
+            /// The Deployment's own verdict on a stuck rollout, equal to deploy's default --timeout
+            /// (the API server's default, 600 s, would never fire within it; see docs/deploy.md).
+            public var progressDeadlineSeconds: Int = Manifests.progressDeadlineSeconds
             public var selector: LabelSelector
             public var template: PodTemplate
         }

@@ -127,19 +127,22 @@ public struct PlatformMetrics: Sendable, Equatable, Encodable {
     }
 
     /// A person-readable summary.
+    /// Names in the text (apps, environments, error types) come from the event log, a file anyone
+    /// with the account can edit: control characters are escaped (`TerminalText`).
     public func text() -> String {
+        let shown = { (value: String) in TerminalText.escape(value) }
         var text = "Window: \(formatTimestamp(since)) .. \(formatTimestamp(until)) (\(Self.short(windowDays)) days)\n\n"
         text += "Provisions (platform_provision_total):\n"
-        text += provisions.isEmpty ? "  none\n" : provisions.keys.sorted().map { "  \($0): \(provisions[$0] ?? 0)\n" }.joined()
+        text += provisions.isEmpty ? "  none\n" : provisions.keys.sorted().map { "  \(shown($0)): \(provisions[$0] ?? 0)\n" }.joined()
         text += "Deployments (platform_deployment_total): \(deployments["true"] ?? 0) succeeded, \(deployments["false"] ?? 0) failed\n"
         text += "Errors (platform_errors_total):\n"
-        text += errors.isEmpty ? "  none\n" : errors.keys.sorted().map { "  \($0): \(errors[$0] ?? 0)\n" }.joined()
+        text += errors.isEmpty ? "  none\n" : errors.keys.sorted().map { "  \(shown($0)): \(errors[$0] ?? 0)\n" }.joined()
         text += "\nDelivery:\n"
         guard !delivery.isEmpty else { return text + "  no deploys in the window\n" }
         let header = ["APP", "ENVIRONMENT", "DEPLOYS", "PER DAY", "FAILURE RATE", "TIME TO RESTORE", "LEAD TIME"]
         var rows = [header]
         for d in delivery {
-            rows.append([d.app, d.environment, "\(d.deployments)", Self.short(d.deploysPerDay),
+            rows.append([shown(d.app), shown(d.environment), "\(d.deployments)", Self.short(d.deploysPerDay),
                          "\(Self.short(d.changeFailureRate * 100))%",
                          d.meanTimeToRestoreSeconds.map(Self.duration) ?? "-", d.leadTimeSeconds.map(Self.duration) ?? "-"])
         }

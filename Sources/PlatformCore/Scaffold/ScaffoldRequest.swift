@@ -65,6 +65,10 @@ public struct ScaffoldPlan: Sendable, Equatable, Encodable {
     public var template: String
     public var source: String
     public var templateHash: String
+    /// The template's version (template.json's `version`; a git template's tag), when it has one.
+    public var version: String?
+    /// The commit a git template was rendered from.
+    public var commit: String?
     public var variables: [String: String]
     public var files: [PlannedFile]
     public var git: Bool
@@ -80,11 +84,31 @@ public struct ScaffoldResult: Sendable, Equatable, Encodable {
     public var variables: [String: String]
 }
 
-/// What `.platform/template.json` records in the new project, for a later `scaffold update`.
+/// What `.platform/template.json` records in the new project: everything `platform upgrade` needs to
+/// render the same template version again (source, version, commit, variables, the hash of the
+/// template files it was rendered from).
 public struct TemplateRecord: Codable, Sendable, Equatable {
     public var template: String
     public var source: String
     public var templateHash: String
     public var variables: [String: String]
     public var platformVersion: String
+    /// nil for projects scaffolded before templates had versions (or from an unversioned template).
+    public var version: String?
+    /// The template repository's commit, for git templates.
+    public var commit: String?
+
+    public init(template: String, source: String, templateHash: String, variables: [String: String],
+                platformVersion: String, version: String? = nil, commit: String? = nil) {
+        self.template = template
+        self.source = source
+        self.templateHash = templateHash
+        self.variables = variables
+        self.platformVersion = platformVersion
+        self.version = version
+        self.commit = commit
+    }
+
+    /// Where it lives in a project.
+    public static let path = ".platform/template.json"
 }

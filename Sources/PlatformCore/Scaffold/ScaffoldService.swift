@@ -34,7 +34,8 @@ public struct ScaffoldService: Sendable {
 
         let checkout = try await fetch(request.template)
         defer { if let clone = checkout.clone { try? FileManager.default.removeItem(atPath: clone) } }
-        let plan = try makePlan(request, template: checkout.info, source: request.template.description, target: target)
+        let plan = try makePlan(request, template: checkout.info, source: request.template.description, target: target,
+                                version: checkout.version, commit: checkout.commit)
         if dryRun { return (plan, nil) }
 
         let temporary = try makeTemporaryFolder(in: parent, name: request.name)
@@ -52,6 +53,9 @@ public struct ScaffoldService: Sendable {
                 try await git.initialize(temporary)
                 try await git.addAll(temporary)
                 commit = try await git.commit(temporary, message: plan.commitMessage)
+                // The scaffold commit is the pristine render `platform upgrade` merges from (docs/templates.md).
+                try await git.updateRef(UpgradeService.pristineRef, to: "HEAD", in: temporary,
+                                        reason: "platform scaffold \(plan.template)")
             }
             try signals.checkInterrupted()
             try moveIntoPlace(temporary, target)
@@ -66,26 +70,32 @@ public struct ScaffoldService: Sendable {
     struct Checkout {
         var info: TemplateInfo
         var clone: String?
+        var version: String?
+        var commit: String?
     }
 
     private func fetch(_ reference: TemplateReference) async throws -> Checkout {
         switch reference {
         case .id(let id):
-            return Checkout(info: try store.find(id), clone: nil)
+            let info = try store.find(id)
+            return Checkout(info: info, clone: nil, version: info.manifest.version)
         case .path(let path):
             let expanded = (path as NSString).expandingTildeInPath
             let directory = URL(fileURLWithPath: expanded).standardizedFileURL.path
-            return Checkout(info: TemplateInfo(id: path, directory: directory,
-                                               manifest: try TemplateManifest.load(from: directory)), clone: nil)
+            let manifest = try TemplateManifest.load(from: directory)
+            return Checkout(info: TemplateInfo(id: path, directory: directory, manifest: manifest), clone: nil,
+                            version: manifest.version)
         case .git(let url, let subdirectory, let ref):
             let clone = FileManager.default.temporaryDirectory.appendingPathComponent("platform-template-\(UUID().uuidString)").path
             reporter.progress("Cloning template \(reference.description)")
             do {
-                try await Git(runner: runner).clone(url, into: clone, ref: ref)
+                let git = Git(runner: runner)
+                let commit = try await git.clone(url, into: clone, ref: ref)
                 let directory = try Self.confine(subdirectory, to: clone, url: url)
                 let id = subdirectory ?? URL(fileURLWithPath: url).deletingPathExtension().lastPathComponent
                 return Checkout(info: TemplateInfo(id: id, directory: directory,
-                                                   manifest: try TemplateManifest.load(from: directory)), clone: clone)
+                                                   manifest: try TemplateManifest.load(from: directory)), clone: clone,
+                                version: try await git.versionTag(in: clone, ref: ref, commit: commit), commit: commit)
             } catch {
                 try? FileManager.default.removeItem(atPath: clone)
                 throw error
@@ -115,7 +125,8 @@ public struct ScaffoldService: Sendable {
     }
 
     /// Resolves variables and lists every file with its rendered target path. Touches nothing.
-    func makePlan(_ request: ScaffoldRequest, template: TemplateInfo, source: String, target: String) throws -> ScaffoldPlan {
+    func makePlan(_ request: ScaffoldRequest, template: TemplateInfo, source: String, target: String,
+                  version: String? = nil, commit: String? = nil) throws -> ScaffoldPlan {
         let builtins = PlaceholderRenderer.builtins(name: request.name)
         let manifest = template.manifest
         if manifest.reservedNames.contains(request.name) || manifest.reservedNames.contains(builtins["name_snake"] ?? "") {
@@ -137,13 +148,15 @@ public struct ScaffoldService: Sendable {
                     ?? spec.default.map({ PlaceholderRenderer(variables: builtins).render($0) }) else {
                 throw PlatformError.invalidInput("template \(template.id) needs --set \(key)=VALUE (\(spec.description ?? "no default"))")
             }
-            if let pattern = spec.pattern {
-                guard (try? NSRegularExpression(pattern: pattern)) != nil else {
-                    throw PlatformError.invalidInput("template \(template.id): variable \(key) has an invalid pattern \(Validate.quoted(pattern))")
-                }
-                guard value.range(of: "^(?:\(pattern))$", options: .regularExpression) != nil else {
-                    throw PlatformError.invalidInput("invalid value \(Validate.quoted(value)) for \(key): must match \(pattern)")
-                }
+            let accepted: Bool
+            do {
+                accepted = try spec.accepts(value)
+            } catch {
+                throw PlatformError.invalidInput("template \(template.id): variable \(key) has an invalid pattern \(Validate.quoted(spec.pattern ?? ""))")
+            }
+            guard accepted else {
+                throw PlatformError.invalidInput("invalid value \(Validate.quoted(value)) for \(key): "
+                    + (spec.pattern.map { "must match \($0)" } ?? "") + (spec.allowControlCharacters == true ? "" : (spec.pattern == nil ? "" : ", ") + "without control characters"))
             }
             variables[key] = value
         }
@@ -189,7 +202,8 @@ public struct ScaffoldService: Sendable {
         }
         let sortedVariables = variables.filter { builtins[$0.key] == nil || $0.key == "name" }
         return ScaffoldPlan(name: request.name, path: target, template: template.id, source: source,
-                            templateHash: "sha256:" + hasher.finalize(), variables: sortedVariables, files: files,
+                            templateHash: "sha256:" + hasher.finalize(), version: version, commit: commit,
+                            variables: sortedVariables, files: files,
                             git: request.git, commitMessage: "Scaffold \(request.name) from \(template.id)")
     }
 
@@ -201,7 +215,7 @@ public struct ScaffoldService: Sendable {
             let folder = relative.isEmpty ? root : root + "/" + relative
             for entry in try files.contentsOfDirectory(atPath: folder).sorted() {
                 let path = relative.isEmpty ? entry : relative + "/" + entry
-                if relative.isEmpty && (entry == TemplateManifest.fileName || entry == ".git") { continue }
+                if relative.isEmpty && (entry == TemplateManifest.fileName || entry == ".git" || entry == TemplateChangelog.fileName) { continue }
                 switch try FileStatus(root + "/" + path).kind {
                 case .directory: try walk(path)
                 case .regular, .symlink: result.append(path)
@@ -268,9 +282,23 @@ public struct ScaffoldService: Sendable {
         }
     }
 
+    /// Renders a plan into an existing empty folder with the given record: the pristine tree
+    /// `platform upgrade` commits for a template version.
+    func renderPristine(_ plan: ScaffoldPlan, from root: String, into folder: String, record: TemplateRecord) throws {
+        try render(plan, from: root, into: folder)
+        try writeRecord(record, into: folder)
+    }
+
+    func record(for plan: ScaffoldPlan) -> TemplateRecord {
+        TemplateRecord(template: plan.template, source: plan.source, templateHash: plan.templateHash,
+                       variables: plan.variables, platformVersion: version, version: plan.version, commit: plan.commit)
+    }
+
     private func writeRecord(_ plan: ScaffoldPlan, into folder: String) throws {
-        let record = TemplateRecord(template: plan.template, source: plan.source, templateHash: plan.templateHash,
-                                    variables: plan.variables, platformVersion: version)
+        try writeRecord(record(for: plan), into: folder)
+    }
+
+    private func writeRecord(_ record: TemplateRecord, into folder: String) throws {
         let data = try stableJSONDocument(record)
         try FileManager.default.createDirectory(atPath: folder + "/.platform", withIntermediateDirectories: true)
         try data.write(to: URL(fileURLWithPath: folder + "/.platform/template.json"))

@@ -6,11 +6,31 @@ public struct TemplateManifest: Codable, Sendable, Equatable {
         public var `default`: String?
         public var description: String?
         public var pattern: String?
+        /// Values may hold control characters (newlines, tabs) only when the template says so.
+        public var allowControlCharacters: Bool?
+        /// The variable's name in older versions: `platform upgrade` carries the recorded value over.
+        public var renamedFrom: String?
 
-        public init(default: String? = nil, description: String? = nil, pattern: String? = nil) {
+        public init(default: String? = nil, description: String? = nil, pattern: String? = nil, renamedFrom: String? = nil,
+                    allowControlCharacters: Bool? = nil) {
             self.default = `default`
             self.description = description
             self.pattern = pattern
+            self.renamedFrom = renamedFrom
+            self.allowControlCharacters = allowControlCharacters
+        }
+
+        /// Whether `value` is allowed: no control characters unless allowed, and the whole value
+        /// matching `pattern`, anchored with `\A`/`\z` (ICU's `$` also matches before a final
+        /// newline, so `^(?:P)$` let `8080\n` through). Throws for a pattern that does not compile.
+        public func accepts(_ value: String) throws -> Bool {
+            if allowControlCharacters != true, value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
+                return false
+            }
+            guard let pattern else { return true }
+            let expression = try NSRegularExpression(pattern: "\\A(?:\(pattern))\\z")
+            let whole = NSRange(value.startIndex..., in: value)
+            return expression.firstMatch(in: value, options: [.anchored], range: whole)?.range == whole
         }
     }
 
@@ -42,12 +62,19 @@ public struct TemplateManifest: Codable, Sendable, Equatable {
     /// Service names the template cannot take (they would shadow a package the generated code imports).
     public var reservedNames: [String]
     public var conditionalFiles: [FileCondition]
+    /// The template's version (semver), for `platform upgrade`. Git templates take their tag instead.
+    public var version: String?
+    /// Programs `platform upgrade` runs in the project when it crosses a version (see `TemplateMigration`).
+    public var migrations: [TemplateMigration]
 
-    public init(description: String, variables: [String: Variable] = [:], conditionalFiles: [FileCondition] = []) {
+    public init(description: String, variables: [String: Variable] = [:], conditionalFiles: [FileCondition] = [],
+                version: String? = nil, migrations: [TemplateMigration] = []) {
         self.description = description
         self.variables = variables
         self.reservedNames = []
         self.conditionalFiles = conditionalFiles
+        self.version = version
+        self.migrations = migrations
     }
 
     /// Whether the template file `relative` is rendered with these variables: not covered by a
@@ -56,7 +83,7 @@ public struct TemplateManifest: Codable, Sendable, Equatable {
         !conditionalFiles.contains { $0.covers(relative) && !$0.holds(for: variables) }
     }
 
-    enum CodingKeys: String, CodingKey { case description, variables, reservedNames, conditionalFiles }
+    enum CodingKeys: String, CodingKey { case description, variables, reservedNames, conditionalFiles, version, migrations }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -64,6 +91,19 @@ public struct TemplateManifest: Codable, Sendable, Equatable {
         variables = try container.decodeIfPresent([String: Variable].self, forKey: .variables) ?? [:]
         reservedNames = try container.decodeIfPresent([String].self, forKey: .reservedNames) ?? []
         conditionalFiles = try container.decodeIfPresent([FileCondition].self, forKey: .conditionalFiles) ?? []
+        version = try container.decodeIfPresent(String.self, forKey: .version)
+        migrations = try container.decodeIfPresent([TemplateMigration].self, forKey: .migrations) ?? []
+        if let version, SemanticVersion(version) == nil {
+            throw DecodingError.dataCorruptedError(forKey: .version, in: container,
+                                                   debugDescription: "version \(Validate.quoted(version)) is not a semantic version (like 1.2.0)")
+        }
+        for migration in migrations {
+            guard SemanticVersion(migration.version) != nil, !migration.command.isEmpty else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .migrations, in: container,
+                    debugDescription: "a migration needs a semantic \"version\" and a non-empty \"command\" argument array")
+            }
+        }
     }
 
     public static let fileName = "template.json"

@@ -6,7 +6,7 @@ public struct TemplateInfo: Sendable, Equatable, Encodable {
     public var directory: String
     public var manifest: TemplateManifest
 
-    enum CodingKeys: String, CodingKey { case id, description, variables, directory }
+    enum CodingKeys: String, CodingKey { case id, description, variables, directory, version }
 
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -14,16 +14,33 @@ public struct TemplateInfo: Sendable, Equatable, Encodable {
         try container.encode(manifest.description, forKey: .description)
         try container.encode(manifest.variables, forKey: .variables)
         try container.encode(directory, forKey: .directory)
+        try container.encodeIfPresent(manifest.version, forKey: .version)
     }
 }
 
 /// The folders templates are looked up in, first match wins: `--templates-dir`,
-/// `PLATFORM_TEMPLATES_DIR`, the installed `PREFIX/share/platform/templates`, the source checkout's `templates/`.
+/// `PLATFORM_TEMPLATES_DIR`, the installed `PREFIX/share/platform/templates`, the source checkout's
+/// `templates/`; then the templates embedded in the binary (`EmbeddedTemplates`, written into the
+/// cache only when a lookup gets that far).
 public struct TemplateStore: Sendable {
     public var directories: [String]
+    /// The process environment for the embedded templates' cache folder; nil: folders only.
+    public var embeddedEnvironment: [String: String]?
 
+    /// Folders only (tests, explicit stores).
     public init(directories: [String]) {
+        self.init(directories: directories, embeddedEnvironment: nil)
+    }
+
+    public init(directories: [String], embeddedEnvironment: [String: String]?) {
         self.directories = directories
+        self.embeddedEnvironment = embeddedEnvironment
+    }
+
+    /// The folders, then the embedded templates' folder (written into the cache now if needed).
+    public func searchDirectories() throws -> [String] {
+        guard let embeddedEnvironment, !EmbeddedTemplates.files.isEmpty else { return directories }
+        return directories + [try EmbeddedTemplates.materialize(environment: embeddedEnvironment)]
     }
 
     public static func standard(explicit: String?, environment: [String: String], executablePath: String) -> TemplateStore {
@@ -43,7 +60,7 @@ public struct TemplateStore: Sendable {
             }
             folder = folder.deletingLastPathComponent()
         }
-        return TemplateStore(directories: directories)
+        return TemplateStore(directories: directories, embeddedEnvironment: environment)
     }
 
     public func find(_ id: String) throws -> TemplateInfo {
@@ -53,8 +70,15 @@ public struct TemplateStore: Sendable {
                 return TemplateInfo(id: id, directory: candidate, manifest: try TemplateManifest.load(from: candidate))
             }
         }
+        for directory in try searchDirectories().dropFirst(directories.count) {
+            let candidate = directory + "/" + id
+            if FileManager.default.fileExists(atPath: candidate + "/" + TemplateManifest.fileName) {
+                return TemplateInfo(id: id, directory: candidate, manifest: try TemplateManifest.load(from: candidate))
+            }
+        }
         let known = (try? list().map(\.id)) ?? []
-        let listing = known.isEmpty ? "no templates found in \(directories.joined(separator: ", "))" : "available: " + known.joined(separator: ", ")
+        let searched = (try? searchDirectories()) ?? directories
+        let listing = known.isEmpty ? "no templates found in \(searched.joined(separator: ", "))" : "available: " + known.joined(separator: ", ")
         throw PlatformError.invalidInput("unknown template \(Validate.quoted(id)); \(listing)")
     }
 
@@ -62,7 +86,7 @@ public struct TemplateStore: Sendable {
     public func list() throws -> [TemplateInfo] {
         var found: [String: TemplateInfo] = [:]
         let files = FileManager.default
-        for directory in directories.reversed() {
+        for directory in try searchDirectories().reversed() {
             guard let languages = try? files.contentsOfDirectory(atPath: directory) else { continue }
             for language in languages where !language.hasPrefix(".") {
                 guard let frameworks = try? files.contentsOfDirectory(atPath: directory + "/" + language) else { continue }

@@ -50,6 +50,10 @@ public struct AppSettings: Sendable, Equatable {
     public var variables: [String: String]
     public var userConfigPath: String
     public var projectConfigPath: String?
+    /// Every user and organisation config file looked at, lowest precedence first.
+    public var configLayers: [ConfigLayer]
+    /// nil: the bundled templates only.
+    public var templatesSource: Sourced<String?>
     /// The port `/metrics` is served on, named `metrics`.
     public var metricsPort = Sourced(9090, .builtIn)
     /// nil: no HorizontalPodAutoscaler; `replicas` is set by create.
@@ -87,6 +91,7 @@ public struct AppSettings: Sendable, Equatable {
             ("resources", show(resources.value), resources.source),
             ("healthPath", healthPath.value, healthPath.source),
             ("metricsPath", metricsPath.value, metricsPath.source),
+            ("templates_source", templatesSource.value ?? "(bundled templates)", templatesSource.source),
             ("metricsPort", String(metricsPort.value), metricsPort.source),
             ("autoscale", autoscale.value.map { "min \($0.min), max \($0.max), cpu \($0.cpu)%" } ?? "(off)", autoscale.source),
             ("ingress_class", ingress.value.className, ingress.source),

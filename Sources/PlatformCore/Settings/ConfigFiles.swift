@@ -30,7 +30,8 @@ public struct BackendSettings: Codable, Sendable, Equatable {
     }
 }
 
-/// The user config, `$XDG_CONFIG_HOME/platform/config.json` (else `~/.config/platform/config.json`).
+/// The user config, `$XDG_CONFIG_HOME/platform/config.json` (else `~/.config/platform/config.json`), and the
+/// organisation configs of the same shape (`ConfigLayers`), which may also list `locked` keys.
 public struct UserConfig: Codable, Sendable, Equatable {
     public struct Environment: Codable, Sendable, Equatable {
         public var kubeContext: String?
@@ -67,6 +68,8 @@ public struct UserConfig: Codable, Sendable, Equatable {
     public var replicas: Int?
     /// The CI/CD pipeline `scaffold` includes when `--ci` is not given: github, gitlab or none.
     public var ci: String?
+    /// Where templates come from before the bundled ones: `git+URL[//SUBDIR][@REF]` or a folder.
+    public var templatesSource: String?
     /// The IngressClass for environments that do not name one.
     public var ingressClass: String?
     public var networkPolicy: NetworkPolicySettings?
@@ -80,6 +83,7 @@ public struct UserConfig: Codable, Sendable, Equatable {
         case instanceType = "instance_type"
         case replicas
         case ci
+        case templatesSource = "templates_source"
         case ingressClass = "ingress_class"
         case networkPolicy = "network_policy"
     }

@@ -1,7 +1,8 @@
 import Foundation
 
-/// Loads the user and project configs and merges them with flags, environment variables and built-ins.
-/// Precedence: flags > environment variables > project > user > built-in.
+/// Loads the organisation, user and project configs and merges them with flags, environment variables
+/// and built-ins. Precedence: flags > environment variables > project > user > `$PLATFORM_CONFIG` >
+/// `$XDG_CONFIG_DIRS` (organisation) > built-in; keys an organisation file locks stay as it set them.
 public enum ConfigLoader {
     public static let projectFileName = "platform.json"
     /// The kinds `overrides` may patch: the app's own objects. Not the Namespace, which every app of
@@ -29,9 +30,22 @@ public enum ConfigLoader {
     }
 
     public static func loadUserConfig(at path: String) throws -> UserConfig? {
+        guard let (document, _, text) = try loadConfigDocument(at: path, organisation: false) else { return nil }
+        return try decode(UserConfig.self, .object(document), path: path, text: text)
+    }
+
+    /// A user or organisation config as its checked JSON object (without `locked`), the keys it locks
+    /// (organisation files only) and its text; nil when the file does not exist.
+    static func loadConfigDocument(at path: String, organisation: Bool) throws
+        -> (document: [String: JSONValue], locked: [String], text: String)? {
         guard let text = try readIfPresent(path) else { return nil }
-        let value = try parse(text, path: path)
-        try checkKeys(value, allowed: UserConfig.keys, path: path, text: text, context: nil)
+        var value = try parse(text, path: path)
+        let allowed = organisation ? UserConfig.keys + ["locked"] : UserConfig.keys
+        if !organisation, value["locked"] != nil {
+            throw PlatformError.invalidInput(
+                "\(path):\(line(of: "locked", in: text)): 'locked' belongs in an organisation config ($XDG_CONFIG_DIRS/platform/config.json or $PLATFORM_CONFIG), not in the user config")
+        }
+        try checkKeys(value, allowed: allowed, path: path, text: text, context: nil)
         if let environments = value["environments"]?.objectValue {
             for (name, entry) in environments.sorted(by: { $0.key < $1.key }) {
                 try checkKeys(entry, allowed: UserConfig.Environment.keys, path: path, text: text, context: "environments.\(name)")
@@ -49,7 +63,23 @@ public enum ConfigLoader {
         if let resources = value["resources"] {
             try checkKeys(resources, allowed: ["requests", "limits"], path: path, text: text, context: "resources")
         }
-        return try decode(UserConfig.self, value, path: path, text: text)
+        var locked: [String] = []
+        if let list = value["locked"] {
+            let lockable = UserConfig.keys
+            guard let items = list.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
+                throw PlatformError.invalidInput("\(path):\(line(of: "locked", in: text)): 'locked' must be a list of config keys (e.g. [\"domain\", \"backend\"])")
+            }
+            for item in items.compactMap(\.stringValue) {
+                guard lockable.contains(item) else {
+                    throw PlatformError.invalidInput(
+                        "\(path):\(line(of: "locked", in: text)): unknown key \(Validate.quoted(item)) in 'locked' (allowed: \(lockable.joined(separator: ", ")))")
+                }
+                locked.append(item)
+            }
+            if case .object(var object) = value { object["locked"] = nil; value = .object(object) }
+        }
+        _ = try decode(UserConfig.self, value, path: path, text: text)
+        return (value.objectValue ?? [:], locked, text)
     }
 
     public static func loadProjectConfig(at path: String) throws -> ProjectConfig {
@@ -89,8 +119,8 @@ public enum ConfigLoader {
 
     /// Resolves every setting for `flags.name`; validates the merged values (nothing is touched).
     public static func resolve(flags: SettingsFlags, environment: [String: String], currentDirectory: String) throws -> AppSettings {
-        let userPath = userConfigPath(environment: environment)
-        let user = try loadUserConfig(at: userPath) ?? UserConfig()
+        let layers = try ConfigLayers.load(environment: environment)
+        let user = layers.merged
         var project = ProjectConfig()
         var projectPath: String?
         if let found = findProjectConfig(from: currentDirectory) {
@@ -103,72 +133,96 @@ public enum ConfigLoader {
         func env(_ key: String) -> String? {
             environment[key].flatMap { $0.isEmpty ? nil : $0 }
         }
-        let userSource = SettingSource.user(userPath)
         let projectSource = SettingSource.project(projectPath ?? projectFileName)
+        let shownProject = projectPath ?? projectFileName
 
         // Environment
         let environmentName: Sourced<String>
         if let given = flags.environment { environmentName = Sourced(given, .flag("environment")) }
         else if let fromEnv = env("PLATFORM_ENVIRONMENT") { environmentName = Sourced(fromEnv, .environment("PLATFORM_ENVIRONMENT")) }
-        else if let fromUser = user.defaultEnvironment { environmentName = Sourced(fromUser, userSource) }
+        else if let fromUser = layers.sourced("default_environment", user.defaultEnvironment) { environmentName = fromUser }
         else { environmentName = Sourced("development", .builtIn) }
         let envConfig = user.environments?[environmentName.value]
+        func fromEnvironment(_ field: String) -> SettingSource {
+            layers.source(environment: environmentName.value, field: field) ?? .builtIn
+        }
 
-        func pick<T>(_ flag: (T?, String), _ envKey: String?, parse: (String) throws -> T,
-                     _ projectValue: T?, _ userValue: T?, _ builtIn: T) throws -> Sourced<T> {
-            if let value = flag.0 { return Sourced(value, .flag(flag.1)) }
-            if let envKey, let raw = env(envKey) { return Sourced(try parse(raw), .environment(envKey)) }
-            if let value = projectValue { return Sourced(value, projectSource) }
-            if let value = userValue { return Sourced(value, userSource) }
+        /// `key`: the config key (nil for settings the user/organisation configs do not hold).
+        func pick<T: Encodable>(_ key: String?, _ flag: (T?, String), _ envKey: String?, parse: (String) throws -> T,
+                                _ projectValue: T?, _ userValue: T?, _ builtIn: T) throws -> Sourced<T> {
+            if let value = flag.0 {
+                if let key { try layers.checkUnlocked(key, value, from: "--\(flag.1)") }
+                return Sourced(value, .flag(flag.1))
+            }
+            if let envKey, let raw = env(envKey) {
+                let value = try parse(raw)
+                if let key { try layers.checkUnlocked(key, value, from: "the environment variable \(envKey)") }
+                return Sourced(value, .environment(envKey))
+            }
+            if let value = projectValue {
+                if let key { try layers.checkUnlocked(key, value, from: "the project config \(shownProject)") }
+                return Sourced(value, projectSource)
+            }
+            if let key, let value = layers.sourced(key, userValue) { return value }
             return Sourced(builtIn, .builtIn)
         }
 
-        let replicas = try pick((flags.replicas, "replicas"), "PLATFORM_REPLICAS",
+        let replicas = try pick("replicas", (flags.replicas, "replicas"), "PLATFORM_REPLICAS",
                                 parse: { try Validate.positiveInteger($0, what: "PLATFORM_REPLICAS", range: replicaRange) },
                                 project.replicas, user.replicas, 1)
-        let port = try pick((flags.port, "port"), "PLATFORM_PORT",
+        let port = try pick(nil, (flags.port, "port"), "PLATFORM_PORT",
                             parse: { try Validate.positiveInteger($0, what: "PLATFORM_PORT", range: 1...65535) },
                             project.port, nil, 8080)
-        let instanceType = try pick((flags.instanceType, "instance-type"), "PLATFORM_INSTANCE_TYPE", parse: { $0 },
+        let instanceType = try pick("instance_type", (flags.instanceType, "instance-type"), "PLATFORM_INSTANCE_TYPE", parse: { $0 },
                                     project.instanceType, user.instanceType, "t3.medium")
-        let image = try pick((flags.image, "image"), nil, parse: { $0 },
+        let image = try pick(nil, (flags.image, "image"), nil, parse: { $0 },
                              project.image.map { Validate.splitImage($0).tag == nil ? $0 + ":latest" : $0 }, nil,
                              flags.name + ":latest")
-        let resources = try pick((nil, "resources"), nil, parse: { _ in ResourceSettings() },
+        let resources = try pick("resources", (nil, "resources"), nil, parse: { _ in ResourceSettings() },
                                  project.resources, user.resources, ResourceSettings.builtIn)
-        let healthPath = try pick((nil, ""), nil, parse: { $0 }, project.healthPath, nil, "/healthz")
-        let metricsPath = try pick((nil, ""), nil, parse: { $0 }, project.metricsPath, nil, "/metrics")
-        let metricsPort = try pick((nil, ""), nil, parse: { Int($0) ?? 0 }, project.metricsPort, nil, port.value == 9090 ? 9091 : 9090)
+        let healthPath = try pick(nil, (nil, ""), nil, parse: { $0 }, project.healthPath, nil, "/healthz")
+        let metricsPath = try pick(nil, (nil, ""), nil, parse: { $0 }, project.metricsPath, nil, "/metrics")
+        let metricsPort = try pick(nil, (nil, ""), nil, parse: { Int($0) ?? 0 }, project.metricsPort, nil, port.value == 9090 ? 9091 : 9090)
         let autoscale: Sourced<AutoscaleSettings?> = project.autoscale.map { Sourced($0, projectSource) } ?? Sourced(nil, .builtIn)
         let ingress = IngressSettings(className: envConfig?.ingressClass ?? user.ingressClass ?? IngressSettings.defaultClassName,
                                       tls: envConfig?.tls)
-        let ingressSource: SettingSource = envConfig?.ingressClass != nil || envConfig?.tls != nil || user.ingressClass != nil
-            ? userSource : .builtIn
-        let networkPolicy = Sourced(user.networkPolicy ?? NetworkPolicySettings(), user.networkPolicy == nil ? .builtIn : userSource)
+        let ingressSource: SettingSource = envConfig?.tls != nil ? fromEnvironment("tls")
+            : envConfig?.ingressClass != nil ? fromEnvironment("ingress_class")
+            : (layers.source(of: "ingress_class") ?? .builtIn)
+        let networkPolicy = Sourced(user.networkPolicy ?? NetworkPolicySettings(), layers.source(of: "network_policy") ?? .builtIn)
 
         let domain: Sourced<String>
-        if let value = env("PLATFORM_DOMAIN") { domain = Sourced(value, .environment("PLATFORM_DOMAIN")) }
-        else if let value = envConfig?.domain { domain = Sourced(value, userSource) }
-        else if let value = user.domain { domain = Sourced(value, userSource) }
+        if let value = env("PLATFORM_DOMAIN") {
+            try layers.checkUnlocked("domain", value, from: "the environment variable PLATFORM_DOMAIN")
+            domain = Sourced(value, .environment("PLATFORM_DOMAIN"))
+        }
+        else if let value = envConfig?.domain { domain = Sourced(value, fromEnvironment("domain")) }
+        else if let value = layers.sourced("domain", user.domain) { domain = value }
         else { domain = Sourced("example.com", .builtIn) }
 
         let moduleSource: Sourced<String?>
-        if let value = env("PLATFORM_MODULE_SOURCE") { moduleSource = Sourced(value, .environment("PLATFORM_MODULE_SOURCE")) }
-        else if let value = user.moduleSource { moduleSource = Sourced(value, userSource) }
+        if let value = env("PLATFORM_MODULE_SOURCE") {
+            try layers.checkUnlocked("module_source", value, from: "the environment variable PLATFORM_MODULE_SOURCE")
+            moduleSource = Sourced(value, .environment("PLATFORM_MODULE_SOURCE"))
+        }
+        else if let value = user.moduleSource { moduleSource = Sourced(value, layers.source(of: "module_source") ?? .builtIn) }
         else { moduleSource = Sourced(nil, .builtIn) }
 
         let kubeContext: Sourced<String?>
         if let value = flags.kubeContext { kubeContext = Sourced(value, .flag("kube-context")) }
-        else if let value = envConfig?.kubeContext { kubeContext = Sourced(value, userSource) }
+        else if let value = envConfig?.kubeContext { kubeContext = Sourced(value, fromEnvironment("kube_context")) }
         else { kubeContext = Sourced(nil, .builtIn) }
+
+        let templatesSource = Sourced<String?>(user.templatesSource, layers.source(of: "templates_source") ?? .builtIn)
 
         let settings = AppSettings(
             name: flags.name, environment: environmentName, image: image, replicas: replicas, port: port,
             instanceType: instanceType, domain: domain, moduleSource: moduleSource,
-            backend: Sourced(user.backend, user.backend == nil ? .builtIn : userSource), kubeContext: kubeContext,
+            backend: Sourced(user.backend, layers.source(of: "backend") ?? .builtIn), kubeContext: kubeContext,
             kubeconfig: flags.kubeconfig, resources: resources, healthPath: healthPath, metricsPath: metricsPath,
-            overrides: project.overrides ?? [:], variables: flags.variables, userConfigPath: userPath,
-            projectConfigPath: projectPath, metricsPort: metricsPort, autoscale: autoscale,
+            overrides: project.overrides ?? [:], variables: flags.variables, userConfigPath: layers.user.path,
+            projectConfigPath: projectPath, configLayers: layers.layers, templatesSource: templatesSource,
+            metricsPort: metricsPort, autoscale: autoscale,
             serviceAccountToken: project.serviceAccountToken ?? false, ingress: Sourced(ingress, ingressSource),
             networkPolicy: networkPolicy)
         try validate(settings)
@@ -176,6 +230,9 @@ public enum ConfigLoader {
     }
 
     public static let replicaRange = 0...1000
+    /// Terraform's module block meta-arguments (and `lifecycle`, reserved for later).
+    public static let terraformReservedKeys: Set<String> = ["count", "source", "for_each", "version", "providers",
+                                                            "depends_on", "lifecycle"]
 
     /// Checks every merged value, naming the value, what is allowed and where it came from.
     public static func validate(_ settings: AppSettings) throws {
@@ -255,6 +312,12 @@ public enum ConfigLoader {
                 throw PlatformError.invalidInput(
                     "invalid --set key \(Validate.quoted(key)): the platform sets it; use --\(key == "instance_type" ? "instance-type" : key) or the config instead")
             }
+            // Meta-arguments of a Terraform `module` block: a variable cannot have these names, and
+            // with a module of one's own they used to fail only after main.tf.json and `terraform init`.
+            if terraformReservedKeys.contains(key) {
+                throw PlatformError.invalidInput(
+                    "invalid --set key \(Validate.quoted(key)): Terraform reserves it in module blocks (\(terraformReservedKeys.sorted().joined(separator: ", "))); a module variable cannot have this name")
+            }
         }
         if let backend = settings.backend.value, !Validate.isIdentifier(backend.type) {
             throw PlatformError.invalidInput("invalid backend type \(Validate.quoted(backend.type)): use a Terraform backend name such as s3, gcs or http" + from(settings.backend.source))
@@ -277,6 +340,12 @@ public enum ConfigLoader {
         do {
             value = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
         } catch {
+            // A number JSONDecoder cannot hold as a Double (1e309) fails as a type mismatch at its key.
+            if case DecodingError.typeMismatch(_, let context)? = error as? DecodingError,
+               let key = context.codingPath.last(where: { $0.intValue == nil })?.stringValue,
+               let number = text.range(of: "\"\(key)\""), text[number.upperBound...].drop(while: { $0 == " " || $0 == ":" || $0 == "\n" || $0 == "\t" }).first.map({ $0.isNumber || $0 == "-" }) == true {
+                throw PlatformError.invalidInput("\(path):\(line(of: key, in: text)): \(wholeNumberMessage(key))")
+            }
             throw PlatformError.invalidInput("\(path): invalid JSON: \(describe(decodingError: error))")
         }
         guard value.objectValue != nil else {
@@ -296,10 +365,39 @@ public enum ConfigLoader {
         }
     }
 
+    /// The numbers of the config files and what they may be.
+    static let wholeNumbers: [String: ClosedRange<Int>] = ["replicas": replicaRange, "port": 1...65535]
+
+    /// The first key (depth first, sorted) of a whole-number setting holding a fraction or a number too large for an Int.
+    static func firstNonWholeNumber(in value: JSONValue) -> String? {
+        switch value {
+        case .object(let object):
+            for key in object.keys.sorted() {
+                if wholeNumbers[key] != nil, case .number(let n)? = object[key], n.rounded() != n || abs(n) >= 9.2e18 { return key }
+                if let found = firstNonWholeNumber(in: object[key]!) { return found }
+            }
+            return nil
+        case .array(let items):
+            return items.lazy.compactMap(firstNonWholeNumber).first
+        default:
+            return nil
+        }
+    }
+
+    static func wholeNumberMessage(_ key: String) -> String {
+        let range = wholeNumbers[key] ?? 0...Int(Int32.max)
+        return "'\(key)' must be a whole number between \(range.lowerBound) and \(range.upperBound)"
+    }
+
     static func decode<T: Decodable>(_ type: T.Type, _ value: JSONValue, path: String, text: String) throws -> T {
         do {
             return try value.decode(T.self)
         } catch let error as DecodingError {
+            // 3.5 or 1e30 where a whole number belongs: say what is allowed, not "not valid JSON".
+            // (JSONDecoder reports those as "not valid JSON" without a key: find the key ourselves.)
+            if case .dataCorrupted = error, let key = firstNonWholeNumber(in: value) {
+                throw PlatformError.invalidInput("\(path):\(line(of: key, in: text)): \(wholeNumberMessage(key))")
+            }
             var key = ""
             switch error {
             case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):

@@ -6,6 +6,8 @@ public enum SettingSource: Sendable, Equatable, CustomStringConvertible, Encodab
     case environment(String)
     case project(String)
     case user(String)
+    /// `$XDG_CONFIG_DIRS/platform/config.json` or `$PLATFORM_CONFIG`.
+    case organisation(String)
     case builtIn
 
     public var description: String {
@@ -14,6 +16,7 @@ public enum SettingSource: Sendable, Equatable, CustomStringConvertible, Encodab
         case .environment(let name): return "environment variable \(name)"
         case .project(let path): return "project config \(path)"
         case .user(let path): return "user config \(path)"
+        case .organisation(let path): return "organisation config \(path)"
         case .builtIn: return "built-in default"
         }
     }

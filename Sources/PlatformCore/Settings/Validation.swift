@@ -14,6 +14,17 @@ public enum Validate {
         try name(value, what: "environment")
     }
 
+    /// `app.kubernetes.io/instance` is `NAME-ENV`, and a label value is at most 63 characters
+    /// (Kubernetes' `IsValidLabelValue`): a longer pair would be refused by the API server with 422,
+    /// after Terraform already ran, so it is bad input before anything runs.
+    public static func instance(name: String, environment: String) throws {
+        let instance = "\(name)-\(environment)"
+        guard instance.utf8.count <= 63 else {
+            throw PlatformError.invalidInput(
+                "app name and environment too long together: the instance label \(quoted(instance)) has \(instance.utf8.count) characters, at most 63 are allowed (NAME-ENV is a Kubernetes label value)")
+        }
+    }
+
     public static func isDNS1035Label(_ value: String) -> Bool {
         let bytes = Array(value.utf8)
         guard (1...63).contains(bytes.count), let first = bytes.first, let last = bytes.last else { return false }
@@ -25,19 +36,29 @@ public enum Validate {
     public static func image(_ value: String) throws {
         guard isImageReference(value) else {
             throw PlatformError.invalidInput(
-                "invalid image \(quoted(value)): expected [REGISTRY/]REPOSITORY[:TAG][@sha256:DIGEST], repository in lowercase (e.g. registry.example.com/shop:1.2.3)")
+                "invalid image \(quoted(value)): expected [REGISTRY[:PORT]/]REPOSITORY[:TAG][@sha256:DIGEST], repository in lowercase, port 1-65535 (e.g. registry.example.com/shop:1.2.3)")
         }
     }
 
+    /// The rules of distribution/reference (`reference/regexp.go`, `normalize.go`): the first part is
+    /// a registry only when it has a `.` or a `:port`, or is `localhost` (so `Shop/app` is an
+    /// uppercase repository, not a registry named Shop); a port is 1 to 65535; the repository is lowercase.
     public static func isImageReference(_ value: String) -> Bool {
-        guard !value.isEmpty, value.count <= 512 else { return false }
-        return value.range(of: imagePattern, options: .regularExpression) != nil
+        guard !value.isEmpty, value.count <= 512, !value.hasSuffix("\n") else { return false }
+        guard value.range(of: imagePattern, options: .regularExpression) != nil else { return false }
+        let first = value.prefix { $0 != "/" }
+        if first.count < value.count, first.contains(":"),
+           let colon = first.lastIndex(of: ":") {
+            guard let port = Int(first[first.index(after: colon)...]), (1...65535).contains(port) else { return false }
+        }
+        return true
     }
 
     private static let component = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-    private static let host = "(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)?"
+    private static let label = "[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
+    private static let host = "(?:(?:\(label)(?:\\.\(label))+(?::[0-9]{1,5})?|\(label):[0-9]{1,5}|localhost)/)?"
     private static let imagePattern =
-        "^\(host)\(component)(?:/\(component))*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
+        "\\A\(host)\(component)(?:/\(component))*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?\\z"
 
     /// Splits an image reference into repository and tag (tag nil when absent or pinned by digest only).
     public static func splitImage(_ value: String) -> (repository: String, tag: String?) {
@@ -48,23 +69,28 @@ public enum Validate {
         return (withoutDigest, nil)
     }
 
-    /// `90s`, `5m`, `1h30m`, `500ms`: a positive duration in seconds.
+    /// The longest duration any option takes: 3650 days (about ten years). Longer ones overflow the
+    /// nanosecond clocks we sleep on and Go's `time.Duration` (kubectl's `--since`, 292 years).
+    public static let maximumDuration: Double = 3650 * 86400
+
+    /// `90s`, `5m`, `1h30m`, `500ms`: a positive duration in seconds, at most `maximumDuration`.
     public static func duration(_ value: String, what: String = "duration") throws -> Double {
-        guard let seconds = parseDuration(value), seconds > 0 else {
+        guard let seconds = parseDuration(value), seconds > 0, seconds <= maximumDuration else {
             throw PlatformError.invalidInput(
-                "invalid \(what) \(quoted(value)): use a positive number with a unit, e.g. 90s, 5m, 1h or 1h30m")
+                "invalid \(what) \(quoted(value)): use a positive number with a unit, e.g. 90s, 5m, 1h or 1h30m, at most 3650d")
         }
         return seconds
     }
 
+    /// Bounded: at most 64 characters, each number at most 12 digits, so the sum is always finite.
     public static func parseDuration(_ value: String) -> Double? {
         var total = 0.0
         var number = ""
         var rest = Substring(value)
-        guard !rest.isEmpty else { return nil }
+        guard !rest.isEmpty, rest.utf8.count <= 64 else { return nil }
         while !rest.isEmpty {
             number = String(rest.prefix { $0.isASCII && $0.isNumber })
-            guard !number.isEmpty, let amount = Double(number) else { return nil }
+            guard !number.isEmpty, number.count <= 12, let amount = Double(number) else { return nil }
             rest = rest.dropFirst(number.count)
             let unit: Double
             if rest.hasPrefix("ms") { unit = 0.001; rest = rest.dropFirst(2) }
