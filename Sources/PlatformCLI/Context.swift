@@ -5,7 +5,8 @@ public enum OutputFormat: String, Sendable, Equatable {
     case text, json
 }
 
-/// The global options, resolved (defaults and environment variables applied).
+/// The global options, resolved (defaults, environment variables and, after `CommandDefaults.complete`,
+/// the user config applied).
 public struct GlobalOptions: Sendable, Equatable {
     public var environment: String = "development"
     public var output: OutputFormat = .text
@@ -13,17 +14,13 @@ public struct GlobalOptions: Sendable, Equatable {
     public var verbose = false
     public var quiet = false
     public var noColor = false
+    /// `--kube-context` and `--kubeconfig` as given.
     public var kubeContext: String?
     public var kubeconfig: String?
-    /// The user config's `kube_context` for the environment (see `applyUserConfig`).
-    public var configuredKubeContext: String?
+    /// Where kubectl goes: `ConfigLoader.kubeContext`'s rule, filled in by `CommandDefaults.complete`.
+    public var kube = KubeTarget()
 
     public init() {}
-
-    /// Where kubectl goes: `--kube-context` over the user config's context for the environment.
-    public var kubeTarget: KubeTarget {
-        KubeTarget(context: kubeContext ?? configuredKubeContext, kubeconfig: kubeconfig)
-    }
 
     public static func from(_ parsed: ParsedCommandLine, environment: [String: String]) throws -> GlobalOptions {
         var options = GlobalOptions()
@@ -42,112 +39,67 @@ public struct GlobalOptions: Sendable, Equatable {
         options.noColor = parsed.flag("no-color")
         options.kubeContext = parsed.value("kube-context")
         options.kubeconfig = parsed.value("kubeconfig")
+        options.kube = KubeTarget(context: options.kubeContext, kubeconfig: options.kubeconfig)
         return options
     }
 }
 
-extension GlobalOptions {
-    /// The organisation and user configs' `default_environment` (when neither `-e` nor
-    /// `PLATFORM_ENVIRONMENT` chose one) and per-environment `kube_context` (when `--kube-context` was
-    /// not given): the same precedence `create` resolves, so every command targets the same cluster.
-    mutating func applyUserConfig(parsed: ParsedCommandLine, environment: [String: String]) throws {
-        let user = try ConfigLayers.load(environment: environment).merged
-        let chosen = parsed.value("environment") != nil || !(environment["PLATFORM_ENVIRONMENT"] ?? "").isEmpty
-        if !chosen, let fallback = user.defaultEnvironment {
-            self.environment = fallback
+/// What builds a command's context: the process's streams, environment and signals, and the runner
+/// a test injects (nil: a real `ProcessRunner`).
+public struct CommandServices: Sendable {
+    public var io: IOStreams
+    public var console: Console
+    public var environment: [String: String]
+    public var currentDirectory: String
+    public var signals: SignalForwarder
+    public var runner: CommandRunner?
+    public var verbose: Bool
+    public var executablePath: String
+
+    /// The context of one run; `secrets` are masked when `--verbose` echoes a child's argv.
+    func context(secrets: [String]) -> CommandContext {
+        let console = self.console
+        var echo: (@Sendable ([String]) -> Void)?
+        if verbose {
+            echo = { argv in console.detail("+ " + argv.map(shellQuoted).joined(separator: " ")) }
         }
-        configuredKubeContext = user.environments?[self.environment]?.kubeContext
+        let runner = self.runner ?? ProcessRunner(environment: environment, signals: signals,
+                                                  redactor: Redactor(secrets: secrets), echo: echo)
+        return CommandContext(io: io, console: console, environment: environment, runner: runner, signals: signals,
+                              currentDirectory: currentDirectory, executablePath: executablePath)
     }
 }
 
-/// Everything a command's `run` may touch: no globals, no singletons.
+/// Everything a command's `run` may touch besides its Options: no globals, no singletons.
 public struct CommandContext: Sendable {
     public var io: IOStreams
     public var console: Console
     public var environment: [String: String]
     public var runner: CommandRunner
     public var signals: SignalForwarder
-    public var globals: GlobalOptions
     public var currentDirectory: String
-    /// What the command reports for its event in events.jsonl (app, image, deploy outcome), shared by
-    /// every copy of this context. See docs/metrics.md.
-    public var details = RunDetails()
+    /// The running binary (templates installed beside it are found from here).
+    public var executablePath: String
 
     public init(io: IOStreams, console: Console, environment: [String: String], runner: CommandRunner,
-                signals: SignalForwarder, globals: GlobalOptions, currentDirectory: String) {
+                signals: SignalForwarder, currentDirectory: String, executablePath: String = "") {
         self.io = io
         self.console = console
         self.environment = environment
         self.runner = runner
         self.signals = signals
-        self.globals = globals
         self.currentDirectory = currentDirectory
+        self.executablePath = executablePath
     }
 
-    /// Writes one JSON document to stdout (sorted keys, so it is stable).
-    public func printJSON<T: Encodable>(_ value: T) throws {
-        io.stdout.write(try stableJSONDocument(value))
+    /// The running binary's path: /proc/self/exe, else `argv0` (the process's argv[0]).
+    public static func executablePath(argv0: String) -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? argv0
     }
 
     /// Exit 69 before anything is read or written when a tool the command needs is missing
     /// (otherwise the first missing tool would be found halfway, after state was written).
-    /// Only the real runner looks tools up; a test's fake runner has none to find.
     public func requireTools(_ tools: [String]) throws {
-        guard let real = runner as? ProcessRunner else { return }
-        for tool in tools { _ = try real.locator.locate(tool) }
-    }
-
-    /// Human text on stdout, control characters escaped (lines kept): results show data we did not
-    /// write (names, messages from the cluster and from files). JSON and logs do not come here.
-    public func print(_ text: String) {
-        let shown = TerminalText.escape(text, keepingLines: true)
-        io.stdout.write(shown.hasSuffix("\n") ? shown : shown + "\n")
-    }
-}
-
-/// A command: parse → validate → run (kubectl's Complete/Validate/Run).
-public protocol PlatformCommand: SendableMetatype {
-    associatedtype Options: Sendable & Equatable
-    static var spec: CommandSpec { get }
-    static func parse(_ parsed: ParsedCommandLine, globals: GlobalOptions, environment: [String: String]) throws -> Options
-    /// Pure checks of the options; nothing is touched.
-    static func validate(_ options: Options) throws
-    static func run(_ options: Options, _ context: CommandContext) async throws
-}
-
-public extension PlatformCommand {
-    static func validate(_ options: Options) throws {}
-
-    /// Usage error for this command.
-    static func usage(_ message: String) -> PlatformError {
-        .usage(message, command: spec.name)
-    }
-
-    /// Exactly `count` positionals (the names in the spec), or a usage error.
-    static func positionals(_ parsed: ParsedCommandLine, min: Int, max: Int) throws -> [String] {
-        let given = parsed.positionals
-        if given.count < min {
-            let missing = spec.arguments.dropFirst(given.count).first?.name ?? "argument"
-            throw usage("missing \(missing)")
-        }
-        if given.count > max {
-            throw usage("unexpected argument '\(given[max])'")
-        }
-        return given
-    }
-}
-
-/// A command in the table, type-erased for dispatch.
-public struct CommandEntry: Sendable {
-    public let spec: CommandSpec
-    public let execute: @Sendable (ParsedCommandLine, GlobalOptions, CommandContext) async throws -> Void
-
-    public init<C: PlatformCommand>(_ command: C.Type) {
-        spec = C.spec
-        execute = { parsed, globals, context in
-            let options = try C.parse(parsed, globals: globals, environment: context.environment)
-            try C.validate(options)
-            try await C.run(options, context)
-        }
+        for tool in tools { _ = try runner.locate(tool) }
     }
 }

@@ -22,19 +22,7 @@ public final class FileDescriptorSink: TextSink, @unchecked Sendable {
     public func write(_ data: Data) {
         lock.lock()
         defer { lock.unlock() }
-        data.withUnsafeBytes { raw in
-            guard var pointer = raw.baseAddress else { return }
-            var remaining = raw.count
-            while remaining > 0 {
-                let written = Glibc.write(fd, pointer, remaining)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                pointer += written
-                remaining -= written
-            }
-        }
+        FileDescriptorIO.writeAll(fd, data)
     }
 }
 

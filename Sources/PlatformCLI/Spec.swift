@@ -76,10 +76,13 @@ public struct CommandSpec: Sendable, Equatable {
     /// Internal commands (e.g. `__exec` for benchmarks): parsed and run like any other, but left out
     /// of help, suggestions, completions and the reference docs.
     public var hidden: Bool
+    /// The command reports a broken config file itself (doctor, as one of its checks) instead of
+    /// stopping at it when its defaults are completed.
+    public var reportsConfigErrors: Bool
 
     public init(_ name: String, summary: String, discussion: String = "", arguments: [ArgumentSpec] = [],
                 options: [OptionSpec] = [], examples: [String] = [], usesGlobals: [String] = [],
-                hidden: Bool = false) {
+                hidden: Bool = false, reportsConfigErrors: Bool = false) {
         self.name = name
         self.summary = summary
         self.discussion = discussion
@@ -88,6 +91,7 @@ public struct CommandSpec: Sendable, Equatable {
         self.examples = examples
         self.usesGlobals = usesGlobals
         self.hidden = hidden
+        self.reportsConfigErrors = reportsConfigErrors
     }
 
     public var usageLine: String {

@@ -29,8 +29,19 @@ public final class FakeCommandRunner: CommandRunner, @unchecked Sendable {
     public private(set) var calls: [Command] = []
     public private(set) var failures: [String] = []
 
-    public init(_ expectations: [Expectation] = []) {
+    /// Tools `locate` reports as missing (exit 69); every other tool is found at /fake/bin/TOOL.
+    public var missingTools: Set<String>
+
+    public init(_ expectations: [Expectation] = [], missingTools: Set<String> = []) {
         self.expectations = expectations
+        self.missingTools = missingTools
+    }
+
+    public func locate(_ tool: String) throws -> String {
+        guard !missingTools.contains(tool) else {
+            throw PlatformError.toolMissing(tool: tool, hint: ToolLocator.installHint(for: tool))
+        }
+        return "/fake/bin/" + tool
     }
 
     public func expect(_ argv: [String], result: CommandResult = CommandResult()) {

@@ -108,8 +108,9 @@ final class ReliabilityInputTests: XCTestCase {
             XCTAssertEqual(result.stdout, "", "platform \(shown)")
             let lines = result.stderr.split(separator: "\n")
             XCTAssertTrue(lines.first?.hasPrefix("error: ") == true, "platform \(shown): \(result.stderr)")
-            XCTAssertTrue(lines.count == 1 || (lines.count == 2 && lines[1].hasPrefix("see 'platform ")),
-                          "one clear line (and the usage hint): platform \(shown): \(result.stderr)")
+            XCTAssertTrue(lines.count == 1 || (lines.count == 3 && lines[1].hasPrefix("usage: platform ")
+                                                   && lines[2].hasPrefix("see 'platform ")),
+                          "one clear line (and the usage line and hint): platform \(shown): \(result.stderr)")
             XCTAssertTrue(result.stderr.contains(expected), "platform \(shown): expected '\(expected)' in \(result.stderr)")
         }
         XCTAssertEqual(Sandbox.listing(sandbox.work), before.work, "nothing written in the working folder")

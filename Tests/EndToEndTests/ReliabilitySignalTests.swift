@@ -29,6 +29,25 @@ final class ReliabilitySignalTests: XCTestCase {
         return "\(pid): " + String(decoding: raw.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
     }
 
+    /// A child that ignores SIGTERM and SIGINT: platform forwards the signal, waits the grace period
+    /// (PLATFORM_TERMINATION_GRACE) and then SIGKILLs it, exits 143 and leaves nothing running. Without
+    /// the escalation platform waited for the child's two minutes (exitStatus gives up after 60 s).
+    func testAChildThatIgnoresSIGTERMGetsSIGKILLAfterTheGracePeriod() async throws {
+        let sandbox = try Sandbox()
+        let script = """
+            import signal, time
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            print("ready", flush=True)
+            time.sleep(120)
+            """
+        let env = sandbox.environment(extra: [Teardown.environmentVariable: "1s"])
+        let program = try RunningPlatform(["__exec", "--", "python3", "-c", script], environment: env,
+                                          directory: sandbox.work)
+        try await program.waitFor("the child ignoring SIGTERM") { $0.stdout.contains("ready") }
+        try await interrupt(program, with: SIGTERM, expect: 143)
+    }
+
     /// `logs -f` streaming, then `signal`: the exit status is `expect` and no process is left.
     func followLogs(thenSend signal: Int32, expect status: Int32) async throws {
         let sandbox = try Sandbox()

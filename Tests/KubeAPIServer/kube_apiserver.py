@@ -911,7 +911,7 @@ class Cluster:
         return obj
 
     def update(self, kind, old, new, manager, dry_run=False, operation="Update", fields=None,
-               subresource=None):
+               subresource=None, released=()):
         """Stores new (a modified copy of old). Unchanged content is not written."""
         meta, ometa = new.setdefault("metadata", {}), old["metadata"]
         for k in ("uid", "creationTimestamp", "name", "namespace", "deletionTimestamp"):
@@ -940,6 +940,7 @@ class Cluster:
             gen = ometa["generation"]
             meta["generation"] = gen + 1 if old.get("spec") != new.get("spec") else gen
         meta["managedFields"] = copy.deepcopy(ometa.get("managedFields") or [])
+        release_fields(meta["managedFields"], released)
         changed = not content_equal(old, new)
         before = json.dumps(meta["managedFields"], sort_keys=True)
         set_managed(new, manager, operation, kind.api_version,
@@ -1339,6 +1340,107 @@ def unavailable_api(cluster, group, version):
         raise ApiError(api.get("status", 503), api.get("message") or
                        "the server is currently unable to handle the request",
                        "ServiceUnavailable")
+
+
+def field_leaves(fields, prefix=()):
+    """The leaf paths of a FieldsV1 set: tuples of its keys ("f:spec", "k:{...}", ...)."""
+    out = []
+    for k, v in (fields or {}).items():
+        if k == ".":
+            continue
+        if isinstance(v, dict) and any(key != "." for key in v):
+            out += field_leaves(v, prefix + (k,))
+        else:
+            out.append(prefix + (k,))
+    return out
+
+
+def field_has(fields, path):
+    node = fields
+    for k in path:
+        if not isinstance(node, dict) or k not in node:
+            return False
+        node = node[k]
+    return True
+
+
+def value_at(obj, path):
+    """The value at a FieldsV1 path in an object; a marker object when absent."""
+    node = obj
+    for k in path:
+        if k.startswith("f:") and isinstance(node, dict) and k[2:] in node:
+            node = node[k[2:]]
+        elif k.startswith("k:") and isinstance(node, list):
+            want = json.loads(k[2:])
+            node = next((i for i in node if isinstance(i, dict) and
+                         all(i.get(a) == b for a, b in want.items())), ABSENT)
+            if node is ABSENT:
+                return ABSENT
+        else:
+            return ABSENT
+    return node
+
+
+ABSENT = object()
+
+
+def field_path_text(path):
+    """How the API server names a field in a conflict: .metadata.labels.x, .spec.containers[name="a"]."""
+    out = ""
+    for k in path:
+        if k.startswith("f:"):
+            out += "." + k[2:]
+        elif k.startswith("k:"):
+            want = json.loads(k[2:])
+            out += "[" + ",".join(f"{a}={json.dumps(b)}" for a, b in sorted(want.items())) + "]"
+    return out
+
+
+def apply_conflicts(old, applied, manager, fields):
+    """Server-side apply's conflicts: fields this apply sets to a value other than the current one
+    while another manager (by Apply or Update) owns them (structured-merge-diff's rule). Equal
+    values are shared ownership, no conflict. Returns [(manager, apiVersion, path)]."""
+    conflicts = []
+    for entry in (old.get("metadata") or {}).get("managedFields") or []:
+        other = entry.get("manager")
+        if other == manager or entry.get("subresource"):
+            continue
+        owned = entry.get("fieldsV1") or {}
+        for path in field_leaves(fields):
+            if path[:2] in (("f:metadata", "f:name"), ("f:metadata", "f:namespace")) or \
+                    path in (("f:apiVersion",), ("f:kind",)):
+                continue
+            if field_has(owned, path) and value_at(old, path) != value_at(applied, path):
+                conflicts.append((other, entry.get("apiVersion", ""), path))
+    return conflicts
+
+
+def conflicts_error(kind, name, conflicts):
+    """The 409 an apply with conflicts gets (without force), worded as the API server words it."""
+    causes = [{"reason": "FieldManagerConflict", "message": f'conflict with "{m}" using {v}',
+               "field": field_path_text(p)} for m, v, p in conflicts]
+    text = "\n".join(f'- {c["message"]}: {c["field"]}' for c in causes) if len(causes) > 1 else \
+        f'{causes[0]["message"]}: {causes[0]["field"]}'
+    count = f"{len(causes)} conflict" + ("s" if len(causes) > 1 else "")
+    sep = ":\n" if len(causes) > 1 else ": "
+    err = ApiError(409, f"Apply failed with {count}{sep}{text}", "Conflict",
+                   {"name": name, "group": kind.group, "kind": kind.plural, "causes": causes})
+    return err
+
+
+def release_fields(entries, released):
+    """--force-conflicts: the fields taken over leave their previous managers' sets."""
+    for manager, path in released:
+        for entry in entries:
+            if entry.get("manager") != manager:
+                continue
+            node = entry.get("fieldsV1") or {}
+            for k in path[:-1]:
+                node = node.get(k) if isinstance(node, dict) else None
+                if node is None:
+                    break
+            if isinstance(node, dict):
+                node.pop(path[-1], None)
 
 
 def cluster_test_control(handler, method, parts, query, body):
@@ -1983,7 +2085,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if previous is not None:
             base = apply_prune(base, previous, applied)
         new = apply_merge(base, applied)
-        res = cluster.update(kind, old, new, manager, dry, "Apply", fields, subresource=sub)
+        conflicts = apply_conflicts(old, applied, manager, fields)
+        if conflicts and query.get("force") != "true":
+            raise conflicts_error(kind, name, conflicts)
+        res = cluster.update(kind, old, new, manager, dry, "Apply", fields, subresource=sub,
+                             released=[(m, path) for m, _, path in conflicts])
         if not dry:
             cluster.applied[(uid, manager)] = applied
         self.send_object(kind, res)

@@ -79,5 +79,64 @@ class ForbiddenTests(ClusterTestCase):
         self.assertEqual(inside.returncode, 0, inside.stderr)
 
 
+class ApplyConflictTests(ClusterTestCase):
+    NS = {"apiVersion": "v1", "kind": "Namespace",
+          "metadata": {"name": "dev", "labels": {"app.kubernetes.io/managed-by": "platform"}}}
+
+    def managers(self, obj, *path):
+        out = []
+        for entry in obj["metadata"].get("managedFields") or []:
+            node = entry.get("fieldsV1") or {}
+            for key in path:
+                node = node.get(key) if isinstance(node, dict) else None
+            if node is not None:
+                out.append(entry["manager"])
+        return out
+
+    def test_a_field_of_another_manager_with_another_value_conflicts_unless_forced(self):
+        helm = json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {
+            "name": "dev", "labels": {"app.kubernetes.io/managed-by": "Helm"}}})
+        self.assertEqual(self.cluster.kubectl("create", "-f", "-", "--field-manager=helm",
+                                              input=helm).returncode, 0)
+        refused = self.apply(self.NS, manager="platform/shop")
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn('Apply failed with 1 conflict: conflict with "helm" using v1: '
+                      ".metadata.labels.app.kubernetes.io/managed-by", refused.stderr)
+        self.assertIn("--force-conflicts", refused.stderr)  # kubectl's own hint for a 409 on apply
+        ns = self.cluster.object("Namespace", None, "dev")
+        self.assertEqual(ns["metadata"]["labels"]["app.kubernetes.io/managed-by"], "Helm")
+
+        forced = self.apply(self.NS, manager="platform/shop", force=True)
+        self.assertEqual(forced.returncode, 0, forced.stderr)
+        ns = self.cluster.object("Namespace", None, "dev")
+        self.assertEqual(ns["metadata"]["labels"]["app.kubernetes.io/managed-by"], "platform")
+        label = ("f:metadata", "f:labels", "f:app.kubernetes.io/managed-by")
+        self.assertEqual(self.managers(ns, *label), ["platform/shop"])
+
+    def test_the_same_value_is_shared_ownership_and_a_list_item_conflict_names_its_key(self):
+        self.assertEqual(self.apply(self.NS, manager="platform/shop").returncode, 0)
+        shared = self.apply(self.NS, manager="platform/cart")
+        self.assertEqual(shared.returncode, 0, shared.stderr)
+        ns = self.cluster.object("Namespace", None, "dev")
+        self.assertEqual(sorted(self.managers(ns, "f:metadata", "f:labels",
+                                              "f:app.kubernetes.io/managed-by")),
+                         ["platform/cart", "platform/shop"])
+        dep = {"apiVersion": "apps/v1", "kind": "Deployment",
+               "metadata": {"name": "web", "namespace": "dev"},
+               "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": {
+                   "metadata": {"labels": {"app": "web"}},
+                   "spec": {"containers": [{"name": "web", "image": "web:1"}]}}}}
+        self.assertEqual(self.apply(dep, manager="platform/web").returncode, 0)
+        dep["spec"]["template"]["spec"]["containers"][0]["image"] = "web:2"
+        other = self.apply(dep, manager="platform-deploy")
+        self.assertEqual(other.returncode, 1)
+        self.assertIn('conflict with "platform/web" using apps/v1: '
+                      '.spec.template.spec.containers[name="web"].image', other.stderr)
+        dry = self.cluster.kubectl("apply", "--server-side", "--field-manager=platform-deploy",
+                                   "--dry-run=server", "-f", "-",
+                                   input=json.dumps(dep))
+        self.assertEqual(dry.returncode, 1, "a server-side dry run reports the conflict too")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -4,19 +4,11 @@ import PlatformTestSupport
 import XCTest
 @testable import PlatformCLI
 
-/// Compares a generated file with the committed one; `PLATFORM_RECORD_GOLDEN=1` rewrites it instead.
+/// Compares a generated file with the committed one (`Golden.assertMatches`).
 func assertMatchesCommitted(_ generated: String, _ relativePath: String, file: StaticString = #filePath, line: UInt = #line) throws {
-    let path = Repo.root + "/" + relativePath
-    if ProcessInfo.processInfo.environment["PLATFORM_RECORD_GOLDEN"] == "1" {
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
-        try Data(generated.utf8).write(to: URL(fileURLWithPath: path))
-        return
-    }
-    let committed = (try? String(contentsOfFile: path, encoding: .utf8)) ?? "(missing)"
-    XCTAssertTrue(committed == generated,
-                  "\(relativePath) differs from the generator's output; re-record with PLATFORM_RECORD_GOLDEN=1 swift test --filter \(relativePath.hasPrefix("completions") ? "CompletionTests" : "ReferenceTests")",
-                  file: file, line: line)
+    try Golden.assertMatches(generated, relativePath,
+                             rerun: relativePath.hasPrefix("completions") ? "CompletionTests" : "ReferenceTests",
+                             file: file, line: line)
 }
 
 final class CompletionTests: XCTestCase {

@@ -170,20 +170,18 @@ final class MetricsTests: XCTestCase {
     }
 
     /// Records the event of `argv` through the hook, as `run` does after the command.
-    func record(_ argv: [String], error: PlatformError?, details: RunDetails = RunDetails(), status: Int32? = nil,
+    func record(_ argv: [String], error: PlatformError?, details: EventDetails = EventDetails(), status: Int32? = nil,
                 sandbox: Sandbox, io: TestIO) async throws {
         let parsed = try ArgumentParser(commands: CommandTable.specs).parse(argv)
         let globals = try GlobalOptions.from(parsed, environment: [:])
         let console = Console(io: io.streams, color: false, quiet: false)
-        await PlatformCLI.recordEvent(parsed, globals: globals, status: status ?? error.map(ExitCode.code) ?? 0, error: error,
-                                      details: details, started: Date(), environment: sandbox.environment(),
-                                      currentDirectory: sandbox.work, console: console, injected: FakeCommandRunner())
+        let event = RunEvent(parsed: parsed, globals: globals, status: status ?? error.map(ExitCode.code) ?? 0, error: error,
+                             details: details, started: Date())
+        await event.record(environment: sandbox.environment(), currentDirectory: sandbox.work, git: nil, console: console)
     }
 
-    func applied(_ image: String) -> RunDetails {
-        let details = RunDetails()
-        details.deployApplied(image: image)
-        return details
+    func applied(_ image: String) -> EventDetails {
+        EventDetails(appliedImage: image)
     }
 
     func testDeployEventsCarryImageAndOutcomeOnlyOnceTheImageWasApplied() async throws {
@@ -200,9 +198,8 @@ final class MetricsTests: XCTestCase {
             try await record(argv, error: error, sandbox: sandbox, io: io)
         }
         // A command's own outcome wins.
-        let details = RunDetails()
-        details.image = "registry.example.com/shop@sha256:" + String(repeating: "a", count: 64)
-        details.outcome = "rolled_back"
+        let details = EventDetails(image: "registry.example.com/shop@sha256:" + String(repeating: "a", count: 64),
+                                   outcome: "rolled_back")
         try await record(argv, error: nil, details: details, status: 3, sandbox: sandbox, io: io)
         let events = try readEvents(sandbox)
         XCTAssertEqual(events.map(\.outcome), ["success", "rolled_back", "failed", "failed", nil, nil, nil, "rolled_back"])

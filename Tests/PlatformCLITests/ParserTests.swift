@@ -126,7 +126,8 @@ final class CLIRunTests: XCTestCase {
         let run = await runCLI(["scaffold", "x", "--bogus"])
         XCTAssertEqual(run.status, 64)
         XCTAssertEqual(run.stdout, "")
-        XCTAssertEqual(run.stderr, "error: unknown option '--bogus'\nsee 'platform scaffold --help'\n")
+        XCTAssertEqual(run.stderr, "error: unknown option '--bogus'\nusage: platform scaffold NAME [options]\n"
+                       + "see 'platform scaffold --help'\n")
     }
 
     func testJSONErrorDocumentOnStdout() async {

@@ -10,6 +10,20 @@ final class ReferenceTests: XCTestCase {
         try assertMatchesCommitted(Reference.manPage(commands: CommandTable.specs), "docs/platform.1")
     }
 
+    /// The help text of every command (and of platform itself), as `platform COMMAND --help` prints it,
+    /// snapshot-tested: Tests/Golden/help/COMMAND.txt (re-recorded with the reference docs).
+    func testHelpOfEveryCommandMatchesItsGoldenFile() async throws {
+        let main = await runCLI(["--help"])
+        XCTAssertEqual(main.status, 0)
+        try Golden.assertMatches(main.stdout, "Tests/Golden/help/platform.txt", rerun: "ReferenceTests")
+        for command in CommandTable.specs where !command.hidden {
+            let run = await runCLI([command.name, "--help"])
+            XCTAssertEqual(run.status, 0, command.name)
+            XCTAssertEqual(run.stderr, "", command.name)
+            try Golden.assertMatches(run.stdout, "Tests/Golden/help/\(command.name).txt", rerun: "ReferenceTests")
+        }
+    }
+
     func testEveryCommandOptionAndArgumentIsDocumented() throws {
         let reference = try String(contentsOfFile: Repo.root + "/docs/reference.md", encoding: .utf8)
         let man = try String(contentsOfFile: Repo.root + "/docs/platform.1", encoding: .utf8)

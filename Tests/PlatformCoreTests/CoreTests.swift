@@ -210,6 +210,38 @@ final class ProcessRunnerTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 10, "the child was not stopped")
     }
 
+    /// A cancelled wait stops the child with SIGTERM; one that ignores it gets SIGKILL after the grace
+    /// period (swift-subprocess's teardown). Before, the run waited for the child's two minutes and
+    /// returned its exit 0.
+    func testACancelledChildThatIgnoresSIGTERMGetsSIGKILLAfterTheGracePeriod() async throws {
+        let runner = ProcessRunner(environment: ProcessInfo.processInfo.environment,
+                                   signals: SignalForwarder(teardown: Teardown(gracePeriod: 0.5)))
+        let ready = AsyncStream<Void>.makeStream()
+        let script = """
+            import signal, time
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            print("ready", flush=True)
+            time.sleep(120)
+            """
+        let run = Task {
+            try await runner.stream(Command("python3", ["-c", script]),
+                                    stdout: .chunks { _ in ready.continuation.yield() }, stderr: .discard)
+        }
+        for await _ in ready.stream { break }
+        run.cancel()
+        let status = try await run.value
+        XCTAssertEqual(status, 128 + SIGKILL, "killed, not finished by itself")
+    }
+
+    func testTeardownGraceComesFromTheEnvironment() throws {
+        XCTAssertEqual(try Teardown.from(environment: [:]).gracePeriod, 10)
+        XCTAssertEqual(try Teardown.from(environment: [Teardown.environmentVariable: "2s"]).gracePeriod, 2)
+        XCTAssertEqual(try Teardown.from(environment: [Teardown.environmentVariable: "250ms"]).gracePeriod, 0.25)
+        XCTAssertThrowsError(try Teardown.from(environment: [Teardown.environmentVariable: "soon"])) { error in
+            XCTAssertTrue("\(error)".contains("invalid PLATFORM_TERMINATION_GRACE 'soon'"), "\(error)")
+        }
+    }
+
     func testVerboseEchoRedactsSecrets() async throws {
         let echoed = BufferSink()
         let runner = ProcessRunner(environment: ProcessInfo.processInfo.environment,

@@ -3,21 +3,10 @@ import PlatformCore
 import PlatformTestSupport
 import XCTest
 
-/// Compares `actual` with `Golden/NAME`; `PLATFORM_RECORD_GOLDEN=1` rewrites the file instead.
+/// Compares `actual` with `Golden/NAME` of these tests (`Golden.assertMatches`).
 func assertGolden(_ actual: Data, _ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
-    let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
-    let path = folder.appendingPathComponent(name)
-    if ProcessInfo.processInfo.environment["PLATFORM_RECORD_GOLDEN"] == "1" {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try actual.write(to: path)
-        return
-    }
-    guard let expected = FileManager.default.contents(atPath: path.path) else {
-        XCTFail("missing golden file \(path.path); run with PLATFORM_RECORD_GOLDEN=1", file: file, line: line)
-        return
-    }
-    XCTAssertEqual(String(decoding: actual, as: UTF8.self), String(decoding: expected, as: UTF8.self),
-                   "differs from \(name); rerun with PLATFORM_RECORD_GOLDEN=1 if intended", file: file, line: line)
+    try Golden.assertMatches(actual, "Tests/PlatformCoreTests/Golden/" + name, rerun: "CreateServiceTests",
+                             file: file, line: line)
 }
 
 final class CreateServiceTests: XCTestCase {
@@ -107,8 +96,15 @@ final class CreateServiceTests: XCTestCase {
     static let noMonitorGroup = CommandResult(status: 1, stdout: "",
                                               stderr: "Error from server (NotFound): the server could not find the requested resource\n")
 
-    /// The cluster reads before Terraform; `live: nil` when create needs no live objects (`--image` given).
-    func expectedReads(name: String = "shop", env: String = "dev", monitors: Bool = false, live: String? = "",
+    /// The environment's Namespace as an earlier create left it (labelled managed-by=platform).
+    static let ownNamespace = #"{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "dev", "labels": {"app.kubernetes.io/managed-by": "platform"}}}"#
+    static let ownNamespaceList = #"{"apiVersion": "v1", "kind": "List", "items": [\#(ownNamespace)]}"#
+
+    /// The cluster reads before Terraform; `live: nil` when create needs no live objects (`--image` given):
+    /// then only the Namespace is read (`namespace`, by default the platform's own).
+    func expectedReads(name: String = "shop", env: String = "dev", monitors: Bool = false,
+                       live: String? = CreateServiceTests.ownNamespaceList,
+                       namespace: String = CreateServiceTests.ownNamespaceList,
                        kube: [String] = []) -> [FakeCommandRunner.Expectation] {
         var refs = ["namespace/\(env)", "serviceaccount/\(name)", "deployment/\(name)", "service/\(name)", "ingress/\(name)",
                     "networkpolicy/\(name)", "poddisruptionbudget/\(name)", "horizontalpodautoscaler.autoscaling/\(name)"]
@@ -120,6 +116,9 @@ final class CreateServiceTests: XCTestCase {
         if let live {
             reads.append(.init(["kubectl"] + kube + ["get"] + refs + ["-n", env, "--ignore-not-found", "-o", "json"],
                                result: CommandResult(stdout: live)))
+        } else {
+            reads.append(.init(["kubectl"] + kube + ["get", "namespace/\(env)", "-n", env, "--ignore-not-found", "-o", "json"],
+                               result: CommandResult(stdout: namespace)))
         }
         return reads
     }
@@ -182,7 +181,7 @@ final class CreateServiceTests: XCTestCase {
     }
 
     func testKeepsTheLiveImageUnlessOneIsGivenAndPassesKubeTarget() async throws {
-        let live = #"{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "shop", "namespace": "dev"}, "spec": {"template": {"spec": {"containers": [{"name": "shop", "image": "registry.example.com/shop:1.4.0"}]}}}}]}"#
+        let live = #"{"apiVersion": "v1", "kind": "List", "items": [\#(Self.ownNamespace), {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "shop", "namespace": "dev"}, "spec": {"template": {"spec": {"containers": [{"name": "shop", "image": "registry.example.com/shop:1.4.0"}]}}}}]}"#
         let kube = ["--kubeconfig", "/k/config", "--context", "staging-ctx"]
         let app = try settings(SettingsFlags(name: "shop", environment: "dev", kubeContext: "staging-ctx", kubeconfig: "/k/config"))
         let runner = FakeCommandRunner(expectedReads(live: live, kube: kube) + [
@@ -317,8 +316,8 @@ final class CreateServiceTests: XCTestCase {
 
     func testDryRunPlansInAScratchFolderAndAppliesWithServerDryRun() async throws {
         let app = try settings(SettingsFlags(name: "shop", environment: "dev"))
-        let live = #"{"kind": "List", "items": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "dev", "resourceVersion": "3"}}]}"#
-        let answer = #"{"kind": "List", "items": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "dev", "resourceVersion": "9"}}, {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "shop", "namespace": "dev"}}]}"#
+        let live = #"{"kind": "List", "items": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "dev", "resourceVersion": "3", "labels": {"app.kubernetes.io/managed-by": "platform"}}}]}"#
+        let answer = #"{"kind": "List", "items": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "dev", "resourceVersion": "9", "labels": {"app.kubernetes.io/managed-by": "platform"}}}, {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "shop", "namespace": "dev"}}]}"#
         var dryApply = Self.applyArgv
         dryApply.insert("--dry-run=server", at: 4)
         let runner = FakeCommandRunner(expectedReads(live: live) + [
@@ -338,6 +337,75 @@ final class CreateServiceTests: XCTestCase {
         XCTAssertEqual(result.terraform.changes, false)
         XCTAssertEqual(result.kubernetesChanges?.map(\.description), ["Deployment/shop"], "namespace unchanged apart from versions")
         XCTAssertEqual(result.changes, true)
+    }
+
+    /// The kinds in an applied `List` document.
+    static func kinds(_ input: Data?) -> [String] {
+        let list = try? JSONDecoder().decode(JSONValue.self, from: input ?? Data())
+        return (list?["items"]?.arrayValue ?? []).compactMap { $0["kind"]?.stringValue }
+    }
+
+    func testAMissingNamespaceIsCreatedOnItsOwnWithoutForcingConflicts() async throws {
+        let app = try settings(SettingsFlags(name: "shop", environment: "dev", image: "shop:1.0"))
+        try FileManager.default.createDirectory(atPath: folder + "/state/workspaces/dev/shop/.terraform", withIntermediateDirectories: true)
+        let runner = FakeCommandRunner(expectedReads(live: nil, namespace: "") + [
+            .init(["terraform", "init", "-input=false", "-no-color"]),
+            .init(Self.terraformApply, result: try Self.applyStream()),
+            .init(Self.applyArgv.filter { $0 != "--force-conflicts" }, checkInput: { XCTAssertEqual(Self.kinds($0), ["Namespace"]) }),
+            .init(Self.applyArgv, checkInput: { XCTAssertEqual(Self.kinds($0), ["ServiceAccount", "Deployment", "Service", "Ingress", "NetworkPolicy"]) }),
+        ])
+        let result = try await CreateService(runner: runner, reporter: SilentReporter()).create(request(app))
+        XCTAssertEqual(runner.unmet(), [])
+        XCTAssertEqual(result.objects.map(\.description), ["Namespace/dev", "ServiceAccount/shop", "Deployment/shop", "Service/shop", "Ingress/shop", "NetworkPolicy/shop"])
+    }
+
+    func testANamespaceOfAnotherToolIsNeitherAppliedNorTakenOver() async throws {
+        let app = try settings(SettingsFlags(name: "shop", environment: "dev", image: "shop:1.0"))
+        try FileManager.default.createDirectory(atPath: folder + "/state/workspaces/dev/shop/.terraform", withIntermediateDirectories: true)
+        let helm = #"{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "dev", "labels": {"app.kubernetes.io/managed-by": "Helm"}}}"#
+        let runner = FakeCommandRunner(expectedReads(live: nil, namespace: helm) + [
+            .init(["terraform", "init", "-input=false", "-no-color"]),
+            .init(Self.terraformApply, result: try Self.applyStream()),
+            .init(Self.applyArgv, checkInput: { XCTAssertEqual(Self.kinds($0), ["ServiceAccount", "Deployment", "Service", "Ingress", "NetworkPolicy"]) }),
+        ])
+        let result = try await CreateService(runner: runner, reporter: SilentReporter()).create(request(app))
+        XCTAssertEqual(runner.unmet(), [])
+        XCTAssertEqual(result.objects.map(\.description), ["ServiceAccount/shop", "Deployment/shop", "Service/shop", "Ingress/shop", "NetworkPolicy/shop"])
+        XCTAssertEqual(result.skipped.map(\.kind), ["Namespace", "ServiceMonitor"])
+        XCTAssertEqual(result.skipped.first?.reason,
+                       "namespace dev exists and is managed by Helm (app.kubernetes.io/managed-by=Helm); platform leaves it as it is")
+    }
+
+    func testAForbiddenNamespaceIsLeftAloneAndTheRestIsReadAgain() async throws {
+        let app = try settings(SettingsFlags(name: "shop", environment: "dev"))
+        let forbidden = CommandResult(status: 1, stdout: "", stderr: #"Error from server (Forbidden): namespaces "dev" is forbidden: User "ci" cannot get resource "namespaces" in API group "" in the namespace "dev""# + "\n")
+        let refs = ["serviceaccount/shop", "deployment/shop", "service/shop", "ingress/shop", "networkpolicy/shop",
+                    "poddisruptionbudget/shop", "horizontalpodautoscaler.autoscaling/shop"]
+        let runner = FakeCommandRunner([
+            .init(["kubectl", "get", "--raw", "/apis/monitoring.coreos.com/v1"], result: Self.noMonitorGroup),
+            .init(["kubectl", "get", "namespace/dev"] + refs + ["-n", "dev", "--ignore-not-found", "-o", "json"], result: forbidden),
+            .init(["kubectl", "get"] + refs + ["-n", "dev", "--ignore-not-found", "-o", "json"]),
+            .init(["terraform", "init", "-input=false", "-no-color"]),
+            .init(Self.terraformApply, result: try Self.applyStream()),
+            .init(Self.applyArgv, checkInput: { XCTAssertEqual(Self.kinds($0), ["ServiceAccount", "Deployment", "Service", "Ingress", "NetworkPolicy"]) }),
+        ])
+        let result = try await CreateService(runner: runner, reporter: SilentReporter()).create(request(app))
+        XCTAssertEqual(runner.unmet(), [])
+        XCTAssertEqual(result.skipped.first?.kind, "Namespace")
+        XCTAssertTrue(result.skipped.first?.reason.contains("cannot be read (Forbidden") == true)
+
+        // Forbidden on anything else is an error.
+        let other = CommandResult(status: 1, stdout: "", stderr: #"Error from server (Forbidden): deployments.apps "shop" is forbidden"# + "\n")
+        let failing = FakeCommandRunner([
+            .init(["kubectl", "get", "--raw", "/apis/monitoring.coreos.com/v1"], result: Self.noMonitorGroup),
+            .init(["kubectl", "get", "namespace/dev"] + refs + ["-n", "dev", "--ignore-not-found", "-o", "json"], result: other),
+        ])
+        do {
+            _ = try await CreateService(runner: failing, reporter: SilentReporter()).create(request(app))
+            XCTFail("expected an error")
+        } catch PlatformError.toolFailed(_, _, let stderr) {
+            XCTAssertTrue(stderr.contains("deployments.apps"), stderr)
+        }
     }
 
     func testGoldenRootModule() throws {
@@ -506,4 +574,6 @@ final class ChunkedRunner: CommandRunner, @unchecked Sendable {
         if case .chunks(let consume) = stdout { chunks.forEach(consume) }
         return 0
     }
+
+    func locate(_ tool: String) throws -> String { "/fake/bin/" + tool }
 }

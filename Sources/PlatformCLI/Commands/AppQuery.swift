@@ -6,11 +6,12 @@ struct AppQuery: Sendable, Equatable {
     var name: String
     var environment: String
     var output: OutputFormat
+    var kube = KubeTarget()
 
     static func parse<C: PlatformCommand>(_ command: C.Type, _ parsed: ParsedCommandLine,
                                           globals: GlobalOptions) throws -> AppQuery {
         let name = try C.positionals(parsed, min: 1, max: 1)[0]
-        return AppQuery(name: name, environment: globals.environment, output: globals.output)
+        return AppQuery(name: name, environment: globals.environment, output: globals.output, kube: globals.kube)
     }
 
     func validate() throws {

@@ -29,8 +29,8 @@ struct CompletionCommand: PlatformCommand {
         return Options(shell: shell)
     }
 
-    static func run(_ options: Options, _ context: CommandContext) async throws {
-        context.io.stdout.write(CompletionScript.generate(options.shell, commands: CommandTable.specs))
+    static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
+        CommandOutcome(.verbatim(CompletionScript.generate(options.shell, commands: CommandTable.specs)))
     }
 }
 
@@ -57,7 +57,7 @@ struct CompleteValuesCommand: PlatformCommand {
         return Options(kind: kind)
     }
 
-    static func run(_ options: Options, _ context: CommandContext) async throws {
+    static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
         let values: [String]
         switch options.kind {
         case .templates:
@@ -70,16 +70,12 @@ struct CompleteValuesCommand: PlatformCommand {
         // One value a line: a name holding a control character (a newline would make it two values,
         // an escape sequence would reach the terminal) is not offered.
         let printable = values.filter { !$0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f } }
-        for value in Array(Set(printable)).sorted() { context.print(value) }
+        return .text(Array(Set(printable)).sorted().map { $0 + "\n" }.joined())
     }
 }
 
 /// Where the dynamic completion values come from.
 enum CompletionValues {
-    static func readJSON(_ path: String) -> JSONValue? {
-        FileManager.default.contents(atPath: path).flatMap { try? JSONDecoder().decode(JSONValue.self, from: $0) }
-    }
-
     static func subfolders(_ path: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { !$0.hasPrefix(".") }
     }
@@ -105,14 +101,8 @@ enum CompletionValues {
             for env in subfolders(state + "/workspaces") { names += subfolders(state + "/workspaces/" + env) }
             names += ((try? EventLog(path: state + "/" + EventLog.fileName).read().events) ?? []).compactMap(\.app)
         }
-        var folder = currentDirectory
-        while !folder.isEmpty {
-            if let name = readJSON(folder + "/platform.json")?["name"]?.stringValue {
-                names.append(name)
-                break
-            }
-            if folder == "/" { break }
-            folder = (folder as NSString).deletingLastPathComponent
+        if let name = (try? ConfigLoader.projectAppName(from: currentDirectory)) ?? nil {
+            names.append(name)
         }
         return names.filter(Validate.isDNS1035Label)
     }

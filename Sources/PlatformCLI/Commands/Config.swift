@@ -45,12 +45,8 @@ struct ConfigCommand: PlatformCommand {
         if let name = options.name { try Validate.name(name) }
     }
 
-    static func run(_ options: Options, _ context: CommandContext) async throws {
-        var name = options.name
-        if name == nil, let project = ConfigLoader.findProjectConfig(from: context.currentDirectory) {
-            name = try ConfigLoader.loadProjectConfig(at: project).name
-        }
-        guard let name else {
+    static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
+        guard let name = try options.name ?? ConfigLoader.projectAppName(from: context.currentDirectory) else {
             throw usage("missing NAME: give the app name or run it in a project with a platform.json that has a name")
         }
         let flags = SettingsFlags(name: name, environment: options.environment, image: options.image,
@@ -70,26 +66,25 @@ struct ConfigCommand: PlatformCommand {
             }
             var all: [String: Setting] = [:]
             for origin in settings.origins { all[origin.key] = Setting(value: origin.value, source: origin.source) }
-            try context.printJSON(Document(name: name, userConfig: settings.userConfigPath, userConfigFound: userExists,
-                                           projectConfig: settings.projectConfigPath, configFiles: settings.configLayers,
-                                           settings: all))
-            return
+            return CommandOutcome(.json(Document(name: name, userConfig: settings.userConfigPath, userConfigFound: userExists,
+                                                 projectConfig: settings.projectConfigPath, configFiles: settings.configLayers,
+                                                 settings: all)))
         }
-        context.print("App:            \(name)")
+        var lines = ["App:            \(name)"]
         for layer in settings.configLayers where layer.kind == .organisation {
             var line = "Organisation:   \(layer.path)" + (layer.found ? "" : " (not found)")
             if !layer.locked.isEmpty { line += " (locks \(layer.locked.joined(separator: ", ")))" }
-            context.print(line)
+            lines.append(line)
         }
-        context.print("User config:    \(settings.userConfigPath)" + (userExists ? "" : " (not found)"))
-        context.print("Project config: \(settings.projectConfigPath ?? "(none)")")
-        context.print("")
+        lines += ["User config:    \(settings.userConfigPath)" + (userExists ? "" : " (not found)"),
+                  "Project config: \(settings.projectConfigPath ?? "(none)")", ""]
         let rows = [("KEY", "VALUE", "SOURCE")] + settings.origins.map { ($0.key, $0.value, $0.source.description) }
         let keyWidth = (rows.map(\.0.count).max() ?? 0) + 2
         let valueWidth = (rows.map(\.1.count).max() ?? 0) + 2
         for row in rows {
-            context.print(row.0.padding(toLength: keyWidth, withPad: " ", startingAt: 0)
-                          + row.1.padding(toLength: valueWidth, withPad: " ", startingAt: 0) + row.2)
+            lines.append(row.0.padding(toLength: keyWidth, withPad: " ", startingAt: 0)
+                         + row.1.padding(toLength: valueWidth, withPad: " ", startingAt: 0) + row.2)
         }
+        return .text(lines.joined(separator: "\n"))
     }
 }

@@ -69,6 +69,11 @@ struct CreateCommand: PlatformCommand {
                 || !["", "0", "false"].contains(environment["PLATFORM_ALLOW_MUTABLE_TAG"] ?? ""))
     }
 
+    /// Values of `--set` keys that name secrets (`db_password=...`): masked in `--verbose` echoes.
+    static func secrets(_ options: Options) -> [String] {
+        options.variables.filter { Redactor.isSecretKey($0.key) }.map(\.value)
+    }
+
     static func validate(_ options: Options) throws {
         if options.detailedExitCode && !options.dryRun {
             throw usage("--detailed-exitcode works only with --dry-run")
@@ -78,7 +83,7 @@ struct CreateCommand: PlatformCommand {
         if let image = options.image { try Validate.image(image) }
     }
 
-    static func run(_ options: Options, _ context: CommandContext) async throws {
+    static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
         try context.requireTools(["terraform", "kubectl"])
         let flags = SettingsFlags(name: options.name, environment: options.environment, image: options.image,
                                   replicas: options.replicas, port: options.port, instanceType: options.instanceType,
@@ -132,32 +137,34 @@ struct CreateCommand: PlatformCommand {
         let service = CreateService(runner: context.runner, reporter: context.console, signals: context.signals)
         let result = try await service.create(request)
 
+        var outcome: CommandOutcome
         if options.output == .json {
-            try context.printJSON(result)
+            outcome = CommandOutcome(.json(result))
         } else if result.dryRun {
-            printDryRun(result, context)
+            outcome = .text(dryRunText(result))
         } else {
-            context.print(result.url)
-            context.console.success("Created \(result.name) in \(result.environment): "
-                                    + result.objects.map(\.description).joined(separator: ", "))
+            outcome = .text(result.url, notes: [.success("Created \(result.name) in \(result.environment): "
+                                                          + result.objects.map(\.description).joined(separator: ", "))])
         }
         if options.detailedExitCode && result.changes == true {
-            throw PlatformError.changesPending
+            outcome.failure = PlatformError.changesPending
         }
+        return outcome
     }
 
-    static func printDryRun(_ result: CreateResult, _ context: CommandContext) {
-        context.print("Dry run: \(result.name) in \(result.environment) at \(result.url) (image \(result.image))")
-        context.print("Terraform: " + (result.terraform.changes == true ? "changes pending (plan above)" : "no changes"))
+    static func dryRunText(_ result: CreateResult) -> String {
+        var lines = ["Dry run: \(result.name) in \(result.environment) at \(result.url) (image \(result.image))",
+                     "Terraform: " + (result.terraform.changes == true ? "changes pending (plan above)" : "no changes")]
         let changed = result.kubernetesChanges ?? []
-        context.print("Kubernetes: " + (changed.isEmpty ? "no changes" : "would apply " + changed.map(\.description).joined(separator: ", ")))
+        lines.append("Kubernetes: " + (changed.isEmpty ? "no changes" : "would apply " + changed.map(\.description).joined(separator: ", ")))
         for skipped in result.skipped {
-            context.print("Skipped: \(skipped.kind) (\(skipped.reason))")
+            lines.append("Skipped: \(skipped.kind) (\(skipped.reason))")
         }
         let list = JSONValue.object(["apiVersion": .string("v1"), "kind": .string("List"),
                                      "items": .array(result.documents ?? [])])
         if let data = try? list.encoded(pretty: true) {
-            context.print(String(decoding: data, as: UTF8.self))
+            lines.append(String(decoding: data, as: UTF8.self))
         }
+        return lines.joined(separator: "\n")
     }
 }

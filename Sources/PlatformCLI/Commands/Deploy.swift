@@ -13,6 +13,7 @@ struct DeployCommand: PlatformCommand {
         var message: String?
         var dryRun: Bool
         var output: OutputFormat
+        var kube = KubeTarget()
     }
 
     static let spec = CommandSpec(
@@ -27,14 +28,10 @@ struct DeployCommand: PlatformCommand {
         failed), 1 other errors, 64 bad input.
         """,
         arguments: [ArgumentSpec.app()],
-        options: [
-            OptionSpec("image", value: "IMAGE", help: "Image to deploy, e.g. registry.example.com/shop:1.2.3"),
-            OptionSpec("timeout", value: "DURATION", help: "How long to wait for the rollout (default 5m; 90s, 5m, 1h)"),
-            OptionSpec("rollback-timeout", value: "DURATION", help: "How long the rollback may take (default 5m)"),
-            OptionSpec("no-wait", help: "Apply the image and return without waiting"),
-            OptionSpec("no-rollback", help: "Leave a failed deploy in place (exit 4)"),
-            OptionSpec("message", short: "m", value: "TEXT", help: "Note recorded with the release"),
-        ],
+        options: [OptionSpec("image", value: "IMAGE", help: "Image to deploy, e.g. registry.example.com/shop:1.2.3")]
+            + RolloutFlags.specs(timeout: "How long to wait for the rollout (default 5m; 90s, 5m, 1h)",
+                                 rollbackTimeout: "How long the rollback may take (default 5m)",
+                                 noRollback: "Leave a failed deploy in place (exit 4)"),
         examples: [
             "platform deploy shop --image registry.example.com/shop:1.2.0 -e staging",
             "platform deploy shop --image registry.example.com/shop:1.2.1 --timeout 90s -m 'fix checkout'",
@@ -45,11 +42,10 @@ struct DeployCommand: PlatformCommand {
     static func parse(_ parsed: ParsedCommandLine, globals: GlobalOptions, environment: [String: String]) throws -> Options {
         let name = try positionals(parsed, min: 1, max: 1)[0]
         guard let image = parsed.value("image") else { throw usage("missing --image IMAGE") }
-        return Options(name: name, environment: globals.environment, image: image,
-                       timeout: try durationOption(parsed, "timeout", default: 300),
-                       rollbackTimeout: try durationOption(parsed, "rollback-timeout", default: 300),
-                       wait: !parsed.flag("no-wait"), rollback: !parsed.flag("no-rollback"),
-                       message: parsed.value("message"), dryRun: globals.dryRun, output: globals.output)
+        let flags = try RolloutFlags.parse(parsed)
+        return Options(name: name, environment: globals.environment, image: image, timeout: flags.timeout,
+                       rollbackTimeout: flags.rollbackTimeout, wait: flags.wait, rollback: flags.rollback,
+                       message: flags.message, dryRun: globals.dryRun, output: globals.output, kube: globals.kube)
     }
 
     static func validate(_ options: Options) throws {
@@ -58,37 +54,66 @@ struct DeployCommand: PlatformCommand {
         try Validate.image(options.image)
     }
 
-    static func run(_ options: Options, _ context: CommandContext) async throws {
+    static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
         let request = DeployRequest(app: options.name, environment: options.environment, image: options.image,
                                     timeout: options.timeout, rollbackTimeout: options.rollbackTimeout,
                                     wait: options.wait, rollback: options.rollback, message: options.message)
+        let plan = DeployPlan(request, kubectl: deployKubectl(options.kube, context))
         if options.dryRun {
-            let document = deployKubectl(context).imagePatch(app: options.name, namespace: options.environment,
-                                                                  image: options.image)
-            if options.output == .json {
-                try context.printJSON(document)
-            } else {
-                context.print("Would apply (field manager \(AppConventions.deployFieldManager)):")
-                context.print(String(decoding: try document.encoded(pretty: true), as: UTF8.self))
-                context.print("Then wait up to \(DeployService.format(duration: options.timeout)) for the rollout"
-                              + (options.rollback ? ", rolling back on failure" : ""))
+            return .render(plan.patch, as: options.output) { patch in
+                "Would apply (field manager \(plan.fieldManager)):\n"
+                    + String(decoding: (try? patch.encoded(pretty: true)) ?? Data(), as: UTF8.self) + "\n"
+                    + "Then wait up to \(DeployService.format(duration: plan.request.timeout)) for the rollout"
+                    + (plan.request.rollback ? ", rolling back on failure" : "")
             }
-            return
         }
-        let outcome = try await deployService(context).deploy(request)
-        report(outcome, options.output, context)
+        return outcome(of: await deployService(options.kube, context).run(plan), options.output)
     }
 
-    static func report(_ outcome: DeployOutcome, _ output: OutputFormat, _ context: CommandContext) {
-        if output == .json {
-            try? context.printJSON(outcome)
-            return
+    /// The outcome of a deploy or rollback: its result (or its failure) and, for the metrics, the image
+    /// it applied.
+    static func outcome(of run: DeployRun, _ output: OutputFormat) -> CommandOutcome {
+        let event = EventDetails(appliedImage: run.appliedImage)
+        switch run.result {
+        case .failure(let error):
+            return CommandOutcome(failure: error, event: event)
+        case .success(let outcome):
+            let what = outcome.result == .applied ? "Applied" : "Deployed"
+            var result = CommandOutcome.render(outcome, as: output) { outcome in
+                "\(what) \(outcome.image) to \(outcome.app) in \(outcome.environment) (release \(outcome.revision))"
+            }
+            if output == .text && outcome.result == .applied {
+                result.notes = [.detail("Not waiting for the rollout (--no-wait); see 'platform status \(outcome.app)'")]
+            }
+            result.event = event
+            return result
         }
-        let what = outcome.result == .applied ? "Applied" : "Deployed"
-        context.print("\(what) \(outcome.image) to \(outcome.app) in \(outcome.environment) (release \(outcome.revision))")
-        if outcome.result == .applied {
-            context.console.detail("Not waiting for the rollout (--no-wait); see 'platform status \(outcome.app)'")
-        }
+    }
+}
+
+/// The rollout options deploy and rollback share (declared once; the help wording is each command's).
+struct RolloutFlags: Sendable, Equatable {
+    var timeout: Double
+    var rollbackTimeout: Double
+    var wait: Bool
+    var rollback: Bool
+    var message: String?
+
+    static func specs(timeout: String, rollbackTimeout: String, noRollback: String) -> [OptionSpec] {
+        [
+            OptionSpec("timeout", value: "DURATION", help: timeout),
+            OptionSpec("rollback-timeout", value: "DURATION", help: rollbackTimeout),
+            OptionSpec("no-wait", help: "Apply the image and return without waiting"),
+            OptionSpec("no-rollback", help: noRollback),
+            OptionSpec("message", short: "m", value: "TEXT", help: "Note recorded with the release"),
+        ]
+    }
+
+    static func parse(_ parsed: ParsedCommandLine) throws -> RolloutFlags {
+        RolloutFlags(timeout: try durationOption(parsed, "timeout", default: 300),
+                     rollbackTimeout: try durationOption(parsed, "rollback-timeout", default: 300),
+                     wait: !parsed.flag("no-wait"), rollback: !parsed.flag("no-rollback"),
+                     message: parsed.value("message"))
     }
 }
 
@@ -98,15 +123,14 @@ func durationOption(_ parsed: ParsedCommandLine, _ long: String, default value: 
     return try Validate.duration(text, what: "--\(long)")
 }
 
-/// The kubectl client for the app commands: `--kube-context` and `--kubeconfig` pass through.
-func deployKubectl(_ context: CommandContext) -> Kubectl {
-    Kubectl(runner: context.runner,
-            target: context.globals.kubeTarget)
+/// The kubectl client for the app commands, aimed at the command's kube target.
+func deployKubectl(_ target: KubeTarget, _ context: CommandContext) -> Kubectl {
+    Kubectl(runner: context.runner, target: target)
 }
 
-func deployService(_ context: CommandContext) async -> DeployService {
+func deployService(_ target: KubeTarget, _ context: CommandContext) async -> DeployService {
     let user = await DeployService.user(runner: context.runner, directory: context.currentDirectory,
                                         environment: context.environment)
-    return DeployService(kubectl: deployKubectl(context), reporter: context.console, signals: context.signals,
+    return DeployService(kubectl: deployKubectl(target, context), reporter: context.console, signals: context.signals,
                          user: user)
 }

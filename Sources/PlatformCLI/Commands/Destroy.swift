@@ -8,6 +8,7 @@ struct DestroyCommand: PlatformCommand {
         var yes: Bool
         var dryRun: Bool
         var output: OutputFormat
+        var kube = KubeTarget()
     }
 
     static let spec = CommandSpec(
@@ -27,7 +28,7 @@ struct DestroyCommand: PlatformCommand {
     static func parse(_ parsed: ParsedCommandLine, globals: GlobalOptions, environment: [String: String]) throws -> Options {
         let name = try positionals(parsed, min: 1, max: 1)[0]
         return Options(name: name, environment: globals.environment, yes: parsed.flag("yes"), dryRun: globals.dryRun,
-                       output: globals.output)
+                       output: globals.output, kube: globals.kube)
     }
 
     static func validate(_ options: Options) throws {
@@ -35,7 +36,7 @@ struct DestroyCommand: PlatformCommand {
         try Validate.environment(options.environment)
     }
 
-    static func run(_ options: Options, _ context: CommandContext) async throws {
+    static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
         try context.requireTools(["kubectl", "terraform"])
         if !options.yes && !options.dryRun && !context.io.canPrompt {
             throw usage("destroy needs confirmation: pass --yes (no terminal to ask on)")
@@ -48,28 +49,22 @@ struct DestroyCommand: PlatformCommand {
                                      stateDirectory: StateDirectory.resolve(environment: context.environment),
                                      processEnvironment: context.environment, lockTimeout: lockTimeout)
         let service = DestroyService(runner: context.runner,
-                                     target: context.globals.kubeTarget,
+                                     target: options.kube,
                                      reporter: context.console, signals: context.signals)
         let plan = try await service.plan(request)
         if plan.isEmpty {
             let result = DestroyResult(app: options.name, environment: options.environment, existed: false, deleted: [],
                                        terraformDestroyed: false, workspaceRemoved: nil)
-            if options.output == .json {
-                try context.printJSON(result)
-            } else {
-                context.print("Nothing to destroy: \(options.name) does not exist in \(options.environment)")
+            return .render(result, as: options.output) { _ in
+                "Nothing to destroy: \(options.name) does not exist in \(options.environment)"
             }
-            return
         }
         if options.dryRun {
-            if options.output == .json {
-                try context.printJSON(plan)
-            } else {
-                context.print("Would destroy \(options.name) in \(options.environment):")
-                for object in plan.objects { context.print("  delete \(object)") }
-                if let workspace = plan.workspace { context.print("  terraform destroy in \(workspace), then remove it") }
+            return .render(plan, as: options.output) { plan in
+                (["Would destroy \(options.name) in \(options.environment):"] + plan.objects.map { "  delete \($0)" }
+                    + (plan.workspace.map { ["  terraform destroy in \($0), then remove it"] } ?? []))
+                    .joined(separator: "\n")
             }
-            return
         }
         if !options.yes {
             context.io.stderr.write("This deletes \(describe(plan)).\nType the app name (\(options.name)) to confirm: ")
@@ -79,11 +74,9 @@ struct DestroyCommand: PlatformCommand {
             }
         }
         let result = try await service.destroy(plan, request)
-        if options.output == .json {
-            try context.printJSON(result)
-        } else {
-            context.print("Destroyed \(options.name) in \(options.environment)")
-            context.console.success(describe(plan) + " removed")
+        return .render(result, as: options.output,
+                       notes: options.output == .json ? [] : [.success(describe(plan) + " removed")]) { _ in
+            "Destroyed \(options.name) in \(options.environment)"
         }
     }
 

@@ -5,10 +5,9 @@ struct DoctorCommand: PlatformCommand {
     struct Options: Sendable, Equatable {
         var output: OutputFormat
         var environment: String
-        var kubeContext: String?
-        var kubeconfig: String?
         var templatesDirectory: String?
         var requestTimeout: String
+        var kube = KubeTarget()
     }
 
     static let spec = CommandSpec(
@@ -23,49 +22,41 @@ struct DoctorCommand: PlatformCommand {
             OptionSpec("request-timeout", value: "DURATION", help: "How long to wait for the cluster (default: 5s)"),
         ],
         examples: ["platform doctor", "platform doctor -e staging -o json", "platform doctor --kube-context kind-dev"],
-        usesGlobals: ["environment", "output", "kube-context", "kubeconfig"])
+        usesGlobals: ["environment", "output", "kube-context", "kubeconfig"], reportsConfigErrors: true)
 
     static func parse(_ parsed: ParsedCommandLine, globals: GlobalOptions, environment: [String: String]) throws -> Options {
         _ = try positionals(parsed, min: 0, max: 0)
-        return Options(output: globals.output, environment: globals.environment, kubeContext: globals.kubeContext,
-                       kubeconfig: globals.kubeconfig, templatesDirectory: parsed.value("templates-dir"),
-                       requestTimeout: parsed.value("request-timeout") ?? "5s")
+        return Options(output: globals.output, environment: globals.environment,
+                       templatesDirectory: parsed.value("templates-dir"),
+                       requestTimeout: parsed.value("request-timeout") ?? "5s", kube: globals.kube)
     }
 
     static func validate(_ options: Options) throws {
         _ = try Validate.duration(options.requestTimeout, what: "--request-timeout")
     }
 
-    static func run(_ options: Options, _ context: CommandContext) async throws {
-        var kubeContext = options.kubeContext
-        if kubeContext == nil {
-            kubeContext = (try? ConfigLayers.load(environment: context.environment))?.merged
-                .environments?[options.environment]?.kubeContext
-        }
-        let doctor = Doctor(runner: context.runner, environment: context.environment,
-                            kubeTarget: KubeTarget(context: kubeContext, kubeconfig: options.kubeconfig),
+    static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
+        let doctor = Doctor(runner: context.runner, environment: context.environment, kubeTarget: options.kube,
                             stateDirectory: EventLog.stateDirectory(environment: context.environment),
                             templates: templateStore(options.templatesDirectory, context),
                             requestTimeout: options.requestTimeout)
         let checks = await doctor.run()
         let failed = checks.filter { !$0.ok }
-        if options.output == .json {
-            struct Report: Encodable { var ok: Bool; var checks: [DoctorCheck] }
-            try context.printJSON(Report(ok: failed.isEmpty, checks: checks))
-        } else {
-            let width = (checks.map(\.name.count).max() ?? 0) + 1
-            for check in checks {
+        struct Report: Encodable, Sendable { var ok: Bool; var checks: [DoctorCheck] }
+        var outcome = CommandOutcome.render(Report(ok: failed.isEmpty, checks: checks), as: options.output) { report in
+            let width = (report.checks.map(\.name.count).max() ?? 0) + 1
+            return report.checks.map { check in
                 let mark = check.ok ? "ok  " : "FAIL"
-                context.print("\(mark) " + check.name.padding(toLength: width, withPad: " ", startingAt: 0) + check.detail)
-                if let hint = check.hint {
-                    context.print(String(repeating: " ", count: width + 5) + "hint: " + hint)
-                }
-            }
+                return "\(mark) " + check.name.padding(toLength: width, withPad: " ", startingAt: 0) + check.detail
+                    + (check.hint.map { "\n" + String(repeating: " ", count: width + 5) + "hint: " + $0 } ?? "")
+            }.joined(separator: "\n")
         }
         if !failed.isEmpty {
-            context.console.error("\(failed.count) of \(checks.count) checks failed: "
-                                  + failed.map(\.name).joined(separator: ", "))
-            context.details.fail(status: ExitCode.failure, errorType: "checks_failed")
+            // Exit 1 after the report, recorded as checks_failed.
+            outcome.failure = PlatformError.failed("\(failed.count) of \(checks.count) checks failed: "
+                                                   + failed.map(\.name).joined(separator: ", "))
+            outcome.event.errorType = "checks_failed"
         }
+        return outcome
     }
 }

@@ -31,7 +31,7 @@ struct ExecCommand: PlatformCommand {
         }
     }
 
-    static func run(_ options: Options, _ context: CommandContext) async throws {
+    static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
         let command = Command(options.argv[0], Array(options.argv.dropFirst()))
         for _ in 0..<options.repeatCount {
             let status = try await context.runner.stream(command, stdout: .standardOutput, stderr: .standardError)
@@ -39,5 +39,6 @@ struct ExecCommand: PlatformCommand {
                 throw PlatformError.toolFailed(argv: command.argv, status: status, stderrTail: "")
             }
         }
+        return .done
     }
 }

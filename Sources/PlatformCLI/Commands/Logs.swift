@@ -12,6 +12,7 @@ struct LogsCommand: PlatformCommand {
         var timestamps: Bool
         var grep: String?
         var followLimit: Double?
+        var kube = KubeTarget()
     }
 
     static let spec = CommandSpec(
@@ -50,7 +51,8 @@ struct LogsCommand: PlatformCommand {
         }
         return Options(name: name, environment: globals.environment, lines: lines, follow: parsed.flag("follow"),
                        sinceSeconds: since, container: parsed.value("container"),
-                       timestamps: parsed.flag("timestamps"), grep: parsed.value("grep"), followLimit: limit)
+                       timestamps: parsed.flag("timestamps"), grep: parsed.value("grep"), followLimit: limit,
+                       kube: globals.kube)
     }
 
     static func validate(_ options: Options) throws {
@@ -61,14 +63,16 @@ struct LogsCommand: PlatformCommand {
         }
     }
 
-    static func run(_ options: Options, _ context: CommandContext) async throws {
-        var request = LogsRequest(app: options.name, environment: options.environment, lines: options.lines,
+    static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
+        let request = LogsRequest(app: options.name, environment: options.environment, lines: options.lines,
                                   follow: options.follow, sinceSeconds: options.sinceSeconds,
                                   container: options.container, timestamps: options.timestamps, grep: options.grep,
                                   followLimit: options.followLimit)
-        request.directOutput = context.io.stdoutIsProcessStdout
         let stdout = context.io.stdout
-        try await LogsService(kubectl: deployKubectl(context), reporter: context.console, signals: context.signals)
-            .run(request) { stdout.write($0) }
+        var service = LogsService(kubectl: deployKubectl(options.kube, context), reporter: context.console,
+                                  signals: context.signals)
+        if context.io.stdoutIsProcessStdout { service.passthrough = .standardOutput }
+        try await service.run(request) { stdout.write($0) }
+        return .done
     }
 }

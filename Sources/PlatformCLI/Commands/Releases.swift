@@ -16,18 +16,13 @@ struct ReleasesCommand: PlatformCommand {
         examples: ["platform releases shop -e staging", "platform releases shop -o json"],
         usesGlobals: ["environment", "output", "kube-context", "kubeconfig"])
 
-    static func run(_ options: Options, _ context: CommandContext) async throws {
-        let report = try await ReleaseStore(kubectl: deployKubectl(context))
+    static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
+        let report = try await ReleaseStore(kubectl: deployKubectl(options.kube, context))
             .report(app: options.name, namespace: options.environment)
-        if options.output == .json {
-            try context.printJSON(report)
-            return
+        if options.output == .text && report.releases.isEmpty {
+            return CommandOutcome(notes: [.detail("No releases of \(options.name) in \(options.environment) yet.")])
         }
-        guard !report.releases.isEmpty else {
-            context.console.detail("No releases of \(options.name) in \(options.environment) yet.")
-            return
-        }
-        context.print(table(report))
+        return .render(report, as: options.output, text: table)
     }
 
     static func table(_ report: ReleasesReport) -> String {

@@ -12,6 +12,7 @@ struct RollbackCommand: PlatformCommand {
         var rollback: Bool
         var message: String?
         var output: OutputFormat
+        var kube = KubeTarget()
     }
 
     static let spec = CommandSpec(
@@ -24,23 +25,19 @@ struct RollbackCommand: PlatformCommand {
         arguments: [ArgumentSpec.app()],
         options: [
             OptionSpec("to", value: "REVISION", help: "Release to go back to (see 'platform releases NAME')"),
-            OptionSpec("timeout", value: "DURATION", help: "How long to wait for the rollout (default 5m)"),
-            OptionSpec("rollback-timeout", value: "DURATION", help: "How long restoring may take if it fails (default 5m)"),
-            OptionSpec("no-wait", help: "Apply the image and return without waiting"),
-            OptionSpec("no-rollback", help: "Leave a failed rollback in place (exit 4)"),
-            OptionSpec("message", short: "m", value: "TEXT", help: "Note recorded with the release"),
-        ],
+        ] + RolloutFlags.specs(timeout: "How long to wait for the rollout (default 5m)",
+                               rollbackTimeout: "How long restoring may take if it fails (default 5m)",
+                               noRollback: "Leave a failed rollback in place (exit 4)"),
         examples: ["platform rollback shop -e staging", "platform rollback shop --to 12 -m 'bad cache'"],
         usesGlobals: ["environment", "output", "quiet", "verbose", "kube-context", "kubeconfig"])
 
     static func parse(_ parsed: ParsedCommandLine, globals: GlobalOptions, environment: [String: String]) throws -> Options {
         let name = try positionals(parsed, min: 1, max: 1)[0]
         let revision = try parsed.value("to").map { try Validate.positiveInteger($0, what: "--to revision", range: 1...Int(Int32.max)) }
-        return Options(name: name, environment: globals.environment, revision: revision,
-                       timeout: try durationOption(parsed, "timeout", default: 300),
-                       rollbackTimeout: try durationOption(parsed, "rollback-timeout", default: 300),
-                       wait: !parsed.flag("no-wait"), rollback: !parsed.flag("no-rollback"),
-                       message: parsed.value("message"), output: globals.output)
+        let flags = try RolloutFlags.parse(parsed)
+        return Options(name: name, environment: globals.environment, revision: revision, timeout: flags.timeout,
+                       rollbackTimeout: flags.rollbackTimeout, wait: flags.wait, rollback: flags.rollback,
+                       message: flags.message, output: globals.output, kube: globals.kube)
     }
 
     static func validate(_ options: Options) throws {
@@ -48,19 +45,10 @@ struct RollbackCommand: PlatformCommand {
         try Validate.environment(options.environment)
     }
 
-    static func run(_ options: Options, _ context: CommandContext) async throws {
-        let kubectl = deployKubectl(context)
-        let history = try await ReleaseStore(kubectl: kubectl).read(app: options.name, namespace: options.environment)
-        // The default target is judged against what runs now, not against the history alone.
-        let liveImage = try await kubectl.deployment(options.name, namespace: options.environment)
-            .flatMap { RolloutRules.image(of: $0, container: options.name) }
-        let target = try RollbackPlanner.target(history, to: options.revision, liveImage: liveImage, app: options.name)
-        context.console.progress("Going back to release \(target.revision) of \(options.name): \(target.image)")
-        let request = DeployRequest(app: options.name, environment: options.environment, image: target.image,
-                                    timeout: options.timeout, rollbackTimeout: options.rollbackTimeout,
-                                    wait: options.wait, rollback: options.rollback, message: options.message,
-                                    kind: .rollback, rollbackOf: target.revision)
-        let outcome = try await deployService(context).deploy(request)
-        DeployCommand.report(outcome, options.output, context)
+    static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
+        let request = RollbackRequest(app: options.name, environment: options.environment, revision: options.revision,
+                                      timeout: options.timeout, rollbackTimeout: options.rollbackTimeout,
+                                      wait: options.wait, rollback: options.rollback, message: options.message)
+        return DeployCommand.outcome(of: await deployService(options.kube, context).rollback(request), options.output)
     }
 }

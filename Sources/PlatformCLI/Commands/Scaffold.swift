@@ -82,7 +82,12 @@ struct ScaffoldCommand: PlatformCommand {
         _ = try TemplateReference.parse(options.template)
     }
 
-    static func run(_ options: Options, _ context: CommandContext) async throws {
+    /// Values of `--set` keys that name secrets: masked in `--verbose` echoes.
+    static func secrets(_ options: Options) -> [String] {
+        options.variables.filter { Redactor.isSecretKey($0.key) }.map(\.value)
+    }
+
+    static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
         let service = ScaffoldService(
             runner: context.runner, store: templateStore(options.templatesDirectory, context),
             reporter: context.console, signals: context.signals, version: platformVersion)
@@ -94,24 +99,19 @@ struct ScaffoldCommand: PlatformCommand {
                                       variables: options.variables, defaults: options.defaults, git: options.git)
         let (plan, result) = try await service.scaffold(request, dryRun: options.dryRun)
         guard let result else {
-            if options.output == .json {
-                try context.printJSON(plan)
-            } else {
-                context.print("Would create \(plan.path) from \(plan.template) (\(plan.files.count) files):")
-                for file in plan.files { context.print("  \(file.target)") }
-                context.print("Variables: " + plan.variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
-                if plan.git { context.print("Then: git init, add all, commit \"\(plan.commitMessage)\"") }
+            return .render(plan, as: options.output) { plan in
+                (["Would create \(plan.path) from \(plan.template) (\(plan.files.count) files):"]
+                    + plan.files.map { "  \($0.target)" }
+                    + ["Variables: " + plan.variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")]
+                    + (plan.git ? ["Then: git init, add all, commit \"\(plan.commitMessage)\""] : []))
+                    .joined(separator: "\n")
             }
-            return
         }
-        if options.output == .json {
-            try context.printJSON(result)
-        } else {
-            context.print(result.path)
-            context.console.success("Created \(result.name) from \(result.template)"
-                                    + (result.commit.map { " (commit \($0.prefix(7)))" } ?? ""))
-            context.console.detail("Next: cd \(result.path) && platform create -e ENV")
-        }
+        let notes: [CommandOutcome.Note] = [
+            .success("Created \(result.name) from \(result.template)" + (result.commit.map { " (commit \($0.prefix(7)))" } ?? "")),
+            .detail("Next: cd \(result.path) && platform create -e ENV"),
+        ]
+        return .render(result, as: options.output, notes: options.output == .json ? [] : notes) { $0.path }
     }
 }
 
@@ -122,16 +122,7 @@ enum CIChoice {
 
 /// The template store for this run, from `--templates-dir`, the environment and the binary's location.
 func templateStore(_ explicit: String?, _ context: CommandContext) -> TemplateStore {
-    TemplateStore.standard(explicit: explicit, environment: context.environment,
-                           executablePath: CommandLine.arguments.first.map(executablePath) ?? "")
-}
-
-/// The running binary's path, from argv[0] (made absolute) or /proc/self/exe.
-func executablePath(_ argv0: String) -> String {
-    if let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-        return resolved
-    }
-    return argv0
+    TemplateStore.standard(explicit: explicit, environment: context.environment, executablePath: context.executablePath)
 }
 
 struct TemplatesCommand: PlatformCommand {
@@ -150,27 +141,24 @@ struct TemplatesCommand: PlatformCommand {
         return Options(output: globals.output, templatesDirectory: parsed.value("templates-dir"))
     }
 
-    static func run(_ options: Options, _ context: CommandContext) async throws {
+    static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
         let templates = try templateStore(options.templatesDirectory, context).list()
             .filter { !$0.id.hasPrefix("terraform/") }
-        if options.output == .json {
-            try context.printJSON(templates)
-            return
+        if options.output == .text && templates.isEmpty {
+            return CommandOutcome(notes: [.warning("no templates found; set PLATFORM_TEMPLATES_DIR or --templates-dir")])
         }
-        guard !templates.isEmpty else {
-            context.console.warning("no templates found; set PLATFORM_TEMPLATES_DIR or --templates-dir")
-            return
-        }
-        let width = (templates.map(\.id.count).max() ?? 0) + 2
-        let versionWidth = (templates.map { ($0.manifest.version ?? "-").count }.max() ?? 0) + 2
-        for template in templates {
-            let variables = template.manifest.variables.keys.sorted().map { key in
-                "\(key)=\(template.manifest.variables[key]?.default ?? "")"
-            }.joined(separator: " ")
-            context.print(template.id.padding(toLength: width, withPad: " ", startingAt: 0)
-                          + (template.manifest.version ?? "-").padding(toLength: versionWidth, withPad: " ", startingAt: 0)
-                          + template.manifest.description
-                          + (variables.isEmpty ? "" : "  [\(variables)]"))
+        return .render(templates, as: options.output) { templates in
+            let width = (templates.map(\.id.count).max() ?? 0) + 2
+            let versionWidth = (templates.map { ($0.manifest.version ?? "-").count }.max() ?? 0) + 2
+            return templates.map { template in
+                let variables = template.manifest.variables.keys.sorted().map { key in
+                    "\(key)=\(template.manifest.variables[key]?.default ?? "")"
+                }.joined(separator: " ")
+                return template.id.padding(toLength: width, withPad: " ", startingAt: 0)
+                    + (template.manifest.version ?? "-").padding(toLength: versionWidth, withPad: " ", startingAt: 0)
+                    + template.manifest.description
+                    + (variables.isEmpty ? "" : "  [\(variables)]")
+            }.joined(separator: "\n")
         }
     }
 }

@@ -11,14 +11,10 @@ struct StatusCommand: PlatformCommand {
         examples: ["platform status shop -e staging", "platform status shop -o json"],
         usesGlobals: ["environment", "output", "kube-context", "kubeconfig"])
 
-    static func run(_ options: Options, _ context: CommandContext) async throws {
-        let status = try await StatusService(kubectl: deployKubectl(context))
+    static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
+        let status = try await StatusService(kubectl: deployKubectl(options.kube, context))
             .status(app: options.name, environment: options.environment)
-        if options.output == .json {
-            try context.printJSON(status)
-        } else {
-            context.print(text(status))
-        }
+        return .render(status, as: options.output, text: text)
     }
 
     static func text(_ status: AppStatus) -> String {

@@ -73,7 +73,7 @@ struct UpgradeCommand: PlatformCommand {
         }
     }
 
-    static func run(_ options: Options, _ context: CommandContext) async throws {
+    static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
         try context.requireTools(["git"])
         let mode: UpgradeRequest.Mode = options.check ? .check : options.diff ? .diff : options.dryRun ? .dryRun : .apply
         let service = UpgradeService(runner: context.runner, store: templateStore(options.templatesDirectory, context),
@@ -81,58 +81,58 @@ struct UpgradeCommand: PlatformCommand {
         let result = try await service.upgrade(UpgradeRequest(
             directory: context.currentDirectory, version: options.version, conflict: options.conflict,
             variables: options.variables, mode: mode, commit: options.commit))
-        if options.output == .json {
-            try context.printJSON(result)
-        } else {
-            render(result, context)
-        }
+        var outcome = options.output == .json ? CommandOutcome(.json(result)) : render(result)
         switch result.status {
-        case .available: context.details.fail(status: 2, errorType: "changes_pending")
-        case .conflicts: context.details.fail(status: 1, errorType: "upgrade_conflicts")
+        case .available:
+            outcome.failure = PlatformError.changesPending  // exit 2, like create --detailed-exitcode
+        case .conflicts:
+            outcome.failure = ReportedFailure()  // exit 1; the result and the warning said why
+            outcome.event.errorType = "upgrade_conflicts"
         default: break
         }
+        return outcome
     }
 
-    private static func render(_ result: UpgradeResult, _ context: CommandContext) {
+    private static func render(_ result: UpgradeResult) -> CommandOutcome {
         let versions = "\(result.template) \(result.from) → \(result.to)"
+        var lines: [String] = []
         switch result.status {
         case .upToDate:
-            context.print("\(result.template) \(result.from): up to date")
-            return
+            return .text("\(result.template) \(result.from): up to date")
         case .available:
-            context.print("\(versions): update available")
-            for line in result.changelog { context.print("  " + line) }
-            return
+            return .text((["\(versions): update available"] + result.changelog.map { "  " + $0 }).joined(separator: "\n"))
         case .planned:
             if let diff = result.diff {
-                context.io.stdout.write(diff)
-                return
+                return CommandOutcome(.verbatim(diff))
             }
-            context.print("Would upgrade \(versions):")
+            lines.append("Would upgrade \(versions):")
         case .upgraded, .conflicts:
-            context.print("Upgraded \(versions):")
+            lines.append("Upgraded \(versions):")
         }
         let groups: [(String, [String])] = [
             ("updated", result.updated), ("added", result.added), ("removed", result.removed),
             ("kept deleted", result.keptDeleted), ("conflict", result.conflicted), ("rejected hunks", result.rejected),
         ]
         for (label, paths) in groups {
-            for path in paths { context.print("  \(label): \(path)") }
+            for path in paths { lines.append("  \(label): \(path)") }
         }
-        for (key, value) in result.variablesAdded.sorted(by: { $0.key < $1.key }) { context.print("  new variable: \(key)=\(value)") }
-        for (old, new) in result.variablesRenamed.sorted(by: { $0.key < $1.key }) { context.print("  renamed variable: \(old) → \(new)") }
-        for key in result.variablesRemoved { context.print("  dropped variable: \(key)") }
-        for version in result.migrations { context.print("  migration: \(version)") }
-        if result.status == .planned { return }
+        for (key, value) in result.variablesAdded.sorted(by: { $0.key < $1.key }) { lines.append("  new variable: \(key)=\(value)") }
+        for (old, new) in result.variablesRenamed.sorted(by: { $0.key < $1.key }) { lines.append("  renamed variable: \(old) → \(new)") }
+        for key in result.variablesRemoved { lines.append("  dropped variable: \(key)") }
+        for version in result.migrations { lines.append("  migration: \(version)") }
+        let text = lines.joined(separator: "\n")
+        if result.status == .planned { return .text(text) }
+        let note: CommandOutcome.Note
         if !result.conflicted.isEmpty {
-            context.console.warning("\(result.conflicted.count) file(s) have conflicts: resolve them, 'git add' them, then commit")
+            note = .warning("\(result.conflicted.count) file(s) have conflicts: resolve them, 'git add' them, then commit")
         } else if !result.rejected.isEmpty {
-            context.console.warning("hunks that did not apply are in \(result.rejected.map { $0 + ".rej" }.joined(separator: ", ")); "
-                                    + "apply them by hand, delete the .rej files, then commit")
+            note = .warning("hunks that did not apply are in \(result.rejected.map { $0 + ".rej" }.joined(separator: ", ")); "
+                            + "apply them by hand, delete the .rej files, then commit")
         } else if let commit = result.commit {
-            context.console.success("Committed \(commit.prefix(7))")
+            note = .success("Committed \(commit.prefix(7))")
         } else {
-            context.console.detail("Review with 'git diff --cached', then commit")
+            note = .detail("Review with 'git diff --cached', then commit")
         }
+        return .text(text, notes: [note])
     }
 }

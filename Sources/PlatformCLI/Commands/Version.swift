@@ -14,11 +14,8 @@ struct VersionCommand: PlatformCommand {
         return Options(output: globals.output)
     }
 
-    static func run(_ options: Options, _ context: CommandContext) async throws {
-        switch options.output {
-        case .json: try context.printJSON(["version": platformVersion])
-        case .text: context.print("platform \(platformVersion)")
-        }
+    static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
+        .render(["version": platformVersion], as: options.output) { _ in "platform \(platformVersion)" }
     }
 }
 
@@ -36,15 +33,14 @@ struct HelpCommand: PlatformCommand {
         Options(topic: try positionals(parsed, min: 0, max: 1).first)
     }
 
-    static func run(_ options: Options, _ context: CommandContext) async throws {
+    static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
         guard let topic = options.topic else {
-            context.io.stdout.write(Help.main(commands: CommandTable.specs))
-            return
+            return CommandOutcome(.verbatim(Help.main(commands: CommandTable.specs)))
         }
         guard let spec = CommandTable.specs.first(where: { $0.name == topic }) else {
             let hint = ArgumentParser(commands: CommandTable.specs).suggestion(topic, among: CommandTable.specs.map(\.name))
             throw usage("unknown command '\(topic)'\(hint)")
         }
-        context.io.stdout.write(Help.command(spec))
+        return CommandOutcome(.verbatim(Help.command(spec)))
     }
 }

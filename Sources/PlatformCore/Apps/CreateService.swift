@@ -88,18 +88,26 @@ public struct CreateService: Sendable {
                           "horizontalpodautoscaler.autoscaling/\(name)"]
         if monitors { references.append("servicemonitors.\(Self.monitoringGroup)/\(name)") }
         // The live objects matter for a dry run (what would change) and for keeping the running image;
-        // a real run with --image needs none of them, so that kubectl call is left out.
+        // a real run with --image needs only the Namespace (whose it is).
         let needsLive = request.dryRun || !settings.imageIsExplicit
-        var live: [JSONValue] = []
-        if needsLive { live = try await step { try await kubectl.getExisting(references, namespace: environment) } }
+        let (live, namespaceError) = try await step {
+            try await readLive(kubectl, references: needsLive ? references : [references[0]], environment: environment)
+        }
+        let namespace = namespaceError.map { NamespaceOwnership.unreadable(reason: $0) }
+            ?? NamespaceOwnership.judge(live.first { $0["kind"]?.stringValue == "Namespace" })
         let liveImage = Self.currentImage(in: live, name: name)
         let image = settings.imageIsExplicit ? settings.image.value : (liveImage ?? settings.image.value)
         if let liveImage, !settings.imageIsExplicit, liveImage != settings.image.value {
             reporter.detail("Keeping the image running in the cluster, \(liveImage) (use --image to change it)")
         }
         try Self.checkImmutable(image, environment: environment, allowed: request.allowMutableTag)
-        let documents = try Manifests.render(.init(settings: settings, image: image, serviceMonitor: monitors))
+        var documents = try Manifests.render(.init(settings: settings, image: image, serviceMonitor: monitors))
         var skipped: [CreateResult.Skipped] = []
+        if let reason = namespace.reason(namespace: environment) {
+            documents.removeAll { $0["kind"]?.stringValue == "Namespace" }
+            skipped.append(.init(kind: "Namespace", reason: reason))
+            if case .unreadable = namespace { reporter.warning(reason) } else { reporter.progress(reason) }
+        }
         let metrics = "port metrics (\(settings.metricsPort.value)), path \(settings.metricsPath.value)"
         if monitors {
             reporter.progress("Metrics: the ServiceMonitor \(name) has Prometheus scrape \(metrics)")
@@ -126,7 +134,9 @@ public struct CreateService: Sendable {
             defer { lock?.release() }
             let terraformChanges = try await planInScratchCopy(workspace: workspace, rootModule: rootModule,
                                                                environment: terraformEnvironment, secrets: secrets)
-            let (serverDocuments, changed) = try await dryRunApply(kubectl, documents: documents, live: live, manager: AppConventions.fieldManager(name))
+            let (serverDocuments, changed) = try await dryRunApply(kubectl, documents: documents, live: live,
+                                                                   namespaceExists: namespace != .missing,
+                                                                   manager: AppConventions.fieldManager(name))
             result.terraform.changes = terraformChanges
             result.kubernetesChanges = changed
             result.documents = serverDocuments
@@ -155,8 +165,20 @@ public struct CreateService: Sendable {
             result.terraform.outputs = try await step { try await terraform.output() }
         }
 
-        reporter.progress("Applying \(documents.count) objects to namespace \(environment)")
-        _ = try await step { try await kubectl.apply(documents, fieldManager: AppConventions.fieldManager(name)) }
+        var appObjects = documents
+        if namespace == .missing {
+            // A new Namespace is applied on its own without --force-conflicts: should another tool
+            // create it in the meantime, the API server reports the conflict instead of platform
+            // taking its labels.
+            reporter.progress("Creating namespace \(environment)")
+            let namespaces = documents.filter { $0["kind"]?.stringValue == "Namespace" }
+            appObjects.removeAll { $0["kind"]?.stringValue == "Namespace" }
+            _ = try await step {
+                try await kubectl.apply(namespaces, fieldManager: AppConventions.fieldManager(name), forceConflicts: false)
+            }
+        }
+        reporter.progress("Applying \(appObjects.count) objects to namespace \(environment)")
+        _ = try await step { try await kubectl.apply(appObjects, fieldManager: AppConventions.fieldManager(name)) }
         return result
     }
 
@@ -168,6 +190,26 @@ public struct CreateService: Sendable {
         guard tag == nil || tag == "latest" else { return }
         throw PlatformError.invalidInput(
             "image \(Validate.quoted(image)) has a mutable tag (\(tag.map { ":" + $0 } ?? "no tag")) outside development: use a fixed tag such as :1.2.0 or a digest (@sha256:...), or pass --allow-mutable-tag")
+    }
+
+    /// `kubectl get` of the references (the Namespace first). Credentials scoped to the namespace may
+    /// not read the Namespace itself (cluster-scoped): the API server answers 403 Forbidden, kubectl
+    /// prints `Error from server (Forbidden): namespaces "ENV" is forbidden: …` and reads nothing, so
+    /// the rest is read again without it. Returns the objects and, when the Namespace was not
+    /// readable, why.
+    private func readLive(_ kubectl: Kubectl, references: [String],
+                          environment: String) async throws -> ([JSONValue], String?) {
+        do {
+            return (try await kubectl.getExisting(references, namespace: environment), nil)
+        } catch PlatformError.toolFailed(let argv, let status, let stderrTail) {
+            guard Kubectl.errorReason(stderrTail) == "Forbidden",
+                  stderrTail.contains("namespaces \"\(environment)\" is forbidden") else {
+                throw PlatformError.toolFailed(argv: argv, status: status, stderrTail: stderrTail)
+            }
+            let rest = references.filter { !$0.hasPrefix("namespace/") }
+            let objects = rest.isEmpty ? [] : try await kubectl.getExisting(rest, namespace: environment)
+            return (objects, "Forbidden: these credentials may not get namespaces")
+        }
     }
 
     /// Runs one step; a failure after a signal is reported as the interruption it is.
@@ -205,9 +247,8 @@ public struct CreateService: Sendable {
     /// Server-side dry run of the documents; returns what the server would store and which objects
     /// differ from the live ones. A namespace that does not exist yet cannot hold dry-run objects, so
     /// then only the Namespace goes to the server and everything counts as a change.
-    private func dryRunApply(_ kubectl: Kubectl, documents: [JSONValue], live: [JSONValue],
+    private func dryRunApply(_ kubectl: Kubectl, documents: [JSONValue], live: [JSONValue], namespaceExists: Bool,
                              manager: String) async throws -> ([JSONValue], [ObjectReference]) {
-        let namespaceExists = live.contains { $0["kind"]?.stringValue == "Namespace" }
         reporter.progress("Checking \(documents.count) objects with the API server (dry run)")
         guard namespaceExists else {
             let namespaces = documents.filter { $0["kind"]?.stringValue == "Namespace" }
@@ -253,7 +294,6 @@ public struct CreateService: Sendable {
             $0["kind"]?.stringValue == "Deployment" && $0["metadata", "name"]?.stringValue == name
         }) else { return nil }
         let containers = deployment["spec", "template", "spec", "containers"]?.arrayValue ?? []
-        let container = containers.first { $0["name"]?.stringValue == name } ?? containers.first
-        return container?["image"]?.stringValue
+        return AppConventions.appContainer(containers, app: name)?["image"]?.stringValue
     }
 }

@@ -43,6 +43,21 @@ public struct DeployOutcome: Codable, Sendable, Equatable {
     public var replicas: RolloutProgress?
 }
 
+/// How a deploy (or rollback) ended, whether it succeeded or not, and whether it got as far as
+/// applying its image: only then is the run a deployment for the metrics (docs/metrics.md). Returned,
+/// not reported into shared state, so the CLI builds the run's event from the value alone.
+public struct DeployRun: Sendable {
+    public var result: Result<DeployOutcome, any Error>
+    /// The image applied to the Deployment; nil when the run stopped before (app not found, cluster
+    /// unreachable, interrupted before the patch).
+    public var appliedImage: String?
+
+    public init(result: Result<DeployOutcome, any Error>, appliedImage: String?) {
+        self.result = result
+        self.appliedImage = appliedImage
+    }
+}
+
 /// Updates the image, watches the rollout, fails fast on stuck Pods and rolls back.
 public struct DeployService: Sendable {
     public let kubectl: Kubectl
@@ -80,10 +95,49 @@ public struct DeployService: Sendable {
     /// two looks at the rollout; the release is then recorded as failed ("interrupted …") and
     /// `PlatformError.interrupted` thrown.
     public func deploy(_ request: DeployRequest) async throws -> DeployOutcome {
-        try await signals.handlesInterruption { try await deployHandlingInterruption(request) }
+        try await run(plan(request)).result.get()
     }
 
-    private func deployHandlingInterruption(_ request: DeployRequest) async throws -> DeployOutcome {
+    /// The plan of a deploy: what `--dry-run` prints and `run` executes. Touches nothing.
+    public func plan(_ request: DeployRequest) -> DeployPlan {
+        DeployPlan(request, kubectl: kubectl)
+    }
+
+    /// Executes a deploy plan, returning how it ended and whether the image was applied instead of throwing.
+    public func run(_ plan: DeployPlan) async -> DeployRun {
+        var applied: String?
+        do {
+            let outcome = try await signals.handlesInterruption {
+                try await deployHandlingInterruption(plan, applied: &applied)
+            }
+            return DeployRun(result: .success(outcome), appliedImage: applied)
+        } catch {
+            return DeployRun(result: .failure(error), appliedImage: applied)
+        }
+    }
+
+    /// `platform rollback`: the target release is judged against the history and what the Deployment
+    /// runs now (RollbackPlanner), then re-deployed through the same path as a deploy, recorded as a
+    /// rollback of that revision.
+    public func rollback(_ request: RollbackRequest) async -> DeployRun {
+        do {
+            let history = try await ReleaseStore(kubectl: kubectl).read(app: request.app, namespace: request.environment)
+            let liveImage = try await kubectl.deployment(request.app, namespace: request.environment)
+                .flatMap { RolloutRules.image(of: $0, container: request.app) }
+            let target = try RollbackPlanner.target(history, to: request.revision, liveImage: liveImage, app: request.app)
+            reporter.progress("Going back to release \(target.revision) of \(request.app): \(target.image)")
+            let deploy = DeployRequest(app: request.app, environment: request.environment, image: target.image,
+                                       timeout: request.timeout, rollbackTimeout: request.rollbackTimeout,
+                                       wait: request.wait, rollback: request.rollback, message: request.message,
+                                       kind: .rollback, rollbackOf: target.revision)
+            return await run(plan(deploy))
+        } catch {
+            return DeployRun(result: .failure(error), appliedImage: nil)
+        }
+    }
+
+    private func deployHandlingInterruption(_ plan: DeployPlan, applied: inout String?) async throws -> DeployOutcome {
+        let request = plan.request
         let app = request.app, namespace = request.environment
         guard let deployment = try await kubectl.deployment(app, namespace: namespace) else {
             throw PlatformError.failed("app \(Validate.quoted(app)) not found in environment \(Validate.quoted(namespace)) (no Deployment \(app) in namespace \(namespace)); run 'platform create \(app) -e \(namespace)' first")
@@ -119,8 +173,8 @@ public struct DeployService: Sendable {
 
         reporter.progress("\(request.kind == .rollback ? "Rolling back" : "Deploying") \(app) in \(namespace): \(request.image) (release \(release.revision))")
         do {
-            return try await rollout(request, release: &release, previousImage: previousImage,
-                                     rollbackImage: rollbackImage, store: store)
+            return try await rollout(plan, release: &release, previousImage: previousImage,
+                                     rollbackImage: rollbackImage, store: store, applied: &applied)
         } catch PlatformError.interrupted(let signal) {
             // Not left pending: record how far it got, then stop as interrupted.
             if release.result == .pending {
@@ -140,11 +194,13 @@ public struct DeployService: Sendable {
     }
 
     /// Applies the image and watches it (and the automatic rollback); records the outcome in `release`.
-    private func rollout(_ request: DeployRequest, release: inout Release, previousImage: String?,
-                         rollbackImage: String?, store: ReleaseStore) async throws -> DeployOutcome {
+    private func rollout(_ plan: DeployPlan, release: inout Release, previousImage: String?,
+                         rollbackImage: String?, store: ReleaseStore,
+                         applied: inout String?) async throws -> DeployOutcome {
+        let request = plan.request
         let app = request.app, namespace = request.environment
-        try await kubectl.setImage(app: app, namespace: namespace, image: request.image)
-        RunDetails.current?.deployApplied(image: request.image)  // from now on this run is a deployment (metrics)
+        try await kubectl.applyAsDeploy(plan.patch)
+        applied = request.image  // from now on this run is a deployment (metrics)
         guard request.wait else {
             release.result = .applied
             try await store.record(release, app: app, namespace: namespace)

@@ -18,10 +18,6 @@ public struct LogsRequest: Sendable, Equatable {
     public var grep: String?
     /// With `follow`: stop after this many seconds (for tests and scripts); nil = until Ctrl-C.
     public var followLimit: Double?
-    /// kubectl may write straight to the platform's own stdout (the CLI sets this when stdout is the
-    /// process's): without --follow and --grep, each `kubectl logs --prefix` runs in turn with our
-    /// stdout as its own, so a large log is not copied through the platform at all.
-    public var directOutput = false
 
     public init(app: String, environment: String, lines: Int = 100, follow: Bool = false, sinceSeconds: Int? = nil,
                 container: String? = nil, timestamps: Bool = false, grep: String? = nil, followLimit: Double? = nil) {

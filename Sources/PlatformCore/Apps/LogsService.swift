@@ -22,6 +22,11 @@ public struct LogsService: Sendable {
     public let signals: SignalForwarder
     /// Seconds between two looks for new Pods while following.
     public var pollInterval: Double
+    /// Where kubectl may write its output itself when nothing needs filtering (no --follow, no --grep):
+    /// each `kubectl logs --prefix` then runs in turn with this target as its stdout, so a large log is
+    /// not copied through the platform at all. The CLI passes `.standardOutput` when its stdout is the
+    /// process's; nil (the default) sends every line through the `output` closure of `run`.
+    public var passthrough: OutputTarget?
 
     public init(kubectl: Kubectl, reporter: ProgressReporter, signals: SignalForwarder, pollInterval: Double = 1) {
         self.kubectl = kubectl
@@ -96,10 +101,10 @@ public struct LogsService: Sendable {
                                           timestamps: request.timestamps, follow: follow)
         let errors = BoundedText(limit: 4096)
         let status: Int32
-        if request.directOutput && !follow && request.grep == nil {
+        if let passthrough, !follow, request.grep == nil {
             var direct = command
             direct.arguments.append("--prefix")  // kubectl writes "[pod/POD/CONTAINER] " itself
-            status = try await kubectl.runner.stream(direct, stdout: .standardOutput, stderr: .chunks(errors.append))
+            status = try await kubectl.runner.stream(direct, stdout: passthrough, stderr: .chunks(errors.append))
         } else {
             let (consume, finish) = writer.consumer(prefix: source.prefix)
             status = try await kubectl.runner.stream(command, stdout: .chunks(consume), stderr: .chunks(errors.append))

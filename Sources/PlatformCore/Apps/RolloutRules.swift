@@ -113,7 +113,7 @@ public enum RolloutRules {
     /// The image of container `container` in the Deployment's template.
     public static func image(of deployment: JSONValue, container: String) -> String? {
         let containers = deployment["spec", "template", "spec", "containers"]?.arrayValue ?? []
-        return (containers.first { $0["name"]?.stringValue == container } ?? containers.first)?["image"]?.stringValue
+        return AppConventions.appContainer(containers, app: container)?["image"]?.stringValue
     }
 
     public static func assess(deployment: JSONValue?, pods: [JSONValue], app: String, image: String) -> RolloutAssessment {

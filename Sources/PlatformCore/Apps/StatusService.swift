@@ -95,7 +95,7 @@ public struct StatusService: Sendable {
         }
         let waiting = statuses.compactMap { $0["state", "waiting"] }.first
         let containers = pod["spec", "containers"]?.arrayValue ?? []
-        let image = (containers.first { $0["name"]?.stringValue == app } ?? containers.first)?["image"]?.stringValue
+        let image = AppConventions.appContainer(containers, app: app)?["image"]?.stringValue
         var phase = pod["status", "phase"]?.stringValue ?? "Unknown"
         if pod["metadata", "deletionTimestamp"] != nil { phase = "Terminating" }
         let age = pod["metadata", "creationTimestamp"]?.stringValue.flatMap { text -> String? in

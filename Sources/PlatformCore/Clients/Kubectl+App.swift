@@ -18,6 +18,12 @@ public enum AppConventions {
 
     public static func selector(_ name: String) -> String { "\(nameLabel)=\(name)" }
     public static func releasesConfigMap(_ name: String) -> String { "platform-releases-\(name)" }
+
+    /// The app's container among `containers` (a pod template's or a Pod's): the one named after the
+    /// app, as 'platform create' makes it, else the first. The one rule for "the app's image".
+    public static func appContainer(_ containers: [JSONValue], app: String) -> JSONValue? {
+        containers.first { $0["name"]?.stringValue == app } ?? containers.first
+    }
 }
 
 /// The kubectl calls of deploy, releases, rollback, logs, status and destroy.

@@ -38,8 +38,12 @@ public struct Kubectl: Sendable {
 
     /// One server-side apply of all documents with the field manager `fieldManager` (create uses
     /// `platform/NAME`, one per app: `AppConventions.fieldManager`).
-    public func apply(_ documents: [JSONValue], fieldManager: String, dryRun: Bool = false) async throws -> CommandResult {
+    /// `forceConflicts: false` leaves fields that another manager owns to it: the API server answers
+    /// 409 Conflict instead of moving them to us.
+    public func apply(_ documents: [JSONValue], fieldManager: String, dryRun: Bool = false,
+                      forceConflicts: Bool = true) async throws -> CommandResult {
         var arguments = ["apply", "--server-side", "--field-manager=\(fieldManager)", "--force-conflicts", "-o", "json", "-f", "-"]
+        if !forceConflicts { arguments.removeAll { $0 == "--force-conflicts" } }
         if dryRun { arguments.insert("--dry-run=server", at: 3) }
         return try await runner.checked(command(arguments, input: try Self.list(documents)))
     }

@@ -59,14 +59,9 @@ public struct EventLog: Sendable {
             throw PlatformError.failed("cannot open \(path): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
-        let written: Int = line.withUnsafeBytes { raw in
-            var result: Int
-            repeat { result = write(fd, raw.baseAddress, raw.count) } while result < 0 && errno == EINTR
-            return result
-        }
-        guard written == line.count else {
-            throw PlatformError.failed("cannot write \(path): "
-                                       + (written < 0 ? String(cString: strerror(errno)) : "short write"))
+        let failure = FileDescriptorIO.writeAll(fd, line)
+        guard failure == 0 else {
+            throw PlatformError.failed("cannot write \(path): " + String(cString: strerror(failure)))
         }
     }
 

@@ -62,6 +62,9 @@ public protocol CommandRunner: Sendable {
     func capture(_ command: Command, limit: Int) async throws -> CommandResult
     /// Runs to completion, passing output straight through; returns the exit status.
     func stream(_ command: Command, stdout: OutputTarget, stderr: OutputTarget) async throws -> Int32
+    /// The path `tool` would run from, or `toolMissing` (exit 69, with the install hint). Commands ask
+    /// before touching anything, so a missing tool is not found halfway; a fake runner answers for tests.
+    func locate(_ tool: String) throws -> String
 }
 
 public extension CommandRunner {

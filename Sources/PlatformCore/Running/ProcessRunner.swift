@@ -37,6 +37,10 @@ public final class ProcessRunner: CommandRunner, @unchecked Sendable {
         try await run(command, stdout: stdout, stderr: stderr)
     }
 
+    public func locate(_ tool: String) throws -> String {
+        try locator.locate(tool)
+    }
+
     private func run(_ command: Command, stdout: OutputTarget, stderr: OutputTarget) async throws -> Int32 {
         try signals.checkInterrupted()
         let executable = try locator.locate(command.tool)
@@ -59,7 +63,7 @@ public final class ProcessRunner: CommandRunner, @unchecked Sendable {
         let group = DispatchGroup()
         group.enter()
         let signals = self.signals
-        let child = ChildHandle()
+        let child = ChildHandle(teardown: signals.teardown)
         process.terminationHandler = { finished in
             child.finished()
             signals.unregister(finished.processIdentifier)
@@ -138,35 +142,30 @@ public final class ProcessRunner: CommandRunner, @unchecked Sendable {
     }
 
     private static func writeAll(_ data: Data, to fd: Int32) {
-        data.withUnsafeBytes { raw in
-            guard var pointer = raw.baseAddress else { return }
-            var remaining = raw.count
-            while remaining > 0 {
-                let written = write(fd, pointer, remaining)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return  // the child closed its stdin; its exit status tells the rest
-                }
-                pointer += written
-                remaining -= written
-            }
-        }
+        // A failure means the child closed its stdin; its exit status tells the rest.
+        FileDescriptorIO.writeAll(fd, data)
     }
 }
 
-/// The pid of a running child, for stopping it when the task that waits for it is cancelled.
+/// The pid of a running child, for stopping it when the task that waits for it is cancelled:
+/// SIGTERM, then SIGKILL after the grace period (`Teardown`).
 final class ChildHandle: @unchecked Sendable {
     private let lock = NSLock()
     private var pid: pid_t?
     private var done = false
     private var cancelled = false
+    private let teardown: Teardown
+
+    init(teardown: Teardown) {
+        self.teardown = teardown
+    }
 
     func started(_ pid: pid_t) {
         lock.lock()
         self.pid = pid
         let stop = cancelled && !done
         lock.unlock()
-        if stop { kill(pid, SIGTERM) }
+        if stop { teardown.stop(pid, with: SIGTERM) { [weak self] in !(self?.isDone ?? true) } }
     }
 
     func finished() {
@@ -186,7 +185,7 @@ final class ChildHandle: @unchecked Sendable {
         cancelled = true
         let target = done ? nil : pid
         lock.unlock()
-        if let target { kill(target, SIGTERM) }
+        if let target { teardown.stop(target, with: SIGTERM) { [weak self] in !(self?.isDone ?? true) } }
     }
 }
 

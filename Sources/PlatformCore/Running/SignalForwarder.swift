@@ -21,8 +21,28 @@ public final class SignalForwarder: @unchecked Sendable {
     private var idleHandler: (@Sendable (Int32) -> Void)?
     private var cleanups: [Int: @Sendable () -> Void] = [:]
     private var nextCleanup = 0
+    private var _teardown: Teardown
 
-    public init() {}
+    public init(teardown: Teardown = Teardown()) {
+        _teardown = teardown
+    }
+
+    /// How long a child may take to stop after a forwarded signal (or a cancelled wait) before it
+    /// gets SIGKILL.
+    public var teardown: Teardown {
+        get { lock.withLock { _teardown } }
+        set { lock.withLock { _teardown = newValue } }
+    }
+
+    /// Whether `pid` is still a running child (registered and not yet finished).
+    func isRunning(_ pid: pid_t) -> Bool {
+        lock.withLock { children.contains(pid) }
+    }
+
+    /// Sends `sig` to a child, then SIGKILL after the grace period if it is still running.
+    private func stop(_ pid: pid_t, with sig: Int32) {
+        teardown.stop(pid, with: sig) { [weak self] in self?.isRunning(pid) ?? false }
+    }
 
     /// Takes over SIGINT and SIGTERM for this process. `whenIdle` runs when a signal arrives while
     /// no child is running or being started and no `handlesInterruption` scope is active (the CLI
@@ -112,7 +132,7 @@ public final class SignalForwarder: @unchecked Sendable {
         let pendingCleanups = idle == nil ? [] : Array(cleanups.values)
         if idle != nil { cleanups = [:] }
         lock.unlock()
-        for pid in pids { kill(pid, sig) }
+        for pid in pids { stop(pid, with: sig) }
         if let idle {
             for cleanup in pendingCleanups { cleanup() }
             idle(sig)
@@ -140,7 +160,7 @@ public final class SignalForwarder: @unchecked Sendable {
         starting -= 1
         let pending = interruption
         lock.unlock()
-        if let pending { kill(pid, pending) }
+        if let pending { stop(pid, with: pending) }
     }
 
     func unregister(_ pid: pid_t) {

@@ -264,18 +264,9 @@ public struct ScaffoldService: Sendable {
             throw PlatformError.failed("could not write \(path): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
-        try data.withUnsafeBytes { raw in
-            guard var pointer = raw.baseAddress else { return }
-            var remaining = raw.count
-            while remaining > 0 {
-                let written = write(fd, pointer, remaining)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw PlatformError.failed("could not write \(path): \(String(cString: strerror(errno)))")
-                }
-                pointer += written
-                remaining -= written
-            }
+        let failure = FileDescriptorIO.writeAll(fd, data)
+        if failure != 0 {
+            throw PlatformError.failed("could not write \(path): \(String(cString: strerror(failure)))")
         }
         guard fchmod(fd, mode_t(mode & 0o7777)) == 0 else {
             throw PlatformError.failed("could not set the mode of \(path): \(String(cString: strerror(errno)))")

@@ -29,6 +29,24 @@ public enum ConfigLoader {
         }
     }
 
+    /// The `name` of the nearest platform.json (this folder or a parent); nil when there is none or it
+    /// names no app. The one rule for "the app of this project" (NAME defaults, config show, completion).
+    public static func projectAppName(from directory: String) throws -> String? {
+        guard let path = findProjectConfig(from: directory) else { return nil }
+        return try loadProjectConfig(at: path).name
+    }
+
+    /// The one rule for where kubectl goes: `--kube-context`, else the config layers' `kube_context` of
+    /// the environment, else kubeconfig's current context (nil). Every command that talks to the
+    /// cluster (create, deploy, status, doctor, ...) resolves it here, so they all target the same one.
+    public static func kubeContext(flag: String?, layers: ConfigLayers, environment: String) -> Sourced<String?> {
+        if let flag { return Sourced(flag, .flag("kube-context")) }
+        if let value = layers.merged.environments?[environment]?.kubeContext {
+            return Sourced(value, layers.source(environment: environment, field: "kube_context") ?? .builtIn)
+        }
+        return Sourced(nil, .builtIn)
+    }
+
     public static func loadUserConfig(at path: String) throws -> UserConfig? {
         guard let (document, _, text) = try loadConfigDocument(at: path, organisation: false) else { return nil }
         return try decode(UserConfig.self, .object(document), path: path, text: text)
@@ -208,10 +226,7 @@ public enum ConfigLoader {
         else if let value = user.moduleSource { moduleSource = Sourced(value, layers.source(of: "module_source") ?? .builtIn) }
         else { moduleSource = Sourced(nil, .builtIn) }
 
-        let kubeContext: Sourced<String?>
-        if let value = flags.kubeContext { kubeContext = Sourced(value, .flag("kube-context")) }
-        else if let value = envConfig?.kubeContext { kubeContext = Sourced(value, fromEnvironment("kube_context")) }
-        else { kubeContext = Sourced(nil, .builtIn) }
+        let kubeContext = Self.kubeContext(flag: flags.kubeContext, layers: layers, environment: environmentName.value)
 
         let templatesSource = Sourced<String?>(user.templatesSource, layers.source(of: "templates_source") ?? .builtIn)
 
