@@ -36,26 +36,30 @@ public struct UserConfig: Codable, Sendable, Equatable {
     public struct Environment: Codable, Sendable, Equatable {
         public var kubeContext: String?
         public var domain: String?
+        /// Changes here (deploy, promote, rollback, vars/secrets, destroy) ask first on a terminal and
+        /// need `--yes` in scripts.
+        public var protected: Bool?
         /// The IngressClass of this environment's Ingresses.
         public var ingressClass: String?
         /// TLS at the ingress (Secret `NAME-tls`, optionally from a cert-manager ClusterIssuer).
         public var tls: IngressSettings.TLS?
 
-        enum CodingKeys: String, CodingKey, CaseIterable {
+        enum CodingKeys: String, CodingKey {
             case kubeContext = "kube_context"
             case domain
+            case protected
             case ingressClass = "ingress_class"
             case tls
         }
 
-        public init(kubeContext: String? = nil, domain: String? = nil, ingressClass: String? = nil, tls: IngressSettings.TLS? = nil) {
+        public init(kubeContext: String? = nil, domain: String? = nil, protected: Bool? = nil,
+                    ingressClass: String? = nil, tls: IngressSettings.TLS? = nil) {
             self.kubeContext = kubeContext
             self.domain = domain
+            self.protected = protected
             self.ingressClass = ingressClass
             self.tls = tls
         }
-
-        static let keys = CodingKeys.allCases.map(\.rawValue)
     }
 
     public var domain: String?
@@ -68,6 +72,9 @@ public struct UserConfig: Codable, Sendable, Equatable {
     public var replicas: Int?
     /// The CI/CD pipeline `scaffold` includes when `--ci` is not given: github, gitlab or none.
     public var ci: String?
+    /// The order builds move through environments (`["development", "staging", "prod"]`):
+    /// `promote --to ENV` takes the stage before ENV and refuses to skip one unless `--from` is given.
+    public var promotion: [String]?
     /// Where templates come from before the bundled ones: `git+URL[//SUBDIR][@REF]` or a folder.
     public var templatesSource: String?
     /// The IngressClass for environments that do not name one.
@@ -83,6 +90,7 @@ public struct UserConfig: Codable, Sendable, Equatable {
         case instanceType = "instance_type"
         case replicas
         case ci
+        case promotion
         case templatesSource = "templates_source"
         case ingressClass = "ingress_class"
         case networkPolicy = "network_policy"
@@ -129,4 +137,11 @@ extension UserConfig.CodingKeys: CaseIterable {
 
 extension ProjectConfig.CodingKeys: CaseIterable {
     static var allKeys: [String] { allCases.map(\.rawValue) }
+}
+
+extension UserConfig.Environment.CodingKeys: CaseIterable {}
+
+extension UserConfig.Environment {
+    /// The keys an `environments.NAME` entry may have.
+    static let keys = CodingKeys.allCases.map(\.rawValue)
 }
