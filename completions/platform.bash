@@ -131,13 +131,14 @@ _platform_value() {
 _platform_options() {
     local globals='-e --environment -o --output --dry-run -v --verbose -q --quiet --no-color --kube-context --kubeconfig -h --help'
     case "$1" in
-        scaffold) echo "$globals -t --template --language --framework --dir --set --ci --no-git --templates-dir" ;;
+        scaffold) echo "$globals -t --template --language --framework --dir --set --ci --no-git --templates-dir --refresh" ;;
         create) echo "$globals --image --replicas --port --instance-type --set --set-file --detailed-exitcode" ;;
-        templates) echo "$globals --templates-dir" ;;
+        templates) echo "$globals --templates-dir --refresh" ;;
         upgrade) echo "$globals --to --conflict --set --check --diff --commit --templates-dir" ;;
         deploy) echo "$globals --image --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;
         rollback) echo "$globals --to --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;
         logs) echo "$globals -n --lines -f --follow --since -c --container --timestamps --grep --follow-for" ;;
+        open) echo "$globals --print" ;;
         destroy) echo "$globals -y --yes" ;;
         doctor) echo "$globals --templates-dir --request-timeout" ;;
         metrics) echo "$globals --format --since" ;;
@@ -155,6 +156,7 @@ _platform_positional() {
         rollback:0) _platform_dynamic apps ;;
         logs:0) _platform_dynamic apps ;;
         status:0) _platform_dynamic apps ;;
+        open:0) _platform_dynamic apps ;;
         destroy:0) _platform_dynamic apps ;;
         completion:0) _platform_words 'bash zsh fish' ;;
         config:0) _platform_words 'show' ;;
@@ -164,7 +166,7 @@ _platform_positional() {
     esac
 }
 
-_platform_commands='scaffold create templates upgrade deploy releases rollback logs status destroy version help completion doctor metrics config'
+_platform_commands='scaffold create templates upgrade deploy releases rollback logs status open destroy version help completion doctor metrics config'
 
 _platform() {
     local cur prev words cword split=false

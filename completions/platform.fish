@@ -90,6 +90,7 @@ complete -c platform -n '__platform_at ""' -a releases -d 'Show the release hist
 complete -c platform -n '__platform_at ""' -a rollback -d 'Re-deploy an earlier release of an app'
 complete -c platform -n '__platform_at ""' -a logs -d 'Print (and follow) the logs of all Pods of an app'
 complete -c platform -n '__platform_at ""' -a status -d 'Show an app: replicas, image, current release, Pods and URL'
+complete -c platform -n '__platform_at ""' -a open -d 'Print the app\'s URL and open it in a browser when there is a display'
 complete -c platform -n '__platform_at ""' -a destroy -d 'Delete an app: its Kubernetes objects, its infrastructure and its workspace'
 complete -c platform -n '__platform_at ""' -a version -d 'Print the platform version'
 complete -c platform -n '__platform_at ""' -a help -d 'Show help for platform or one of its commands'
@@ -106,6 +107,7 @@ complete -c platform -n '__platform_at scaffold' -l set -x -d 'Set a template va
 complete -c platform -n '__platform_at scaffold' -l ci -x -a 'github gitlab none' -d 'CI/CD pipeline to include: github, gitlab or none (default: the config\'s ci, else github)'
 complete -c platform -n '__platform_at scaffold' -l no-git -d 'Do not create a git repository'
 complete -c platform -n '__platform_at scaffold' -l templates-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Look up template ids in DIR first'
+complete -c platform -n '__platform_at scaffold' -l refresh -d 'Fetch the configured templates_source git repository again now'
 
 complete -c platform -n '__platform_at create' -l image -x -d 'Container image (default: platform.json\'s image, else NAME:latest)'
 complete -c platform -n '__platform_at create' -l replicas -x -d 'Number of pods (default: 1)'
@@ -117,6 +119,7 @@ complete -c platform -n '__platform_at create' -l detailed-exitcode -d 'With --d
 complete -c platform -n '__platform_at create 0' -a '(__platform_values apps)' -d 'App name: lowercase letters, digits and \'-\', starting with a letter (default: the name in ./platform.json or a parent folder\'s)'
 
 complete -c platform -n '__platform_at templates' -l templates-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Look up templates in DIR first'
+complete -c platform -n '__platform_at templates' -l refresh -d 'Fetch the configured templates_source git repository again now'
 
 complete -c platform -n '__platform_at upgrade' -l to -x -d 'Upgrade to VERSION instead of the newest (a version or a git tag)'
 complete -c platform -n '__platform_at upgrade' -l conflict -x -a 'inline rej' -d 'Conflicts as inline markers (default) or as .rej files'
@@ -155,11 +158,14 @@ complete -c platform -n '__platform_at logs 0' -a '(__platform_values apps)' -d 
 
 complete -c platform -n '__platform_at status 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
+complete -c platform -n '__platform_at open' -l print -d 'Only print the URL, never start a browser'
+complete -c platform -n '__platform_at open 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
+
 complete -c platform -n '__platform_at destroy' -s y -l yes -d 'Do not ask for confirmation (required without a terminal)'
 complete -c platform -n '__platform_at destroy 0' -a '(__platform_values apps)' -d 'The app'
 
 
-complete -c platform -n '__platform_at help 0' -a 'scaffold create templates upgrade deploy releases rollback logs status destroy version help completion doctor metrics config' -d 'The command to explain'
+complete -c platform -n '__platform_at help 0' -a 'scaffold create templates upgrade deploy releases rollback logs status open destroy version help completion doctor metrics config' -d 'The command to explain'
 
 complete -c platform -n '__platform_at completion 0' -a 'bash zsh fish' -d 'bash, zsh or fish'
 

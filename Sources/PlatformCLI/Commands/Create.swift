@@ -128,7 +128,7 @@ struct CreateCommand: PlatformCommand {
         var moduleSource = settings.moduleSource.value
         var embeddedModule = false
         if moduleSource == nil {
-            let folders = templateStore(nil, context).directories
+            let folders = try await templateStore(nil, context, useSource: false).directories
             if let found = try? ApplicationModule.locate(in: folders) {
                 moduleSource = found
             } else if !ApplicationModule.embeddedFiles.isEmpty {
