@@ -39,7 +39,7 @@ _platform_takes_value() {
         create) case "$2" in --image|--replicas|--port|--instance-type|--set|--set-file) return 0 ;; esac ;;
         templates) case "$2" in --templates-dir) return 0 ;; esac ;;
         upgrade) case "$2" in --to|--conflict|--set|--templates-dir) return 0 ;; esac ;;
-        deploy) case "$2" in --image|--timeout|--rollback-timeout|-m|--message) return 0 ;; esac ;;
+        deploy) case "$2" in --image|--timeout|--rollback-timeout|-m|--message|--commit) return 0 ;; esac ;;
         rollback) case "$2" in --to|--timeout|--rollback-timeout|-m|--message) return 0 ;; esac ;;
         logs) case "$2" in -n|--lines|--since|-c|--container|--grep|--follow-for) return 0 ;; esac ;;
         doctor) case "$2" in --templates-dir|--request-timeout) return 0 ;; esac ;;
@@ -94,6 +94,7 @@ _platform_value() {
                 --timeout) COMPREPLY=() ;;
                 --rollback-timeout) COMPREPLY=() ;;
                 -m|--message) COMPREPLY=() ;;
+                --commit) COMPREPLY=() ;;
             esac ;;
         rollback)
             case "$2" in
@@ -135,8 +136,8 @@ _platform_options() {
         create) echo "$globals --image --replicas --port --instance-type --set --set-file --detailed-exitcode" ;;
         templates) echo "$globals --templates-dir --refresh" ;;
         upgrade) echo "$globals --to --conflict --set --check --diff --commit --templates-dir" ;;
-        deploy) echo "$globals --image --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;
-        rollback) echo "$globals --to --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;
+        deploy) echo "$globals --image --timeout --rollback-timeout --no-wait --no-rollback -m --message --commit -y --yes" ;;
+        rollback) echo "$globals --to --timeout --rollback-timeout --no-wait --no-rollback -m --message -y --yes" ;;
         logs) echo "$globals -n --lines -f --follow --since -c --container --timestamps --grep --follow-for" ;;
         open) echo "$globals --print" ;;
         destroy) echo "$globals -y --yes" ;;

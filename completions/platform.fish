@@ -32,7 +32,7 @@ function __platform_state
                         case upgrade
                             contains -- $token --to --conflict --set --templates-dir; and set skip 1
                         case deploy
-                            contains -- $token --image --timeout --rollback-timeout -m --message; and set skip 1
+                            contains -- $token --image --timeout --rollback-timeout -m --message --commit; and set skip 1
                         case rollback
                             contains -- $token --to --timeout --rollback-timeout -m --message; and set skip 1
                         case logs
@@ -135,6 +135,8 @@ complete -c platform -n '__platform_at deploy' -l rollback-timeout -x -d 'How lo
 complete -c platform -n '__platform_at deploy' -l no-wait -d 'Apply the image and return without waiting'
 complete -c platform -n '__platform_at deploy' -l no-rollback -d 'Leave a failed deploy in place (exit 4)'
 complete -c platform -n '__platform_at deploy' -s m -l message -x -d 'Note recorded with the release'
+complete -c platform -n '__platform_at deploy' -l commit -x -d 'The git commit the image was built from (default: HEAD of the app\'s repository)'
+complete -c platform -n '__platform_at deploy' -s y -l yes -d 'Do not ask for confirmation (a protected environment needs it without a terminal)'
 complete -c platform -n '__platform_at deploy 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
 complete -c platform -n '__platform_at releases 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
@@ -145,6 +147,7 @@ complete -c platform -n '__platform_at rollback' -l rollback-timeout -x -d 'How 
 complete -c platform -n '__platform_at rollback' -l no-wait -d 'Apply the image and return without waiting'
 complete -c platform -n '__platform_at rollback' -l no-rollback -d 'Leave a failed rollback in place (exit 4)'
 complete -c platform -n '__platform_at rollback' -s m -l message -x -d 'Note recorded with the release'
+complete -c platform -n '__platform_at rollback' -s y -l yes -d 'Do not ask for confirmation (a protected environment needs it without a terminal)'
 complete -c platform -n '__platform_at rollback 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
 complete -c platform -n '__platform_at logs' -s n -l lines -x -d 'Lines per container from the backlog (default 100)'

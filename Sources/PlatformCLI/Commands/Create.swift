@@ -178,6 +178,10 @@ struct CreateCommand: PlatformCommand {
         if options.detailedExitCode && result.changes == true {
             outcome.failure = PlatformError.changesPending
         }
+        if CIReporting.wanted(context.environment) {
+            outcome.ci = CIReport(command: spec.name, app: result.name, environment: result.environment, image: result.image,
+                                  result: result.dryRun ? "planned" : "created", url: result.url)
+        }
         return outcome
     }
 
