@@ -41,6 +41,8 @@ _platform_takes_value() {
         upgrade) case "$2" in --to|--conflict|--set|--templates-dir) return 0 ;; esac ;;
         deploy) case "$2" in --image|--timeout|--rollback-timeout|-m|--message|--commit) return 0 ;; esac ;;
         rollback) case "$2" in --to|--timeout|--rollback-timeout|-m|--message) return 0 ;; esac ;;
+        vars) case "$2" in -m|--message|--timeout|--rollback-timeout) return 0 ;; esac ;;
+        secrets) case "$2" in -m|--message|--timeout|--rollback-timeout) return 0 ;; esac ;;
         logs) case "$2" in -n|--lines|--since|-c|--container|--grep|--follow-for) return 0 ;; esac ;;
         doctor) case "$2" in --templates-dir|--request-timeout) return 0 ;; esac ;;
         metrics) case "$2" in --format|--since) return 0 ;; esac ;;
@@ -103,6 +105,18 @@ _platform_value() {
                 --rollback-timeout) COMPREPLY=() ;;
                 -m|--message) COMPREPLY=() ;;
             esac ;;
+        vars)
+            case "$2" in
+                -m|--message) COMPREPLY=() ;;
+                --timeout) COMPREPLY=() ;;
+                --rollback-timeout) COMPREPLY=() ;;
+            esac ;;
+        secrets)
+            case "$2" in
+                -m|--message) COMPREPLY=() ;;
+                --timeout) COMPREPLY=() ;;
+                --rollback-timeout) COMPREPLY=() ;;
+            esac ;;
         logs)
             case "$2" in
                 -n|--lines) COMPREPLY=() ;;
@@ -138,6 +152,8 @@ _platform_options() {
         upgrade) echo "$globals --to --conflict --set --check --diff --commit --templates-dir" ;;
         deploy) echo "$globals --image --timeout --rollback-timeout --no-wait --no-rollback -m --message --commit -y --yes" ;;
         rollback) echo "$globals --to --timeout --rollback-timeout --no-wait --no-rollback -m --message -y --yes" ;;
+        vars) echo "$globals --stage -m --message --timeout --rollback-timeout --no-wait --no-rollback" ;;
+        secrets) echo "$globals --stage -m --message --timeout --rollback-timeout --no-wait --no-rollback" ;;
         logs) echo "$globals -n --lines -f --follow --since -c --container --timestamps --grep --follow-for" ;;
         open) echo "$globals --print" ;;
         destroy) echo "$globals -y --yes" ;;
@@ -155,6 +171,10 @@ _platform_positional() {
         deploy:0) _platform_dynamic apps ;;
         releases:0) _platform_dynamic apps ;;
         rollback:0) _platform_dynamic apps ;;
+        vars:0) _platform_words 'set unset list apply' ;;
+        vars:1) _platform_dynamic apps ;;
+        secrets:0) _platform_words 'set unset list apply' ;;
+        secrets:1) _platform_dynamic apps ;;
         logs:0) _platform_dynamic apps ;;
         status:0) _platform_dynamic apps ;;
         open:0) _platform_dynamic apps ;;
@@ -167,7 +187,7 @@ _platform_positional() {
     esac
 }
 
-_platform_commands='scaffold create templates upgrade deploy releases rollback logs status open destroy version help completion doctor metrics config'
+_platform_commands='scaffold create templates upgrade deploy releases rollback vars secrets logs status open destroy version help completion doctor metrics config'
 
 _platform() {
     local cur prev words cword split=false

@@ -39,6 +39,8 @@ public struct AppStatus: Codable, Sendable, Equatable {
     public var healthy: Bool
     /// The release that runs now: the newest one of `image`; nil when no release has that image.
     public var release: Release?
+    /// The configuration version (vars and secrets) the Deployment references; nil: none.
+    public var config: ConfigReference?
     public var pods: [Pod]
 }
 
@@ -78,9 +80,13 @@ public struct StatusService: Sendable {
         if let image, case .ready = RolloutRules.assess(deployment: deployment, pods: pods, app: app, image: image) {
             healthy = true
         }
+        let config = ConfigReference.live(in: deployment, app: app)
+        let release = history.current(liveImage: image, config: config)
+        // The key fingerprints come from the release that recorded this version.
+        let recorded = release?.config.flatMap { $0.sameVersion(as: config) ? $0 : nil } ?? config
         return AppStatus(app: app, environment: environment, namespace: environment, url: url, image: image,
-                         replicas: replicas, healthy: healthy, release: history.current(liveImage: image),
-                         pods: podReports)
+                         replicas: replicas, healthy: healthy, release: release,
+                         config: config.isEmpty ? nil : recorded, pods: podReports)
     }
 
     static func podReport(_ pod: JSONValue, app: String, now: Date) -> AppStatus.Pod {
