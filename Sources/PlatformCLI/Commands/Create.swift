@@ -11,6 +11,8 @@ struct CreateCommand: PlatformCommand {
         var port: Int?
         var instanceType: String?
         var variables: [String: String]
+        /// `--set-file KEY=PATH` and `--set KEY=-` (PATH `-`): read in `run`, before anything else happens.
+        var variableFiles: [String: String] = [:]
         var dryRun: Bool
         var detailedExitCode: Bool
         var output: OutputFormat
@@ -37,7 +39,8 @@ struct CreateCommand: PlatformCommand {
             OptionSpec("replicas", value: "N", help: "Number of pods (default: 1)"),
             OptionSpec("port", value: "PORT", help: "Port the app listens on (default: 8080)"),
             OptionSpec("instance-type", value: "TYPE", help: "Instance type for the infrastructure (default: t3.medium)"),
-            OptionSpec("set", value: "KEY=VALUE", help: "Set a Terraform module variable (repeatable; passed as TF_VAR_KEY)", repeatable: true),
+            OptionSpec("set", value: "KEY=VALUE", help: "Set a Terraform module variable (repeatable; passed as TF_VAR_KEY; KEY=- reads the value from stdin)", repeatable: true),
+            OptionSpec("set-file", value: "KEY=PATH", help: "Set a Terraform module variable to the contents of a file (for secrets: not visible in ps)", repeatable: true, completion: .files),
             OptionSpec("detailed-exitcode", help: "With --dry-run: exit 2 when something would change, 0 when not"),
             OptionSpec("allow-mutable-tag", help: "Accept an image tagged :latest or without a tag outside the development environment"),
         ],
@@ -52,9 +55,19 @@ struct CreateCommand: PlatformCommand {
     static func parse(_ parsed: ParsedCommandLine, globals: GlobalOptions, environment: [String: String]) throws -> Options {
         let name = try positionals(parsed, min: 1, max: 1)[0]
         var variables: [String: String] = [:]
+        var files: [String: String] = [:]
         for pair in parsed.all("set") {
             let (key, value) = try Validate.keyValue(pair)
-            variables[key] = value
+            if value == "-" { files[key] = "-" } else { variables[key] = value }
+        }
+        for pair in parsed.all("set-file") {
+            let (key, path) = try Validate.keyValue(pair, option: "--set-file")
+            guard !path.isEmpty else { throw PlatformError.invalidInput("invalid --set-file \(Validate.quoted(pair)): expected KEY=PATH") }
+            files[key] = path
+            variables[key] = nil
+        }
+        if files.values.filter({ $0 == "-" }).count > 1 {
+            throw PlatformError.invalidInput("only one --set KEY=- can read stdin")
         }
         return Options(
             name: name, environment: parsed.value("environment"), image: parsed.value("image"),
@@ -62,7 +75,7 @@ struct CreateCommand: PlatformCommand {
                 try Validate.positiveInteger($0, what: "replicas", range: ConfigLoader.replicaRange)
             },
             port: try parsed.value("port").map { try Validate.positiveInteger($0, what: "port", range: 1...65535) },
-            instanceType: parsed.value("instance-type"), variables: variables, dryRun: globals.dryRun,
+            instanceType: parsed.value("instance-type"), variables: variables, variableFiles: files, dryRun: globals.dryRun,
             detailedExitCode: parsed.flag("detailed-exitcode"), output: globals.output,
             kubeContext: globals.kubeContext, kubeconfig: globals.kubeconfig,
             allowMutableTag: parsed.flag("allow-mutable-tag")
@@ -83,7 +96,33 @@ struct CreateCommand: PlatformCommand {
         if let image = options.image { try Validate.image(image) }
     }
 
+    /// The `--set-file`/`--set KEY=-` values, read whole; one final newline is dropped (files and
+    /// `echo` end with one). A file that cannot be read is bad input (exit 64), found before anything runs.
+    static func readVariableFiles(_ options: Options, _ context: CommandContext) throws -> [String: String] {
+        var values = options.variables
+        for (key, path) in options.variableFiles.sorted(by: { $0.key < $1.key }) {
+            var text: String
+            if path == "-" {
+                var lines: [String] = []
+                while let line = context.io.readLine() { lines.append(line) }
+                text = lines.joined(separator: "\n")
+            } else {
+                let full = path.hasPrefix("/") ? path : context.currentDirectory + "/" + path
+                guard let data = FileManager.default.contents(atPath: full), let contents = String(data: data, encoding: .utf8) else {
+                    throw PlatformError.invalidInput("cannot read --set-file \(key)=\(Validate.quoted(path)): no such readable UTF-8 file")
+                }
+                text = contents
+                if text.hasSuffix("\n") { text.removeLast() }
+            }
+            values[key] = text
+        }
+        return values
+    }
+
     static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
+        var options = options
+        options.variables = try readVariableFiles(options, context)
+        options.variableFiles = [:]
         try context.requireTools(["terraform", "kubectl"])
         let flags = SettingsFlags(name: options.name, environment: options.environment, image: options.image,
                                   replicas: options.replicas, port: options.port, instanceType: options.instanceType,

@@ -117,9 +117,11 @@ public struct CreateService: Sendable {
             reporter.progress("Skipping the ServiceMonitor: \(reason)")
             reporter.progress("Metrics: the pods carry prometheus.io/scrape, /port and /path annotations (\(metrics)) for a Prometheus that discovers pods by them")
         }
-        let rootModule = try RootModule(settings: settings, moduleSource: request.moduleSource).encoded()
-        let moduleHash = SHA256.hex(rootModule)
-        let secrets = settings.variables.filter { Redactor.isSecretKey($0.key) }.map(\.value)
+        let root = RootModule(settings: settings, moduleSource: request.moduleSource)
+        let rootModule = try root.encoded()
+        // Changed backend credentials need a new `terraform init` too.
+        let moduleHash = SHA256.hex(root.backendSecrets.isEmpty ? rootModule : rootModule + (try stableJSONDocument(root.backendSecrets)))
+        let secrets = settings.variables.filter { Redactor.isSecretKey($0.key) }.map(\.value) + root.backendSecretValues
         let terraformEnvironment = Terraform.toolEnvironment(processEnvironment: request.processEnvironment,
                                                              stateDirectory: request.stateDirectory,
                                                              variables: settings.variables)
@@ -133,6 +135,7 @@ public struct CreateService: Sendable {
                 ? try await workspace.lock(timeout: request.lockTimeout, reporter: reporter, signals: signals) : nil
             defer { lock?.release() }
             let terraformChanges = try await planInScratchCopy(workspace: workspace, rootModule: rootModule,
+                                                               backendSecrets: root.backendSecrets,
                                                                environment: terraformEnvironment, secrets: secrets)
             let (serverDocuments, changed) = try await dryRunApply(kubectl, documents: documents, live: live,
                                                                    namespaceExists: namespace != .missing,
@@ -153,7 +156,7 @@ public struct CreateService: Sendable {
             reporter.progress("Terraform workspace \(workspace.path) is initialised for this module")
         } else {
             reporter.progress("Initialising Terraform in \(workspace.path)")
-            try await step { try await terraform.initialize() }
+            try await step { try await terraform.initialize(backendSecrets: root.backendSecrets) }
             try workspace.recordHash(moduleHash)
         }
         defer { Workspace.protectFiles(in: workspace.path) }  // state and backups 0600, also after a failure
@@ -226,8 +229,8 @@ public struct CreateService: Sendable {
     }
 
     /// `terraform plan` in a scratch copy of the workspace, so a dry run changes no file of it.
-    private func planInScratchCopy(workspace: Workspace, rootModule: Data, environment: [String: String],
-                                   secrets: [String]) async throws -> Bool {
+    private func planInScratchCopy(workspace: Workspace, rootModule: Data, backendSecrets: [String: JSONValue],
+                                   environment: [String: String], secrets: [String]) async throws -> Bool {
         let files = FileManager.default
         let scratch = files.temporaryDirectory.appendingPathComponent("platform-plan-\(UUID().uuidString)").path
         try files.createDirectory(atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -240,7 +243,7 @@ public struct CreateService: Sendable {
         let terraform = Terraform(runner: runner, directory: scratch, environment: environment, reporter: reporter,
                                   secrets: secrets)
         reporter.progress("Planning the infrastructure (dry run)")
-        try await step { try await terraform.initialize() }
+        try await step { try await terraform.initialize(backendSecrets: backendSecrets) }
         return try await step { try await terraform.plan(detailedExitCode: true, lock: false) }
     }
 
