@@ -18,14 +18,17 @@ struct CreateCommand: PlatformCommand {
         var output: OutputFormat
         var kubeContext: String?
         var kubeconfig: String?
+        var allowMutableTag = false
     }
 
     static let spec = CommandSpec(
         "create", summary: "Provision an app: its infrastructure with Terraform, then its Kubernetes objects",
         discussion: """
         Runs the application Terraform module in the app's workspace (STATE/workspaces/ENV/NAME), then
-        applies Namespace ENV, Deployment, Service, Ingress (NAME.ENV.DOMAIN) and, when the cluster has
-        the Prometheus Operator CRD, a ServiceMonitor in one server-side apply. Prints the app's URL.
+        applies Namespace ENV, ServiceAccount, Deployment, Service, Ingress (NAME.ENV.DOMAIN),
+        NetworkPolicy, with 2+ replicas a PodDisruptionBudget, with autoscale a HorizontalPodAutoscaler
+        and, when the cluster has the Prometheus Operator CRD, a ServiceMonitor in one server-side apply.
+        Outside development the image needs a fixed tag or digest. Prints the app's URL.
         Defaults come from flags, PLATFORM_* variables, platform.json, the user config, then built-ins.
         Rerunning with the same inputs changes nothing; without --image the image running in the
         cluster is kept.
@@ -39,6 +42,7 @@ struct CreateCommand: PlatformCommand {
             OptionSpec("set", value: "KEY=VALUE", help: "Set a Terraform module variable (repeatable; passed as TF_VAR_KEY; KEY=- reads the value from stdin)", repeatable: true),
             OptionSpec("set-file", value: "KEY=PATH", help: "Set a Terraform module variable to the contents of a file (for secrets: not visible in ps)", repeatable: true, completion: .files),
             OptionSpec("detailed-exitcode", help: "With --dry-run: exit 2 when something would change, 0 when not"),
+            OptionSpec("allow-mutable-tag", help: "Accept an image tagged :latest or without a tag outside the development environment"),
         ],
         examples: [
             "platform create shop -e staging",
@@ -73,7 +77,9 @@ struct CreateCommand: PlatformCommand {
             port: try parsed.value("port").map { try Validate.positiveInteger($0, what: "port", range: 1...65535) },
             instanceType: parsed.value("instance-type"), variables: variables, variableFiles: files, dryRun: globals.dryRun,
             detailedExitCode: parsed.flag("detailed-exitcode"), output: globals.output,
-            kubeContext: globals.kubeContext, kubeconfig: globals.kubeconfig)
+            kubeContext: globals.kubeContext, kubeconfig: globals.kubeconfig,
+            allowMutableTag: parsed.flag("allow-mutable-tag")
+                || !["", "0", "false"].contains(environment["PLATFORM_ALLOW_MUTABLE_TAG"] ?? ""))
     }
 
     /// Values of `--set` keys that name secrets (`db_password=...`): masked in `--verbose` echoes.
@@ -137,6 +143,10 @@ struct CreateCommand: PlatformCommand {
                 moduleSource = try ApplicationModule.locate(in: folders)
             }
         }
+        if settings.imageIsExplicit {
+            try CreateService.checkImmutable(settings.image.value, environment: settings.environment.value,
+                                             allowed: options.allowMutableTag)
+        }
         if settings.moduleSource.value == nil {
             // The bundled module is known: a --set it does not declare is bad input, found before anything runs.
             let settable = embeddedModule ? ApplicationModule.settableVariables(files: ApplicationModule.embeddedFiles)
@@ -162,7 +172,7 @@ struct CreateCommand: PlatformCommand {
         let request = CreateRequest(settings: settings, moduleSource: moduleSource ?? "",
                                     stateDirectory: stateDirectory,
                                     processEnvironment: context.environment, dryRun: options.dryRun,
-                                    lockTimeout: lockTimeout)
+                                    lockTimeout: lockTimeout, allowMutableTag: options.allowMutableTag)
         let service = CreateService(runner: context.runner, reporter: context.console, signals: context.signals)
         let result = try await service.create(request)
 
