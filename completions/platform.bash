@@ -42,6 +42,7 @@ _platform_takes_value() {
         deploy) case "$2" in --image|--timeout|--rollback-timeout|-m|--message) return 0 ;; esac ;;
         rollback) case "$2" in --to|--timeout|--rollback-timeout|-m|--message) return 0 ;; esac ;;
         logs) case "$2" in -n|--lines|--since|-c|--container|--grep|--follow-for) return 0 ;; esac ;;
+        destroy) case "$2" in --timeout) return 0 ;; esac ;;
         doctor) case "$2" in --templates-dir|--request-timeout) return 0 ;; esac ;;
         metrics) case "$2" in --format|--since) return 0 ;; esac ;;
         config) case "$2" in --image) return 0 ;; esac ;;
@@ -109,6 +110,10 @@ _platform_value() {
                 --grep) COMPREPLY=() ;;
                 --follow-for) COMPREPLY=() ;;
             esac ;;
+        destroy)
+            case "$2" in
+                --timeout) COMPREPLY=() ;;
+            esac ;;
         doctor)
             case "$2" in
                 --templates-dir) _platform_files -d ;;
@@ -137,7 +142,7 @@ _platform_options() {
         deploy) echo "$globals --image --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;
         rollback) echo "$globals --to --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;
         logs) echo "$globals -n --lines -f --follow --since -c --container --timestamps --grep --follow-for" ;;
-        destroy) echo "$globals -y --yes" ;;
+        destroy) echo "$globals -y --yes --timeout" ;;
         doctor) echo "$globals --templates-dir --request-timeout" ;;
         metrics) echo "$globals --format --since" ;;
         config) echo "$globals --image" ;;
