@@ -39,7 +39,7 @@ _platform_takes_value() {
         create) case "$2" in --image|--replicas|--port|--instance-type|--set) return 0 ;; esac ;;
         templates) case "$2" in --templates-dir) return 0 ;; esac ;;
         upgrade) case "$2" in --to|--conflict|--set|--templates-dir) return 0 ;; esac ;;
-        deploy) case "$2" in --image|--timeout|--rollback-timeout|-m|--message) return 0 ;; esac ;;
+        deploy) case "$2" in --image|--timeout|--rollback-timeout|-m|--message|--commit) return 0 ;; esac ;;
         rollback) case "$2" in --to|--timeout|--rollback-timeout|-m|--message) return 0 ;; esac ;;
         logs) case "$2" in -n|--lines|--since|-c|--container|--grep|--follow-for) return 0 ;; esac ;;
         destroy) case "$2" in --timeout) return 0 ;; esac ;;
@@ -94,6 +94,7 @@ _platform_value() {
                 --timeout) COMPREPLY=() ;;
                 --rollback-timeout) COMPREPLY=() ;;
                 -m|--message) COMPREPLY=() ;;
+                --commit) COMPREPLY=() ;;
             esac ;;
         rollback)
             case "$2" in
@@ -135,13 +136,14 @@ _platform_value() {
 _platform_options() {
     local globals='-e --environment -o --output --dry-run -v --verbose -q --quiet --no-color --kube-context --kubeconfig -h --help'
     case "$1" in
-        scaffold) echo "$globals -t --template --language --framework --dir --set --ci --no-git --templates-dir" ;;
+        scaffold) echo "$globals -t --template --language --framework --dir --set --ci --no-git --templates-dir --refresh" ;;
         create) echo "$globals --image --replicas --port --instance-type --set --detailed-exitcode" ;;
-        templates) echo "$globals --templates-dir" ;;
+        templates) echo "$globals --templates-dir --refresh" ;;
         upgrade) echo "$globals --to --conflict --set --check --diff --commit --templates-dir" ;;
-        deploy) echo "$globals --image --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;
-        rollback) echo "$globals --to --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;
+        deploy) echo "$globals --image --timeout --rollback-timeout --no-wait --no-rollback -m --message --commit -y --yes" ;;
+        rollback) echo "$globals --to --timeout --rollback-timeout --no-wait --no-rollback -m --message -y --yes" ;;
         logs) echo "$globals -n --lines -f --follow --since -c --container --timestamps --grep --follow-for" ;;
+        open) echo "$globals --print" ;;
         destroy) echo "$globals -y --yes --timeout" ;;
         doctor) echo "$globals --templates-dir --request-timeout" ;;
         metrics) echo "$globals --format --since" ;;
@@ -159,6 +161,7 @@ _platform_positional() {
         rollback:0) _platform_dynamic apps ;;
         logs:0) _platform_dynamic apps ;;
         status:0) _platform_dynamic apps ;;
+        open:0) _platform_dynamic apps ;;
         destroy:0) _platform_dynamic apps ;;
         completion:0) _platform_words 'bash zsh fish' ;;
         config:0) _platform_words 'show' ;;
@@ -168,7 +171,7 @@ _platform_positional() {
     esac
 }
 
-_platform_commands='scaffold create templates upgrade deploy releases rollback logs status destroy version help completion doctor metrics config'
+_platform_commands='scaffold create templates upgrade deploy releases rollback logs status open destroy version help completion doctor metrics config'
 
 _platform() {
     local cur prev words cword split=false

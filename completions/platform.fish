@@ -32,7 +32,7 @@ function __platform_state
                         case upgrade
                             contains -- $token --to --conflict --set --templates-dir; and set skip 1
                         case deploy
-                            contains -- $token --image --timeout --rollback-timeout -m --message; and set skip 1
+                            contains -- $token --image --timeout --rollback-timeout -m --message --commit; and set skip 1
                         case rollback
                             contains -- $token --to --timeout --rollback-timeout -m --message; and set skip 1
                         case logs
@@ -92,6 +92,7 @@ complete -c platform -n '__platform_at ""' -a releases -d 'Show the release hist
 complete -c platform -n '__platform_at ""' -a rollback -d 'Re-deploy an earlier release of an app'
 complete -c platform -n '__platform_at ""' -a logs -d 'Print (and follow) the logs of all Pods of an app'
 complete -c platform -n '__platform_at ""' -a status -d 'Show an app: replicas, image, current release, Pods and URL'
+complete -c platform -n '__platform_at ""' -a open -d 'Print the app\'s URL and open it in a browser when there is a display'
 complete -c platform -n '__platform_at ""' -a destroy -d 'Delete an app: its Kubernetes objects, its infrastructure and its workspace'
 complete -c platform -n '__platform_at ""' -a version -d 'Print the platform version'
 complete -c platform -n '__platform_at ""' -a help -d 'Show help for platform or one of its commands'
@@ -108,6 +109,7 @@ complete -c platform -n '__platform_at scaffold' -l set -x -d 'Set a template va
 complete -c platform -n '__platform_at scaffold' -l ci -x -a 'github gitlab none' -d 'CI/CD pipeline to include: github, gitlab or none (default: the config\'s ci, else github)'
 complete -c platform -n '__platform_at scaffold' -l no-git -d 'Do not create a git repository'
 complete -c platform -n '__platform_at scaffold' -l templates-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Look up template ids in DIR first'
+complete -c platform -n '__platform_at scaffold' -l refresh -d 'Fetch the configured templates_source git repository again now'
 
 complete -c platform -n '__platform_at create' -l image -x -d 'Container image (default: platform.json\'s image, else NAME:latest)'
 complete -c platform -n '__platform_at create' -l replicas -x -d 'Number of pods (default: 1)'
@@ -118,6 +120,7 @@ complete -c platform -n '__platform_at create' -l detailed-exitcode -d 'With --d
 complete -c platform -n '__platform_at create 0' -a '(__platform_values apps)' -d 'App name: lowercase letters, digits and \'-\', starting with a letter (default: the name in ./platform.json or a parent folder\'s)'
 
 complete -c platform -n '__platform_at templates' -l templates-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Look up templates in DIR first'
+complete -c platform -n '__platform_at templates' -l refresh -d 'Fetch the configured templates_source git repository again now'
 
 complete -c platform -n '__platform_at upgrade' -l to -x -d 'Upgrade to VERSION instead of the newest (a version or a git tag)'
 complete -c platform -n '__platform_at upgrade' -l conflict -x -a 'inline rej' -d 'Conflicts as inline markers (default) or as .rej files'
@@ -133,6 +136,8 @@ complete -c platform -n '__platform_at deploy' -l rollback-timeout -x -d 'How lo
 complete -c platform -n '__platform_at deploy' -l no-wait -d 'Apply the image and return without waiting'
 complete -c platform -n '__platform_at deploy' -l no-rollback -d 'Leave a failed deploy in place (exit 4)'
 complete -c platform -n '__platform_at deploy' -s m -l message -x -d 'Note recorded with the release'
+complete -c platform -n '__platform_at deploy' -l commit -x -d 'The git commit the image was built from (default: HEAD of the app\'s repository)'
+complete -c platform -n '__platform_at deploy' -s y -l yes -d 'Do not ask for confirmation (a protected environment needs it without a terminal)'
 complete -c platform -n '__platform_at deploy 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
 complete -c platform -n '__platform_at releases 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
@@ -143,6 +148,7 @@ complete -c platform -n '__platform_at rollback' -l rollback-timeout -x -d 'How 
 complete -c platform -n '__platform_at rollback' -l no-wait -d 'Apply the image and return without waiting'
 complete -c platform -n '__platform_at rollback' -l no-rollback -d 'Leave a failed rollback in place (exit 4)'
 complete -c platform -n '__platform_at rollback' -s m -l message -x -d 'Note recorded with the release'
+complete -c platform -n '__platform_at rollback' -s y -l yes -d 'Do not ask for confirmation (a protected environment needs it without a terminal)'
 complete -c platform -n '__platform_at rollback 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
 complete -c platform -n '__platform_at logs' -s n -l lines -x -d 'Lines per container from the backlog (default 100)'
@@ -156,12 +162,15 @@ complete -c platform -n '__platform_at logs 0' -a '(__platform_values apps)' -d 
 
 complete -c platform -n '__platform_at status 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
+complete -c platform -n '__platform_at open' -l print -d 'Only print the URL, never start a browser'
+complete -c platform -n '__platform_at open 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
+
 complete -c platform -n '__platform_at destroy' -s y -l yes -d 'Do not ask for confirmation (required without a terminal)'
 complete -c platform -n '__platform_at destroy' -l timeout -x -d 'How long the objects and their pods may take to be gone (default 5m)'
 complete -c platform -n '__platform_at destroy 0' -a '(__platform_values apps)' -d 'The app'
 
 
-complete -c platform -n '__platform_at help 0' -a 'scaffold create templates upgrade deploy releases rollback logs status destroy version help completion doctor metrics config' -d 'The command to explain'
+complete -c platform -n '__platform_at help 0' -a 'scaffold create templates upgrade deploy releases rollback logs status open destroy version help completion doctor metrics config' -d 'The command to explain'
 
 complete -c platform -n '__platform_at completion 0' -a 'bash zsh fish' -d 'bash, zsh or fish'
 

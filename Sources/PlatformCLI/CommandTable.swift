@@ -10,6 +10,7 @@ public enum CommandTable {
         CommandEntry(RollbackCommand.self),
         CommandEntry(LogsCommand.self),
         CommandEntry(StatusCommand.self),
+        CommandEntry(OpenCommand.self),
         CommandEntry(DestroyCommand.self),
         CommandEntry(VersionCommand.self),
         CommandEntry(HelpCommand.self),

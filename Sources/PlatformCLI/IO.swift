@@ -65,6 +65,8 @@ public struct IOStreams: Sendable {
         if let force = environment["CLICOLOR_FORCE"], !force.isEmpty, force != "0" { return true }
         if environment["NO_COLOR"].map({ !$0.isEmpty }) ?? false { return false }
         if environment["TERM"] == "dumb" { return false }
+        // CI systems set CI=true; their log viewers are no terminal (docs/ci.md: no colour, no prompts).
+        if ["true", "1"].contains(environment["CI"]?.lowercased() ?? "") { return false }
         return isTTY
     }
 }

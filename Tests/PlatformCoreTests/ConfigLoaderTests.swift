@@ -96,12 +96,12 @@ final class ConfigLoaderTests: XCTestCase {
         try write(userPath, "{\n  \"domain\": \"a.example\",\n  \"replica\": 2\n}\n")
         XCTAssertThrowsError(try resolve(SettingsFlags(name: "shop"))) { error in
             XCTAssertEqual(error as? PlatformError, .invalidInput(
-                "\(self.userPath):3: unknown key 'replica' (allowed: domain, module_source, backend, environments, default_environment, resources, instance_type, replicas, ci, templates_source)"))
+                "\(self.userPath):3: unknown key 'replica' (allowed: domain, module_source, backend, environments, default_environment, resources, instance_type, replicas, ci, promotion, templates_source)"))
         }
         try write(userPath, "{\"environments\": {\"prod\": {\n \"context\": \"x\"}}}")
         XCTAssertThrowsError(try resolve(SettingsFlags(name: "shop"))) { error in
             XCTAssertEqual(error as? PlatformError, .invalidInput(
-                "\(self.userPath):2: unknown key 'context' in 'environments.prod' (allowed: kube_context, domain)"))
+                "\(self.userPath):2: unknown key 'context' in 'environments.prod' (allowed: kube_context, domain, protected)"))
         }
     }
 

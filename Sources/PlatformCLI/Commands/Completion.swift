@@ -61,7 +61,10 @@ struct CompleteValuesCommand: PlatformCommand {
         let values: [String]
         switch options.kind {
         case .templates:
-            values = ((try? templateStore(nil, context).list()) ?? []).map(\.id).filter { !$0.hasPrefix("terraform/") }
+            // Only what is on disk: a completion never runs git.
+            var store = try? await templateStore(nil, context, cachedOnly: true)
+            if store == nil { store = try? await templateStore(nil, context, useSource: false) }
+            values = ((try? store?.list()) ?? []).map(\.id).filter { !$0.hasPrefix("terraform/") }
         case .environments:
             values = CompletionValues.environments(environment: context.environment)
         case .apps:

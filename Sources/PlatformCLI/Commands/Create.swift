@@ -89,7 +89,7 @@ struct CreateCommand: PlatformCommand {
         var moduleSource = settings.moduleSource.value
         var embeddedModule = false
         if moduleSource == nil {
-            let folders = templateStore(nil, context).directories
+            let folders = try await templateStore(nil, context, useSource: false).directories
             if let found = try? ApplicationModule.locate(in: folders) {
                 moduleSource = found
             } else if !ApplicationModule.embeddedFiles.isEmpty {
@@ -138,6 +138,10 @@ struct CreateCommand: PlatformCommand {
         }
         if options.detailedExitCode && result.changes == true {
             outcome.failure = PlatformError.changesPending
+        }
+        if CIReporting.wanted(context.environment) {
+            outcome.ci = CIReport(command: spec.name, app: result.name, environment: result.environment, image: result.image,
+                                  result: result.dryRun ? "planned" : "created", url: result.url)
         }
         return outcome
     }

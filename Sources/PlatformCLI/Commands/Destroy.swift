@@ -6,6 +6,8 @@ struct DestroyCommand: PlatformCommand {
         var name: String
         var environment: String
         var yes: Bool
+        /// The config marks the environment `protected` (destroy always confirms; this says so).
+        var protected = false
         var dryRun: Bool
         var output: OutputFormat
         var kube = KubeTarget()
@@ -33,7 +35,8 @@ struct DestroyCommand: PlatformCommand {
 
     static func parse(_ parsed: ParsedCommandLine, globals: GlobalOptions, environment: [String: String]) throws -> Options {
         let name = try positionals(parsed, min: 1, max: 1)[0]
-        return Options(name: name, environment: globals.environment, yes: parsed.flag("yes"), dryRun: globals.dryRun,
+        return Options(name: name, environment: globals.environment, yes: parsed.flag("yes"),
+                       protected: globals.protectedEnvironments.contains(globals.environment), dryRun: globals.dryRun,
                        output: globals.output, kube: globals.kube,
                        timeout: try durationOption(parsed, "timeout", default: DestroyService.defaultTimeout))
     }
@@ -45,7 +48,7 @@ struct DestroyCommand: PlatformCommand {
 
     static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
         try context.requireTools(["kubectl", "terraform"])
-        if !options.yes && !options.dryRun && !context.io.canPrompt {
+        if !options.yes && !options.dryRun && !Confirmation.canAsk(context) {
             throw usage("destroy needs confirmation: pass --yes (no terminal to ask on)")
         }
         var lockTimeout = 600.0
@@ -76,11 +79,10 @@ struct DestroyCommand: PlatformCommand {
             }
         }
         if !options.yes {
-            context.io.stderr.write("This deletes \(describe(plan)).\nType the app name (\(options.name)) to confirm: ")
-            let answer = context.io.readLine()?.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard answer == options.name else {
-                throw PlatformError.failed("not confirmed; nothing was destroyed")
-            }
+            try Confirmation.ask("This deletes \(describe(plan)).\n"
+                                 + (options.protected ? "\(options.environment) is a protected environment.\n" : "")
+                                 + "Type the app name (\(options.name)) to confirm: ",
+                                 expected: options.name, refused: "nothing was destroyed", context)
         }
         let result = try await service.destroy(plan, request)
         return .render(result, as: options.output,

@@ -15,6 +15,8 @@ public struct DeployRequest: Sendable, Equatable {
     public var kind: Release.Kind
     /// For `rollback`: the revision being re-deployed.
     public var rollbackOf: Int?
+    /// The commit the image was built from (`--commit`, or HEAD of the app's repository).
+    public var commit: Release.Commit?
 
     public init(app: String, environment: String, image: String, timeout: Double = 300, rollbackTimeout: Double = 300,
                 wait: Bool = true, rollback: Bool = true, message: String? = nil, kind: Release.Kind = .deploy,
@@ -153,6 +155,7 @@ public struct DeployService: Sendable {
         var release = Release(revision: 0, image: request.image, user: user, time: Self.timestamp(now()),
                               message: request.message, result: .pending, kind: request.kind,
                               rollbackOf: request.rollbackOf)
+        release.commit = request.commit
         // The pending release takes the next revision in the same write that records it.
         let pending = release
         let (revision, lastServing) = try await store.update(app: app, namespace: namespace) { history in

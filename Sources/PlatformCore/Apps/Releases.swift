@@ -16,6 +16,20 @@ public struct Release: Codable, Sendable, Equatable {
         case superseded
     }
 
+    /// The git commit a release was built from (`deploy --commit SHA`, or HEAD of the app's
+    /// repository): DORA lead time runs from `time` to the successful rollout.
+    public struct Commit: Codable, Sendable, Equatable {
+        /// The commit as given or, when the repository has it, in full.
+        public var sha: String
+        /// The committer date, ISO 8601; nil when the commit is not in the repository at hand.
+        public var time: String?
+
+        public init(sha: String, time: String?) {
+            self.sha = sha
+            self.time = time
+        }
+    }
+
     public enum Kind: String, Codable, Sendable, Equatable {
         case deploy, rollback
     }
@@ -35,6 +49,8 @@ public struct Release: Codable, Sendable, Equatable {
     public var rolledBackTo: String?
     /// For `rollback`: the revision whose image was re-deployed.
     public var rollbackOf: Int?
+    /// The commit the image was built from, when known.
+    public var commit: Commit?
 
     public init(revision: Int, image: String, user: String, time: String, message: String?, result: Result,
                 kind: Kind = .deploy, reason: String? = nil, rolledBackTo: String? = nil, rollbackOf: Int? = nil) {

@@ -30,15 +30,20 @@ public struct UserConfig: Codable, Sendable, Equatable {
     public struct Environment: Codable, Sendable, Equatable {
         public var kubeContext: String?
         public var domain: String?
+        /// Changes here (deploy, promote, rollback, vars/secrets, destroy) ask first on a terminal and
+        /// need `--yes` in scripts.
+        public var protected: Bool?
 
         enum CodingKeys: String, CodingKey {
             case kubeContext = "kube_context"
             case domain
+            case protected
         }
 
-        public init(kubeContext: String? = nil, domain: String? = nil) {
+        public init(kubeContext: String? = nil, domain: String? = nil, protected: Bool? = nil) {
             self.kubeContext = kubeContext
             self.domain = domain
+            self.protected = protected
         }
     }
 
@@ -52,6 +57,9 @@ public struct UserConfig: Codable, Sendable, Equatable {
     public var replicas: Int?
     /// The CI/CD pipeline `scaffold` includes when `--ci` is not given: github, gitlab or none.
     public var ci: String?
+    /// The order builds move through environments (`["development", "staging", "prod"]`):
+    /// `promote --to ENV` takes the stage before ENV and refuses to skip one unless `--from` is given.
+    public var promotion: [String]?
     /// Where templates come from before the bundled ones: `git+URL[//SUBDIR][@REF]` or a folder.
     public var templatesSource: String?
 
@@ -64,6 +72,7 @@ public struct UserConfig: Codable, Sendable, Equatable {
         case instanceType = "instance_type"
         case replicas
         case ci
+        case promotion
         case templatesSource = "templates_source"
     }
 
@@ -103,4 +112,11 @@ extension UserConfig.CodingKeys: CaseIterable {
 
 extension ProjectConfig.CodingKeys: CaseIterable {
     static var allKeys: [String] { allCases.map(\.rawValue) }
+}
+
+extension UserConfig.Environment.CodingKeys: CaseIterable {}
+
+extension UserConfig.Environment {
+    /// The keys an `environments.NAME` entry may have.
+    static let keys = CodingKeys.allCases.map(\.rawValue)
 }

@@ -65,7 +65,7 @@ public enum ConfigLoader {
         try checkKeys(value, allowed: allowed, path: path, text: text, context: nil)
         if let environments = value["environments"]?.objectValue {
             for (name, entry) in environments.sorted(by: { $0.key < $1.key }) {
-                try checkKeys(entry, allowed: ["kube_context", "domain"], path: path, text: text, context: "environments.\(name)")
+                try checkKeys(entry, allowed: UserConfig.Environment.keys, path: path, text: text, context: "environments.\(name)")
             }
         }
         if let backend = value["backend"] {
