@@ -182,6 +182,9 @@ BUILTIN_KINDS = [
     Kind("apps", "v1", "replicasets", "ReplicaSet", True, ["rs"], ["all"], ["scale", "status"]),
     Kind("batch", "v1", "jobs", "Job", True, [], ["all"]),
     Kind("networking.k8s.io", "v1", "ingresses", "Ingress", True, ["ing"]),
+    Kind("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True, ["netpol"]),
+    Kind("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True, ["pdb"]),
+    Kind("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", True, ["hpa"], ["all"]),
     Kind("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition",
          False, ["crd", "crds"]),
 ]
@@ -715,6 +718,23 @@ def validate(kind, obj):
         raise invalid(kind, name, causes)
 
 
+def check_immutable(kind, old, new):
+    """A ConfigMap or Secret with `immutable: true` keeps its data and stays immutable
+    (core/validation ValidateConfigMapUpdate / ValidateSecretUpdate)."""
+    if old.get("immutable") is not True:
+        return
+    causes = []
+    for field in ("data", "binaryData"):
+        if (old.get(field) or {}) != (new.get(field) or {}):
+            causes.append({"field": field, "reason": "FieldValueForbidden",
+                           "message": "Forbidden: field is immutable when `immutable` is set"})
+    if new.get("immutable") is not True:
+        causes.append({"field": "immutable", "reason": "FieldValueForbidden",
+                       "message": "Forbidden: field is immutable when `immutable` is set"})
+    if causes:
+        raise invalid(kind, old["metadata"]["name"], causes)
+
+
 def validate_containers(prefix, pod_spec):
     causes = []
     containers = pod_spec.get("containers")
@@ -929,6 +949,8 @@ class Cluster:
             new.setdefault("spec", {}).setdefault("clusterIP", old["spec"]["clusterIP"])
         apply_defaults(kind, new, self)
         validate(kind, new)
+        if kind.kind in ("ConfigMap", "Secret"):
+            check_immutable(kind, old, new)
         if kind.kind in ("Deployment", "ReplicaSet"):
             if (old.get("spec") or {}).get("selector") != (new.get("spec") or {}).get("selector"):
                 raise invalid(kind, meta["name"], [{"field": "spec.selector", "message":

@@ -31,7 +31,8 @@ public struct Release: Codable, Sendable, Equatable {
     }
 
     public enum Kind: String, Codable, Sendable, Equatable {
-        case deploy, rollback
+        /// `config`: a change of vars or secrets (`platform vars`, `platform secrets`), same image.
+        case deploy, rollback, config
     }
 
     public var revision: Int
@@ -49,11 +50,14 @@ public struct Release: Codable, Sendable, Equatable {
     public var rolledBackTo: String?
     /// For `rollback`: the revision whose image was re-deployed.
     public var rollbackOf: Int?
+    /// The configuration version (vars and secrets) the release runs; nil: none. Never a secret value.
+    public var config: ConfigReference?
     /// The commit the image was built from, when known.
     public var commit: Commit?
 
     public init(revision: Int, image: String, user: String, time: String, message: String?, result: Result,
-                kind: Kind = .deploy, reason: String? = nil, rolledBackTo: String? = nil, rollbackOf: Int? = nil) {
+                kind: Kind = .deploy, reason: String? = nil, rolledBackTo: String? = nil, rollbackOf: Int? = nil,
+                config: ConfigReference? = nil) {
         self.revision = revision
         self.image = image
         self.user = user
@@ -64,6 +68,7 @@ public struct Release: Codable, Sendable, Equatable {
         self.reason = reason
         self.rolledBackTo = rolledBackTo
         self.rollbackOf = rollbackOf
+        self.config = config
     }
 }
 
@@ -128,8 +133,14 @@ public struct ReleaseHistory: Sendable, Equatable {
 
     /// The release that runs now: the newest one of `liveImage`, the image in the Deployment's
     /// template; none when no release has it (or there is no Deployment).
-    public func current(liveImage: String?) -> Release? {
+    /// With `config` (the version the Deployment references), the newest release of both wins.
+    public func current(liveImage: String?, config: ConfigReference? = nil) -> Release? {
         guard let liveImage else { return nil }
+        if let config, let both = releases.last(where: {
+            $0.image == liveImage && ($0.config ?? .empty).sameVersion(as: config)
+        }) {
+            return both
+        }
         return releases.last { $0.image == liveImage }
     }
 
@@ -244,6 +255,8 @@ public struct ReleasesReport: Codable, Sendable, Equatable {
     /// The revision of the release that runs now (see `ReleaseHistory.current(liveImage:)`).
     public var current: Int?
     public var releases: [Release]
+    /// What each release changed against the one before it (image, vars, secrets).
+    public var changes: [ReleaseChange]?
 }
 
 public extension ReleaseStore {
@@ -254,7 +267,9 @@ public extension ReleaseStore {
             throw PlatformError.failed("app \(Validate.quoted(name)) not found in environment \(Validate.quoted(namespace)) (no Deployment and no release history)")
         }
         let liveImage = deployment.flatMap { RolloutRules.image(of: $0, container: name) }
-        return ReleasesReport(app: name, environment: namespace, current: history.current(liveImage: liveImage)?.revision,
-                              releases: history.releases)
+        let config = ConfigReference.live(in: deployment, app: name)
+        return ReleasesReport(app: name, environment: namespace,
+                              current: history.current(liveImage: liveImage, config: config)?.revision,
+                              releases: history.releases, changes: ReleaseChange.all(history.releases))
     }
 }
