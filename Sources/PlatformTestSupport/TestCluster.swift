@@ -16,7 +16,9 @@ public final class TestCluster: @unchecked Sendable {
     private var stopped = false
 
     /// Starts the server and waits for it to print its port.
-    public init(readyDelay: Double = 0.2, crds: [String] = [], logLines: Int? = nil, logBytes: Int? = nil) throws {
+    /// `serverArguments`: more options of kube_apiserver.py (e.g. `["--terminate-delay", "4"]`).
+    public init(readyDelay: Double = 0.2, crds: [String] = [], logLines: Int? = nil, logBytes: Int? = nil,
+                serverArguments: [String] = []) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("platform-cluster-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         kubeconfig = folder + "/kubeconfig"
@@ -24,6 +26,7 @@ public final class TestCluster: @unchecked Sendable {
         for crd in crds { arguments += ["--crd", crd] }
         if let logLines { arguments += ["--log-lines", String(logLines)] }
         if let logBytes { arguments += ["--log-bytes", String(logBytes)] }
+        arguments += serverArguments
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3"] + arguments
         let output = Pipe()

@@ -981,8 +981,7 @@ class Cluster:
             raise not_found(kind, name)
         if dry_run:
             return obj
-        self._delete_obj(kind, obj, propagation != "Orphan")
-        return obj
+        return begin_delete(self, kind, obj, propagation)
 
     def _delete_obj(self, kind, obj, cascade):
         meta = obj["metadata"]
@@ -1084,6 +1083,7 @@ class Cluster:
 
     def reconcile(self, now):
         self.workloads.reconcile(now)
+        collect_garbage(self, now)
 
     def _write(self, kind, old, new):
         new["metadata"]["resourceVersion"] = self._next_rv()
@@ -1460,6 +1460,83 @@ def release_fields(entries, released):
                     break
             if isinstance(node, dict):
                 node.pop(path[-1], None)
+
+
+def dependents_of(cluster, uid):
+    """(kind, object) pairs whose ownerReferences name uid."""
+    out = []
+    for key, objs in list(cluster.objects.items()):
+        kind = cluster.kinds.get(key)
+        if kind is None:
+            continue
+        out += [(kind, o) for o in list(objs.values()) if owned_by(o, uid)]
+    return out
+
+
+def begin_delete(cluster, kind, obj, propagation, dependent=False):
+    """A DELETE as the API server and garbage collector do it. Without finalizers and without
+    Foreground propagation the object goes at once (Background: its dependents too, Orphan:
+    they stay). Otherwise it only gets a deletionTimestamp: Foreground adds the
+    `foregroundDeletion` finalizer and deletes the dependents (foreground as well, as the
+    garbage collector does for owners waiting for their dependents); collect_garbage() removes
+    that finalizer once no dependent is left, and the object goes once no finalizer is left.
+    A finalizer nobody removes keeps the object Terminating for ever. Pods deleted by a
+    foreground cascade terminate gracefully (the kubelet removes them after --terminate-delay)."""
+    meta = obj["metadata"]
+    if meta.get("deletionTimestamp"):
+        return obj
+    finalizers = list(meta.get("finalizers") or [])
+    graceful_pod = kind.kind == "Pod" and (dependent or propagation == "Foreground")
+    if propagation == "Foreground" and kind.kind not in ("Namespace", "Pod"):
+        finalizers.append("foregroundDeletion")
+    if not finalizers and not graceful_pod:
+        if propagation == "Orphan" or kind.kind in ("Namespace", "CustomResourceDefinition"):
+            cluster._delete_obj(kind, obj, propagation != "Orphan")
+            return obj
+        # Background: the object goes now; the garbage collector deletes its dependents after it,
+        # so their pods are still terminating when the DELETE (and kubectl's wait for it) returns.
+        children = dependents_of(cluster, meta["uid"])
+        cluster._delete_obj(kind, obj, False)
+        for dkind, child in children:
+            begin_delete(cluster, dkind, child, "Background", dependent=True)
+        return obj
+    now = time.time()
+    new = copy.deepcopy(obj)
+    grace = (new.get("spec") or {}).get("terminationGracePeriodSeconds", 30) if graceful_pod else 0
+    new["metadata"]["deletionTimestamp"] = rfc3339(now + grace)
+    new["metadata"]["deletionGracePeriodSeconds"] = grace
+    if finalizers:
+        new["metadata"]["finalizers"] = finalizers
+    if graceful_pod:
+        cluster.pod_sim.setdefault(meta["uid"], {"created": now})["deleting"] = now
+    stored = cluster._write(kind, obj, new)
+    if propagation != "Orphan":
+        for dkind, child in dependents_of(cluster, meta["uid"]):
+            begin_delete(cluster, dkind, child, propagation, dependent=True)
+    return stored
+
+
+def collect_garbage(cluster, now):
+    """Objects being deleted: `foregroundDeletion` leaves once no dependent is left; an object
+    without finalizers goes (a terminating Pod is left to the kubelet)."""
+    for key, objs in list(cluster.objects.items()):
+        kind = cluster.kinds.get(key)
+        if kind is None or kind.kind == "Namespace":
+            continue
+        for obj in list(objs.values()):
+            meta = obj["metadata"]
+            if not meta.get("deletionTimestamp"):
+                continue
+            finalizers = list(meta.get("finalizers") or [])
+            if "foregroundDeletion" in finalizers and not dependents_of(cluster, meta["uid"]):
+                new = copy.deepcopy(obj)
+                finalizers.remove("foregroundDeletion")
+                new["metadata"]["finalizers"] = finalizers
+                if not finalizers:
+                    new["metadata"].pop("finalizers")
+                obj = cluster._write(kind, obj, new)
+            if not finalizers and kind.kind != "Pod":
+                cluster._delete_obj(kind, obj, True)
 
 
 def cluster_test_control(handler, method, parts, query, body):
