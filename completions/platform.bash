@@ -159,7 +159,7 @@ _platform_options() {
         rollback) echo "$globals --to --timeout --rollback-timeout --no-wait --no-rollback -m --message -y --yes" ;;
         vars) echo "$globals --stage -m --message --timeout --rollback-timeout --no-wait --no-rollback" ;;
         secrets) echo "$globals --stage -m --message --timeout --rollback-timeout --no-wait --no-rollback" ;;
-        logs) echo "$globals -n --lines -f --follow --since -c --container --timestamps --grep --follow-for" ;;
+        logs) echo "$globals -n --lines -f --follow --since -c --container --timestamps -p --previous --grep --follow-for" ;;
         open) echo "$globals --print" ;;
         destroy) echo "$globals -y --yes --timeout" ;;
         doctor) echo "$globals --templates-dir --request-timeout" ;;

@@ -182,6 +182,7 @@ complete -c platform -n '__platform_at logs' -s f -l follow -d 'Keep streaming, 
 complete -c platform -n '__platform_at logs' -l since -x -d 'Only lines newer than this (10m, 1h)'
 complete -c platform -n '__platform_at logs' -s c -l container -x -d 'Only this container (default: all)'
 complete -c platform -n '__platform_at logs' -l timestamps -d 'Prefix each line with its timestamp'
+complete -c platform -n '__platform_at logs' -s p -l previous -d 'The previous instance\'s log of each container that restarted'
 complete -c platform -n '__platform_at logs' -l grep -x -d 'Only lines containing TEXT'
 complete -c platform -n '__platform_at logs' -l follow-for -x -d 'With --follow: stop after DURATION (scripts, tests)'
 complete -c platform -n '__platform_at logs 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'

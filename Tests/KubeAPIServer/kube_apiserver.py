@@ -1562,15 +1562,43 @@ def cluster_test_control(handler, method, parts, query, body):
 
 
 def container_log_state(pod, container):
-    for cs in (pod.get("status") or {}).get("containerStatuses") or []:
-        if cs.get("name") == container:
-            return cs
+    status = pod.get("status") or {}
+    for key in ("containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses"):
+        for cs in status.get(key) or []:
+            if cs.get("name") == container:
+                return cs
     return {}
 
 
-def log_entries(cluster, pod, container, start):
-    """The deterministic backlog of a container: a list of (timestamp, text)."""
-    spec = next((c for c in pod["spec"]["containers"] if c.get("name") == container), {})
+def all_containers(pod):
+    """Init containers (native sidecars among them), containers, ephemeral containers: every
+    container the kubelet keeps a log for."""
+    spec = pod.get("spec") or {}
+    return [c for key in ("initContainers", "containers", "ephemeralContainers")
+            for c in spec.get(key) or [] if isinstance(c, dict)]
+
+
+def log_source_problem(pod, container, state, previous):
+    """Why the kubelet has no log to serve (a 400 message), or None. An Evicted pod's containers
+    were removed by the kubelet; --previous needs a terminated earlier instance."""
+    status = pod.get("status") or {}
+    name = pod["metadata"]["name"]
+    if status.get("reason") == "Evicted":
+        cid = state.get("containerID") or (((state.get("state") or {}).get("terminated") or {})
+                                           .get("containerID")) or "containerd://" + "0" * 64
+        return f"unable to retrieve container logs for {cid}"
+    if previous and not (state.get("lastState") or {}).get("terminated"):
+        return f'previous terminated container "{container}" in pod "{name}" not found'
+    return None
+
+
+def log_entries(cluster, pod, container, start, previous=False):
+    """The deterministic backlog of a container: a list of (timestamp, text). The previous
+    instance of a container that terminated with a non-zero exit code ends in its ERROR."""
+    spec = next((c for c in all_containers(pod) if c.get("name") == container), {})
+    last = (container_log_state(pod, container).get("lastState") or {}).get("terminated") or {}
+    if previous and last.get("exitCode"):
+        spec = dict(spec, image="previous:crash")
     port = next((p.get("containerPort") for p in spec.get("ports") or []
                  if isinstance(p, dict) and p.get("containerPort")), 8080)
     if image_tag(spec.get("image")) == "crash":
@@ -2234,7 +2262,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             pod = cluster.get(pods, ns, name)
             if pod is None:
                 raise not_found(pods, name)
-            names = [c.get("name") for c in (pod.get("spec") or {}).get("containers") or []]
+            names = [c.get("name") for c in all_containers(pod)]
             container = query.get("container")
             if not container:
                 if len(names) != 1:
@@ -2244,8 +2272,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if container not in names:
                 raise ApiError(400, f"container {container} is not valid for pod {name}")
             state = container_log_state(pod, container)
+            previous = query.get("previous") == "true"
+            problem = log_source_problem(pod, container, state, previous)
+            if problem:
+                raise ApiError(400, problem)
+            restarts = state.get("restartCount", 0)
             waiting = ((state.get("state") or {}).get("waiting") or {}).get("reason")
-            if waiting in ("ContainerCreating", "ImagePullBackOff", "ErrImagePull") or not state:
+            if previous:
+                waiting = None
+            elif waiting in ("ContainerCreating", "PodInitializing", "ImagePullBackOff",
+                             "ErrImagePull") or not state:
                 detail = "trying and failing to pull image" if waiting in (
                     "ImagePullBackOff", "ErrImagePull") else waiting or "ContainerCreating"
                 raise ApiError(400, f'container "{container}" in pod "{name}" is waiting to '
@@ -2259,7 +2295,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 begin = sim.get("scheduled", sim["created"]) + cluster.opts.ready_delay / 2
                 job_lines, job_end, _ = job_log_lines(pod, container, begin)
         timestamps = query.get("timestamps") == "true"
-        follow = query.get("follow") == "true" and not crash
+        follow = query.get("follow") == "true" and not crash and not previous
         tail = int(query["tailLines"]) if query.get("tailLines") not in (None, "") else None
         limit = int(query["limitBytes"]) if query.get("limitBytes") else None
         since = None
@@ -2309,7 +2345,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     sent += len(chunk)
                 counter = nlines
             else:
-                entries = log_entries(cluster, pod, container, start)
+                entries = log_entries(cluster, pod, container, start, previous)
                 if since is not None:
                     entries = [e for e in entries if e[0] >= since]
                 if tail is not None:
@@ -2331,6 +2367,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     current = cluster.get(pods, ns, name)
                     if current is None or current["metadata"]["uid"] != uid:
                         break
+                    if container_log_state(current, container).get("restartCount", 0) != restarts:
+                        break  # the container restarted: its log stream ends, as the kubelet's does
                 now = time.time()
                 text = f"{rfc3339_millis(now)} INFO request {counter} GET /healthz 200\n"
                 counter += 1

@@ -191,5 +191,54 @@ class DeletionTests(ClusterTestCase):
         self.assertTrue(self.cluster.wait_for(lambda: self.cluster.object("Ingress", "dev", "web") is None))
 
 
+class ContainerLogTests(ClusterTestCase):
+    CRASHED = {"terminated": {"exitCode": 1, "reason": "Error"}}
+
+    def post(self, name, status, init=()):
+        spec = {"containers": [{"name": "web", "image": "web:1"}]}
+        if init:
+            spec["initContainers"] = [{"name": n, "image": "web-init:1"} for n in init]
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "dev"},
+               "spec": spec, "status": status}
+        out = self.cluster.kubectl("create", "-f", "-", input=json.dumps(pod))
+        self.assertEqual(out.returncode, 0, out.stderr)
+
+    def setUp(self):
+        super().setUp()
+        self.cluster.kubectl("create", "namespace", "dev")
+
+    def test_init_containers_previous_and_evicted(self):
+        waiting = {"waiting": {"reason": "PodInitializing"}}
+        self.post("init", {"phase": "Pending", "initContainerStatuses": [
+            {"name": "migrate", "restartCount": 2, "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+             "lastState": self.CRASHED}],
+            "containerStatuses": [{"name": "web", "restartCount": 0, "state": waiting}]}, init=["migrate"])
+        out = self.cluster.kubectl("logs", "init", "-n", "dev", "-c", "migrate")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("INFO migrate", out.stdout)
+        main = self.cluster.kubectl("logs", "init", "-n", "dev", "-c", "web")
+        self.assertEqual(main.returncode, 1)
+        self.assertIn("is waiting to start: PodInitializing", main.stderr)
+
+        self.post("restarted", {"phase": "Running", "containerStatuses": [
+            {"name": "web", "restartCount": 7, "state": {"running": {}}, "lastState": self.CRASHED}]})
+        now = self.cluster.kubectl("logs", "restarted", "-n", "dev")
+        self.assertNotIn("ERROR", now.stdout)
+        prev = self.cluster.kubectl("logs", "restarted", "-n", "dev", "--previous")
+        self.assertEqual(prev.returncode, 0, prev.stderr)
+        self.assertIn("ERROR fatal", prev.stdout)
+        self.post("fresh", {"phase": "Running", "containerStatuses": [
+            {"name": "web", "restartCount": 0, "state": {"running": {}}}]})
+        none = self.cluster.kubectl("logs", "fresh", "-n", "dev", "--previous")
+        self.assertEqual(none.returncode, 1)
+        self.assertIn('previous terminated container "web" in pod "fresh" not found', none.stderr)
+
+        self.post("evicted", {"phase": "Failed", "reason": "Evicted", "containerStatuses": [
+            {"name": "web", "restartCount": 0, "state": self.CRASHED}]})
+        gone = self.cluster.kubectl("logs", "evicted", "-n", "dev")
+        self.assertEqual(gone.returncode, 1)
+        self.assertIn("unable to retrieve container logs", gone.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
