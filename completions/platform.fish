@@ -26,7 +26,7 @@ function __platform_state
                         case scaffold
                             contains -- $token -t --template --language --framework --dir --set --ci --templates-dir; and set skip 1
                         case create
-                            contains -- $token --image --replicas --port --instance-type --set; and set skip 1
+                            contains -- $token --image --replicas --port --instance-type --set --set-file; and set skip 1
                         case templates
                             contains -- $token --templates-dir; and set skip 1
                         case upgrade
@@ -41,6 +41,8 @@ function __platform_state
                             contains -- $token -m --message --timeout --rollback-timeout; and set skip 1
                         case logs
                             contains -- $token -n --lines --since -c --container --grep --follow-for; and set skip 1
+                        case destroy
+                            contains -- $token --timeout; and set skip 1
                         case doctor
                             contains -- $token --templates-dir --request-timeout; and set skip 1
                         case metrics
@@ -119,8 +121,10 @@ complete -c platform -n '__platform_at create' -l image -x -d 'Container image (
 complete -c platform -n '__platform_at create' -l replicas -x -d 'Number of pods (default: 1)'
 complete -c platform -n '__platform_at create' -l port -x -d 'Port the app listens on (default: 8080)'
 complete -c platform -n '__platform_at create' -l instance-type -x -d 'Instance type for the infrastructure (default: t3.medium)'
-complete -c platform -n '__platform_at create' -l set -x -d 'Set a Terraform module variable (repeatable; passed as TF_VAR_KEY)'
+complete -c platform -n '__platform_at create' -l set -x -d 'Set a Terraform module variable (repeatable; passed as TF_VAR_KEY; KEY=- reads the value from stdin)'
+complete -c platform -n '__platform_at create' -l set-file -r -F -d 'Set a Terraform module variable to the contents of a file (for secrets: not visible in ps)'
 complete -c platform -n '__platform_at create' -l detailed-exitcode -d 'With --dry-run: exit 2 when something would change, 0 when not'
+complete -c platform -n '__platform_at create' -l allow-mutable-tag -d 'Accept an image tagged :latest or without a tag outside the development environment'
 complete -c platform -n '__platform_at create 0' -a '(__platform_values apps)' -d 'App name: lowercase letters, digits and \'-\', starting with a letter (default: the name in ./platform.json or a parent folder\'s)'
 
 complete -c platform -n '__platform_at templates' -l templates-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Look up templates in DIR first'
@@ -179,6 +183,7 @@ complete -c platform -n '__platform_at logs' -s f -l follow -d 'Keep streaming, 
 complete -c platform -n '__platform_at logs' -l since -x -d 'Only lines newer than this (10m, 1h)'
 complete -c platform -n '__platform_at logs' -s c -l container -x -d 'Only this container (default: all)'
 complete -c platform -n '__platform_at logs' -l timestamps -d 'Prefix each line with its timestamp'
+complete -c platform -n '__platform_at logs' -s p -l previous -d 'The previous instance\'s log of each container that restarted'
 complete -c platform -n '__platform_at logs' -l grep -x -d 'Only lines containing TEXT'
 complete -c platform -n '__platform_at logs' -l follow-for -x -d 'With --follow: stop after DURATION (scripts, tests)'
 complete -c platform -n '__platform_at logs 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
@@ -189,6 +194,7 @@ complete -c platform -n '__platform_at open' -l print -d 'Only print the URL, ne
 complete -c platform -n '__platform_at open 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
 complete -c platform -n '__platform_at destroy' -s y -l yes -d 'Do not ask for confirmation (required without a terminal)'
+complete -c platform -n '__platform_at destroy' -l timeout -x -d 'How long the objects and their pods may take to be gone (default 5m)'
 complete -c platform -n '__platform_at destroy 0' -a '(__platform_values apps)' -d 'The app'
 
 

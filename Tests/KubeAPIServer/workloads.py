@@ -77,7 +77,11 @@ def pod_active(pod):
 
 
 def image_id(image):
-    ref = image if "/" in image.split(":")[0] else "docker.io/library/" + image
+    """The digest reference a kubelet reports in containerStatuses[].imageID: the image's own
+    digest when it is pinned by one, else a digest made from the tag's name."""
+    ref = image if "/" in image.split(":")[0].split("@")[0] else "docker.io/library/" + image
+    if "@sha256:" in ref:
+        return ref
     return ref.split(":")[0] + "@sha256:" + hashlib.sha256(image.encode()).hexdigest()
 
 
@@ -512,6 +516,8 @@ class Workloads:
 
     def sync_deployment(self, deps, rss, dep, now):
         meta, spec = dep["metadata"], dep.get("spec") or {}
+        if meta.get("deletionTimestamp"):
+            return  # being deleted: the controllers leave it (and its pods) to the garbage collector
         ns, uid = meta["namespace"], meta["uid"]
         desired = spec.get("replicas", 1)
         template = spec.get("template") or {}
@@ -721,6 +727,8 @@ class Workloads:
 
     def sync_replicaset(self, rss, pods, rs, now):
         meta, spec = rs["metadata"], rs.get("spec") or {}
+        if meta.get("deletionTimestamp"):
+            return  # being deleted: the controllers leave it (and its pods) to the garbage collector
         ns, uid = meta["namespace"], meta["uid"]
         want = spec.get("replicas", 1)
         mine = [p for p in self.c.list(pods, ns) if owned_by(p, uid)]

@@ -145,10 +145,11 @@ public struct DeployService: Sendable {
             let liveImage = try await kubectl.deployment(request.app, namespace: request.environment)
                 .flatMap { RolloutRules.image(of: $0, container: request.app) }
             let target = try RollbackPlanner.target(history, to: request.revision, liveImage: liveImage, app: request.app)
-            reporter.progress("Going back to release \(target.revision) of \(request.app): \(target.image)"
+            reporter.progress("Going back to release \(target.revision) of \(request.app): \(target.redeployImage)"
                               + (target.config.map { " (\($0.summary))" } ?? ""))
-            // The image and the configuration version of that release, together.
-            let deploy = DeployRequest(app: request.app, environment: request.environment, image: target.image,
+            // The image (pinned by the digest its pods ran, when recorded) and the configuration
+            // version of that release, together.
+            let deploy = DeployRequest(app: request.app, environment: request.environment, image: target.redeployImage,
                                        timeout: request.timeout, rollbackTimeout: request.rollbackTimeout,
                                        wait: request.wait, rollback: request.rollback, message: request.message,
                                        kind: .rollback, rollbackOf: target.revision, config: target.config ?? .empty)
@@ -216,7 +217,7 @@ public struct DeployService: Sendable {
         // What an automatic rollback restores: what runs now when its rollout is complete (whoever
         // put it there; judged like `status`, never by lifetime restarts), else the release that
         // served last, else what runs now anyway.
-        var rollbackImage = lastServing?.image ?? previousImage
+        var rollbackImage = lastServing?.redeployImage ?? previousImage
         var rollbackConfig = lastServing.map { $0.config ?? .empty } ?? liveConfig
         if previousImage != nil, RolloutRules.isComplete(before) {
             rollbackImage = previousImage
@@ -309,6 +310,8 @@ public struct DeployService: Sendable {
         switch verdict {
         case .ready(let progress):
             release.result = .succeeded
+            // Record the digest the ready pods run (from the last look: no extra kubectl process).
+            release.digest = ImageDigest.running(pods: lastPods, app: app, image: request.image)
             try await record(release, store: store, app: app, namespace: namespace)
             return DeployOutcome(app: app, environment: namespace, revision: release.revision, image: request.image,
                                  previousImage: previousImage, result: .succeeded, replicas: progress,
