@@ -17,6 +17,8 @@ public struct DeployRequest: Sendable, Equatable {
     public var rollbackOf: Int?
     /// The commit the image was built from (`--commit`, or HEAD of the app's repository).
     public var commit: Release.Commit?
+    /// `platform promote`: where the image comes from.
+    public var promotedFrom: Release.Promotion?
 
     public init(app: String, environment: String, image: String, timeout: Double = 300, rollbackTimeout: Double = 300,
                 wait: Bool = true, rollback: Bool = true, message: String? = nil, kind: Release.Kind = .deploy,
@@ -156,6 +158,7 @@ public struct DeployService: Sendable {
                               message: request.message, result: .pending, kind: request.kind,
                               rollbackOf: request.rollbackOf)
         release.commit = request.commit
+        release.promotedFrom = request.promotedFrom
         // The pending release takes the next revision in the same write that records it.
         let pending = release
         let (revision, lastServing) = try await store.update(app: app, namespace: namespace) { history in

@@ -30,6 +30,17 @@ public struct Release: Codable, Sendable, Equatable {
         }
     }
 
+    /// Where a promoted build came from (`platform promote`): the environment and its release.
+    public struct Promotion: Codable, Sendable, Equatable {
+        public var environment: String
+        public var revision: Int?
+
+        public init(environment: String, revision: Int?) {
+            self.environment = environment
+            self.revision = revision
+        }
+    }
+
     public enum Kind: String, Codable, Sendable, Equatable {
         case deploy, rollback
     }
@@ -51,6 +62,9 @@ public struct Release: Codable, Sendable, Equatable {
     public var rollbackOf: Int?
     /// The commit the image was built from, when known.
     public var commit: Commit?
+    /// For a promotion: the environment and release the image was taken from (kind stays `deploy`, so
+    /// older binaries reading the shared history keep working).
+    public var promotedFrom: Promotion?
 
     public init(revision: Int, image: String, user: String, time: String, message: String?, result: Result,
                 kind: Kind = .deploy, reason: String? = nil, rolledBackTo: String? = nil, rollbackOf: Int? = nil) {
