@@ -191,25 +191,18 @@ final class PromoteRulesTests: XCTestCase {
                                            "containerStatuses": .array([.object(status)])])])
     }
 
-    func testDigestComesFromReadyPodsAndMustAgree() throws {
+    func testThePinnedReferenceComesFromReadyPodsThatAgree() {
         let a = "sha256:" + String(repeating: "a", count: 64), b = "sha256:" + String(repeating: "b", count: 64)
         let image = "reg.example.com/shop:2"
-        XCTAssertEqual(try PromoteRules.digest(pods: [pod(image, imageID: "docker-pullable://reg.example.com/shop@" + a)],
-                                               container: "shop", image: image), a)
-        XCTAssertNil(try PromoteRules.digest(pods: [pod(image, imageID: nil)], container: "shop", image: image))
-        XCTAssertNil(try PromoteRules.digest(pods: [pod(image, imageID: "reg.example.com/shop@" + a, ready: false)],
-                                             container: "shop", image: image), "only ready pods count")
-        XCTAssertThrowsError(try PromoteRules.digest(pods: [pod(image, imageID: "r/shop@" + a), pod(image, imageID: "r/shop@" + b)],
-                                                     container: "shop", image: image))
-        XCTAssertEqual(try PromoteRules.digest(pods: [], container: "shop", image: "reg.example.com/shop@" + b), b,
+        XCTAssertEqual(PromoteRules.pinned(pods: [pod(image, imageID: "docker-pullable://reg.example.com/shop@" + a)],
+                                           app: "shop", image: image), "reg.example.com/shop@" + a)
+        XCTAssertNil(PromoteRules.pinned(pods: [pod(image, imageID: nil)], app: "shop", image: image))
+        XCTAssertNil(PromoteRules.pinned(pods: [pod(image, imageID: "reg.example.com/shop@" + a, ready: false)],
+                                         app: "shop", image: image), "only ready pods count")
+        XCTAssertNil(PromoteRules.pinned(pods: [pod(image, imageID: "r/shop@" + a), pod(image, imageID: "r/shop@" + b)],
+                                         app: "shop", image: image), "pods that disagree give no digest")
+        XCTAssertEqual(PromoteRules.pinned(pods: [], app: "shop", image: "registry:5000/shop:1@" + b), "registry:5000/shop@" + b,
                        "an image by digest is its own")
-    }
-
-    func testReferencesByDigest() {
-        let d = "sha256:" + String(repeating: "c", count: 64)
-        XCTAssertEqual(PromoteRules.reference(image: "registry:5000/team/shop:1.2", digest: d), "registry:5000/team/shop@" + d)
-        XCTAssertEqual(PromoteRules.reference(image: "shop:1.2@" + d, digest: d), "shop@" + d)
-        XCTAssertEqual(PromoteRules.reference(image: "shop:1.2", digest: nil), "shop:1.2")
-        XCTAssertEqual(PromoteRules.short("shop@" + d), "shop@sha256:cccccccccccc…")
+        XCTAssertEqual(PromoteRules.short("shop@" + b), "shop@sha256:bbbbbbbbbbbb…")
     }
 }

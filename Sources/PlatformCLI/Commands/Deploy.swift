@@ -78,6 +78,16 @@ struct DeployCommand: PlatformCommand {
                                                   command: spec.name, context)
             request.commit = await CommitLookup.commit(options.commit, app: options.name, context)
         }
+        let service = await deployService(options.kube, context)
+        // A configuration staged with 'vars set --stage' ships with the image, in one release.
+        let configs = ConfigService(deployer: service)
+        let staged = options.dryRun ? nil : try await configs.staged(app: options.name, namespace: options.environment)
+        if let staged {
+            request.config = staged.config
+            let notes = [options.message].compactMap { $0 } + (staged.messages ?? [])
+            request.message = notes.isEmpty ? nil : notes.joined(separator: "; ")
+            context.console.progress("Shipping the staged configuration too (\(staged.config.summary), staged by \(staged.user))")
+        }
         let plan = DeployPlan(request, kubectl: deployKubectl(options.kube, context))
         if options.dryRun {
             return .render(plan.patch, as: options.output) { patch in
@@ -87,7 +97,10 @@ struct DeployCommand: PlatformCommand {
                     + (plan.request.rollback ? ", rolling back on failure" : "")
             }
         }
-        let run = await deployService(options.kube, context).run(plan)
+        let run = await service.run(plan)
+        if let staged, case .success = run.result {
+            try await configs.clearStaged(staged.config, app: options.name, namespace: options.environment)
+        }
         var result = outcome(of: run, options.output)
         result.event.commit = request.commit
         result.ci = await CIReporting.report(command: spec.name, app: options.name, environment: options.environment,

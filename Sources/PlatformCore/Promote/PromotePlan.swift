@@ -46,7 +46,8 @@ public struct PromotePlan: Codable, Sendable, Equatable {
 
     private func describe(_ side: Side, now: Date) -> String {
         guard let image = side.image else { return "\(side.environment) runs nothing yet" }
-        var text = "\(side.environment) runs \(PromoteRules.short(PromoteRules.reference(image: image, digest: side.digest)))"
+        let shown = side.digest.map { ImageDigest.pinned(image: image, digest: $0) } ?? image
+        var text = "\(side.environment) runs \(PromoteRules.short(shown))"
         var details: [String] = []
         if let revision = side.revision { details.append("release \(revision)") }
         if let released = side.releasedAt.flatMap(parseTimestamp) {

@@ -26,12 +26,11 @@ public struct PromoteService: Sendable {
         if let problem = PromoteRules.problem(deployment: deployment) {
             throw PlatformError.failed("\(app) in \(request.from) is not healthy: \(problem); promote a build once it serves")
         }
-        let container = app
         let pods = try await source.pods(app: app, namespace: request.from)
-        let digest = try PromoteRules.digest(pods: pods, container: container, image: image)
-        if digest == nil && !request.allowTag {
+        let pinned = PromoteRules.pinned(pods: pods, app: app, image: image)
+        if pinned == nil && !request.allowTag {
             throw PlatformError.failed(
-                "\(app) in \(request.from) runs \(image) but its pods report no digest to promote; pass --allow-tag to promote the tag (it may point elsewhere by now)")
+                "\(app) in \(request.from) runs \(image) but its ready pods report no single digest to promote; pass --allow-tag to promote the tag (it may point elsewhere by now)")
         }
         let sourceRelease = try await ReleaseStore(kubectl: source).read(app: app, namespace: request.from).current(liveImage: image)
         guard let live = try await target.deployment(app, namespace: request.to) else {
@@ -41,13 +40,14 @@ public struct PromoteService: Sendable {
         let targetRelease = try await ReleaseStore(kubectl: target).read(app: app, namespace: request.to)
             .current(liveImage: targetImage)
         let targetPods = try await target.pods(app: app, namespace: request.to)
-        let targetDigest = try? targetImage.flatMap { try PromoteRules.digest(pods: targetPods, container: container, image: $0) }
-        let promoted = PromoteRules.reference(image: image, digest: digest)
+        let targetPinned = targetImage.flatMap { PromoteRules.pinned(pods: targetPods, app: app, image: $0) }
+        let promoted = pinned ?? image
         return PromotePlan(
             app: app,
-            from: .init(environment: request.from, image: image, digest: digest, revision: sourceRelease?.revision,
+            from: .init(environment: request.from, image: image, digest: pinned.flatMap(ImageDigest.digest(of:)),
+                        revision: sourceRelease?.revision,
                         releasedAt: sourceRelease?.time),
-            to: .init(environment: request.to, image: targetImage, digest: targetDigest ?? nil,
+            to: .init(environment: request.to, image: targetImage, digest: targetPinned.flatMap(ImageDigest.digest(of:)),
                       revision: targetRelease?.revision, releasedAt: targetRelease?.time),
             image: promoted, changes: targetImage != promoted)
     }
