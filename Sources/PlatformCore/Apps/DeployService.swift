@@ -266,6 +266,29 @@ public struct DeployService: Sendable {
     /// Polls the Deployment and the app's Pods until the rollout is ready, a Pod is stuck, or the
     /// time is up. Progress goes to the reporter, one line per change.
     public func waitForRollout(app: String, namespace: String, image: String, timeout: Double) async throws -> Verdict {
+        let started = Date()
+        reporter.phaseStarted(.rollout)
+        do {
+            let verdict = try await pollRollout(app: app, namespace: namespace, image: image, timeout: timeout)
+            if case .ready(let progress) = verdict {
+                reporter.phaseFinished(.rollout, summary: "\(progress.ready)/\(progress.desired) ready",
+                                       counts: Self.counts(progress), seconds: Date().timeIntervalSince(started))
+            } else {
+                reporter.phaseFailed(.rollout, seconds: Date().timeIntervalSince(started))
+            }
+            return verdict
+        } catch {
+            reporter.phaseFailed(.rollout, seconds: Date().timeIntervalSince(started))
+            throw error
+        }
+    }
+
+    static func counts(_ progress: RolloutProgress) -> [String: Int] {
+        ["desired": progress.desired, "updated": progress.updated, "ready": progress.ready,
+         "available": progress.available, "old": progress.old]
+    }
+
+    private func pollRollout(app: String, namespace: String, image: String, timeout: Double) async throws -> Verdict {
         let start = clock()
         var lastSummary = ""
         var last: RolloutAssessment?
@@ -277,7 +300,7 @@ public struct DeployService: Sendable {
             last = assessment
             switch assessment {
             case .ready(let progress):
-                reporter.detail("  " + progress.summary)
+                reporter.phaseUpdated(.rollout, progress.summary, counts: Self.counts(progress))
                 reporter.detail("  rollout of \(image) complete")
                 return .ready(progress)
             case .failed(var failure):
@@ -296,7 +319,7 @@ public struct DeployService: Sendable {
                 return .superseded(other)
             case .progressing(let progress):
                 if progress.summary != lastSummary {
-                    reporter.detail("  " + progress.summary)
+                    reporter.phaseUpdated(.rollout, progress.summary, counts: Self.counts(progress))
                     lastSummary = progress.summary
                 }
             }
