@@ -36,12 +36,15 @@ _platform_takes_value() {
     esac
     case "$1" in
         scaffold) case "$2" in -t|--template|--language|--framework|--dir|--set|--ci|--templates-dir) return 0 ;; esac ;;
-        create) case "$2" in --image|--replicas|--port|--instance-type|--set) return 0 ;; esac ;;
+        create) case "$2" in --image|--replicas|--port|--instance-type|--set|--set-file) return 0 ;; esac ;;
         templates) case "$2" in --templates-dir) return 0 ;; esac ;;
         upgrade) case "$2" in --to|--conflict|--set|--templates-dir) return 0 ;; esac ;;
-        deploy) case "$2" in --image|--timeout|--rollback-timeout|-m|--message) return 0 ;; esac ;;
+        deploy) case "$2" in --image|--timeout|--rollback-timeout|-m|--message|--commit) return 0 ;; esac ;;
         rollback) case "$2" in --to|--timeout|--rollback-timeout|-m|--message) return 0 ;; esac ;;
+        vars) case "$2" in -m|--message|--timeout|--rollback-timeout) return 0 ;; esac ;;
+        secrets) case "$2" in -m|--message|--timeout|--rollback-timeout) return 0 ;; esac ;;
         logs) case "$2" in -n|--lines|--since|-c|--container|--grep|--follow-for) return 0 ;; esac ;;
+        destroy) case "$2" in --timeout) return 0 ;; esac ;;
         doctor) case "$2" in --templates-dir|--request-timeout) return 0 ;; esac ;;
         metrics) case "$2" in --format|--since) return 0 ;; esac ;;
         config) case "$2" in --image) return 0 ;; esac ;;
@@ -76,6 +79,7 @@ _platform_value() {
                 --port) COMPREPLY=() ;;
                 --instance-type) COMPREPLY=() ;;
                 --set) COMPREPLY=() ;;
+                --set-file) _platform_files ;;
             esac ;;
         templates)
             case "$2" in
@@ -94,6 +98,7 @@ _platform_value() {
                 --timeout) COMPREPLY=() ;;
                 --rollback-timeout) COMPREPLY=() ;;
                 -m|--message) COMPREPLY=() ;;
+                --commit) COMPREPLY=() ;;
             esac ;;
         rollback)
             case "$2" in
@@ -102,6 +107,18 @@ _platform_value() {
                 --rollback-timeout) COMPREPLY=() ;;
                 -m|--message) COMPREPLY=() ;;
             esac ;;
+        vars)
+            case "$2" in
+                -m|--message) COMPREPLY=() ;;
+                --timeout) COMPREPLY=() ;;
+                --rollback-timeout) COMPREPLY=() ;;
+            esac ;;
+        secrets)
+            case "$2" in
+                -m|--message) COMPREPLY=() ;;
+                --timeout) COMPREPLY=() ;;
+                --rollback-timeout) COMPREPLY=() ;;
+            esac ;;
         logs)
             case "$2" in
                 -n|--lines) COMPREPLY=() ;;
@@ -109,6 +126,10 @@ _platform_value() {
                 -c|--container) COMPREPLY=() ;;
                 --grep) COMPREPLY=() ;;
                 --follow-for) COMPREPLY=() ;;
+            esac ;;
+        destroy)
+            case "$2" in
+                --timeout) COMPREPLY=() ;;
             esac ;;
         doctor)
             case "$2" in
@@ -132,14 +153,16 @@ _platform_options() {
     local globals='-e --environment -o --output --dry-run -v --verbose -q --quiet --no-color --progress --kube-context --kubeconfig -h --help'
     case "$1" in
         scaffold) echo "$globals -t --template --language --framework --dir --set --ci --no-git --templates-dir --refresh" ;;
-        create) echo "$globals --image --replicas --port --instance-type --set --detailed-exitcode" ;;
+        create) echo "$globals --image --replicas --port --instance-type --set --set-file --detailed-exitcode --allow-mutable-tag" ;;
         templates) echo "$globals --templates-dir --refresh" ;;
         upgrade) echo "$globals --to --conflict --set --check --diff --commit --templates-dir" ;;
-        deploy) echo "$globals --image --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;
-        rollback) echo "$globals --to --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;
-        logs) echo "$globals -n --lines -f --follow --since -c --container --timestamps --grep --follow-for" ;;
+        deploy) echo "$globals --image --timeout --rollback-timeout --no-wait --no-rollback -m --message --commit -y --yes" ;;
+        rollback) echo "$globals --to --timeout --rollback-timeout --no-wait --no-rollback -m --message -y --yes" ;;
+        vars) echo "$globals --stage -m --message --timeout --rollback-timeout --no-wait --no-rollback" ;;
+        secrets) echo "$globals --stage -m --message --timeout --rollback-timeout --no-wait --no-rollback" ;;
+        logs) echo "$globals -n --lines -f --follow --since -c --container --timestamps -p --previous --grep --follow-for" ;;
         open) echo "$globals --print" ;;
-        destroy) echo "$globals -y --yes" ;;
+        destroy) echo "$globals -y --yes --timeout" ;;
         doctor) echo "$globals --templates-dir --request-timeout" ;;
         metrics) echo "$globals --format --since" ;;
         config) echo "$globals --image" ;;
@@ -154,6 +177,10 @@ _platform_positional() {
         deploy:0) _platform_dynamic apps ;;
         releases:0) _platform_dynamic apps ;;
         rollback:0) _platform_dynamic apps ;;
+        vars:0) _platform_words 'set unset list apply' ;;
+        vars:1) _platform_dynamic apps ;;
+        secrets:0) _platform_words 'set unset list apply' ;;
+        secrets:1) _platform_dynamic apps ;;
         logs:0) _platform_dynamic apps ;;
         status:0) _platform_dynamic apps ;;
         open:0) _platform_dynamic apps ;;
@@ -166,7 +193,7 @@ _platform_positional() {
     esac
 }
 
-_platform_commands='scaffold create templates upgrade deploy releases rollback logs status open destroy version help completion doctor metrics config'
+_platform_commands='scaffold create templates upgrade deploy releases rollback vars secrets logs status open destroy version help completion doctor metrics config'
 
 _platform() {
     local cur prev words cword split=false

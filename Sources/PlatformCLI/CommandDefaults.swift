@@ -39,6 +39,8 @@ public enum CommandDefaults {
         if !chosen, let fallback = layers.merged.defaultEnvironment {
             globals.environment = fallback
         }
+        globals.protectedEnvironments = (layers.merged.environments ?? [:]).filter { $0.value.protected == true }.keys.sorted()
+        globals.promotion = layers.merged.promotion
         globals.kube.context = ConfigLoader.kubeContext(flag: globals.kubeContext, layers: layers,
                                                         environment: globals.environment).value
     }

@@ -8,6 +8,8 @@ public enum CommandTable {
         CommandEntry(DeployCommand.self),
         CommandEntry(ReleasesCommand.self),
         CommandEntry(RollbackCommand.self),
+        CommandEntry(VarsCommand.self),
+        CommandEntry(SecretsCommand.self),
         CommandEntry(LogsCommand.self),
         CommandEntry(StatusCommand.self),
         CommandEntry(OpenCommand.self),

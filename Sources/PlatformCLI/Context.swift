@@ -21,6 +21,10 @@ public struct GlobalOptions: Sendable, Equatable {
     public var kubeconfig: String?
     /// Where kubectl goes: `ConfigLoader.kubeContext`'s rule, filled in by `CommandDefaults.complete`.
     public var kube = KubeTarget()
+    /// The environments the config marks `protected`, filled in by `CommandDefaults.complete`.
+    public var protectedEnvironments: [String] = []
+    /// The config's promotion order (`promotion`), filled in by `CommandDefaults.complete`.
+    public var promotion: [String]?
 
     public init() {}
 

@@ -65,6 +65,8 @@ public struct IOStreams: Sendable {
         if let force = environment["CLICOLOR_FORCE"], !force.isEmpty, force != "0" { return true }
         if environment["NO_COLOR"].map({ !$0.isEmpty }) ?? false { return false }
         if environment["TERM"] == "dumb" { return false }
+        // CI systems set CI=true; their log viewers are no terminal (docs/ci.md: no colour, no prompts).
+        if ["true", "1"].contains(environment["CI"]?.lowercased() ?? "") { return false }
         return isTTY
     }
 }
@@ -111,30 +113,30 @@ public struct Console: Sendable, ProgressReporter {
     public func progress(_ message: String) {
         guard !quiet else { return }
         if mode == .json { return event(.message(level: "info", message)) }
-        write(paint("==> ", "1;34") + TerminalText.escape(message, keepingLines: true) + "\n")
+        write(paint("==> ", "1;34") + TerminalText.forHuman(message) + "\n")
     }
 
     public func detail(_ message: String) {
         guard !quiet else { return }
         if mode == .json { return event(.message(level: "detail", message)) }
-        let shown = TerminalText.escape(message, keepingLines: true)
+        let shown = TerminalText.forHuman(message)
         write(shown.hasSuffix("\n") ? shown : shown + "\n")
     }
 
     public func warning(_ message: String) {
         if mode == .json { return event(.message(level: "warning", message)) }
-        write(paint("warning: ", "1;33") + TerminalText.escape(message, keepingLines: true) + "\n")
+        write(paint("warning: ", "1;33") + TerminalText.forHuman(message) + "\n")
     }
 
     /// The one-line error, the same text in every mode (`--progress=json` too: scripts read it as usual).
     public func error(_ message: String) {
-        write(paint("error: ", "1;31") + TerminalText.escape(message, keepingLines: true) + "\n")
+        write(paint("error: ", "1;31") + TerminalText.forHuman(message) + "\n")
     }
 
     public func success(_ message: String) {
         guard !quiet else { return }
         if mode == .json { return event(.message(level: "success", message)) }
-        write(paint("✓ ", "32") + TerminalText.escape(message, keepingLines: true) + "\n")
+        write(paint("✓ ", "32") + TerminalText.forHuman(message) + "\n")
     }
 
     public func toolOutput(_ line: String) {

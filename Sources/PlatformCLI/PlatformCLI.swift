@@ -17,7 +17,8 @@ public let platformVersion = "0.1.0"
 /// 4. run: the command returns a `CommandOutcome` (result, notes, failure, event details);
 /// 5. render: the result goes to stdout, the notes to stderr;
 /// 6. exit code: `ExitCode.code` of the outcome's failure or the thrown error, the only place;
-/// 7. record: `RunEvent` appends the run's event to events.jsonl.
+/// 7. record: `RunEvent` appends the run's event to events.jsonl, and a CI report (GitHub's step
+///    summary and outputs) goes where the CI system asked for it.
 public enum PlatformCLI {
     /// The process entry point: real IO, real runner, signal forwarding.
     public static func main(arguments: [String], argv0: String = "") async -> Int32 {
@@ -102,6 +103,9 @@ public enum PlatformCLI {
                               resultPrinted: printed, console: console, io: io)
         }
         // 7. record
+        if let report = outcome?.ci {
+            for warning in report.write(environment: environment) { console.warning(warning) }
+        }
         let event = RunEvent(parsed: line, globals: globals, status: status, error: failure,
                              details: outcome?.event ?? EventDetails(), started: started)
         // The commit behind the image tag (lead time) only for real runs: tests inject their runner.

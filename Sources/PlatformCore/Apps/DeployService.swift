@@ -15,10 +15,15 @@ public struct DeployRequest: Sendable, Equatable {
     public var kind: Release.Kind
     /// For `rollback`: the revision being re-deployed.
     public var rollbackOf: Int?
+    /// The commit the image was built from (`--commit`, or HEAD of the app's repository).
+    public var commit: Release.Commit?
+    /// The configuration version to run (vars and secrets, see Vars/); nil keeps the one the
+    /// Deployment references now, `.empty` runs without.
+    public var config: ConfigReference?
 
     public init(app: String, environment: String, image: String, timeout: Double = 300, rollbackTimeout: Double = 300,
                 wait: Bool = true, rollback: Bool = true, message: String? = nil, kind: Release.Kind = .deploy,
-                rollbackOf: Int? = nil) {
+                rollbackOf: Int? = nil, config: ConfigReference? = nil) {
         self.app = app
         self.environment = environment
         self.image = image
@@ -29,6 +34,7 @@ public struct DeployRequest: Sendable, Equatable {
         self.message = message
         self.kind = kind
         self.rollbackOf = rollbackOf
+        self.config = config
     }
 }
 
@@ -41,6 +47,8 @@ public struct DeployOutcome: Codable, Sendable, Equatable {
     public var previousImage: String?
     public var result: Release.Result
     public var replicas: RolloutProgress?
+    /// The configuration version the release runs (nil: none).
+    public var config: ConfigReference?
 }
 
 /// How a deploy (or rollback) ended, whether it succeeded or not, and whether it got as far as
@@ -125,11 +133,14 @@ public struct DeployService: Sendable {
             let liveImage = try await kubectl.deployment(request.app, namespace: request.environment)
                 .flatMap { RolloutRules.image(of: $0, container: request.app) }
             let target = try RollbackPlanner.target(history, to: request.revision, liveImage: liveImage, app: request.app)
-            reporter.progress("Going back to release \(target.revision) of \(request.app): \(target.image)")
-            let deploy = DeployRequest(app: request.app, environment: request.environment, image: target.image,
+            reporter.progress("Going back to release \(target.revision) of \(request.app): \(target.redeployImage)"
+                              + (target.config.map { " (\($0.summary))" } ?? ""))
+            // The image (pinned by the digest its pods ran, when recorded) and the configuration
+            // version of that release, together.
+            let deploy = DeployRequest(app: request.app, environment: request.environment, image: target.redeployImage,
                                        timeout: request.timeout, rollbackTimeout: request.rollbackTimeout,
                                        wait: request.wait, rollback: request.rollback, message: request.message,
-                                       kind: .rollback, rollbackOf: target.revision)
+                                       kind: .rollback, rollbackOf: target.revision, config: target.config ?? .empty)
             return await run(plan(deploy))
         } catch {
             return DeployRun(result: .failure(error), appliedImage: nil)
@@ -148,33 +159,46 @@ public struct DeployService: Sendable {
             throw PlatformError.failed("the Deployment \(app) in \(namespace) has no container named \(app) (it has: \(containers.joined(separator: ", "))); deploy changes the container named after the app, as 'platform create' makes it")
         }
         let previousImage = RolloutRules.image(of: deployment, container: app)
+        // A deploy keeps the configuration version the Deployment references (see Vars/).
+        let liveConfig = ConfigReference.live(in: deployment, app: app)
         let store = ReleaseStore(kubectl: kubectl)
         let livePods = try await kubectl.pods(app: app, namespace: namespace)
+        let config = request.config ?? liveConfig
         var release = Release(revision: 0, image: request.image, user: user, time: Self.timestamp(now()),
                               message: request.message, result: .pending, kind: request.kind,
-                              rollbackOf: request.rollbackOf)
+                              rollbackOf: request.rollbackOf, config: config.isEmpty ? nil : config)
+        release.commit = request.commit
         // The pending release takes the next revision in the same write that records it.
         let pending = release
-        let (revision, lastServing) = try await store.update(app: app, namespace: namespace) { history in
+        let (revision, lastServing, known) = try await store.update(app: app, namespace: namespace) { history in
             var recorded = pending
             recorded.revision = try history.checkedNextRevision()
-            let serving = history.lastSucceeded?.image
+            // The key fingerprints of a kept version come from the release that recorded it.
+            let known = history.releases.last {
+                $0.config?.sameVersion(as: config) == true && ($0.config?.varKeys != nil || $0.config?.secretKeys != nil)
+            }?.config
+            if request.config == nil, let known { recorded.config = known }
+            let serving = history.lastSucceeded
             history.record(recorded)
-            return (recorded.revision, serving)
+            return (recorded.revision, serving, known)
         }
         release.revision = revision
+        if request.config == nil, let known { release.config = known }
         // What an automatic rollback restores: what runs now when it is healthy (whoever put it there),
         // else the release that served last, else what runs now anyway.
-        var rollbackImage = lastServing ?? previousImage
+        var rollbackImage = lastServing?.redeployImage ?? previousImage
+        var rollbackConfig = lastServing.map { $0.config ?? .empty } ?? liveConfig
         if let previousImage,
            case .ready = RolloutRules.assess(deployment: deployment, pods: livePods, app: app, image: previousImage) {
             rollbackImage = previousImage
+            rollbackConfig = liveConfig
         }
 
         reporter.progress("\(request.kind == .rollback ? "Rolling back" : "Deploying") \(app) in \(namespace): \(request.image) (release \(release.revision))")
         do {
             return try await rollout(plan, release: &release, previousImage: previousImage,
-                                     rollbackImage: rollbackImage, store: store, applied: &applied)
+                                     rollbackImage: rollbackImage, rollbackConfig: rollbackConfig, store: store,
+                                     applied: &applied)
         } catch PlatformError.interrupted(let signal) {
             // Not left pending: record how far it got, then stop as interrupted.
             if release.result == .pending {
@@ -195,56 +219,72 @@ public struct DeployService: Sendable {
 
     /// Applies the image and watches it (and the automatic rollback); records the outcome in `release`.
     private func rollout(_ plan: DeployPlan, release: inout Release, previousImage: String?,
-                         rollbackImage: String?, store: ReleaseStore,
+                         rollbackImage: String?, rollbackConfig: ConfigReference, store: ReleaseStore,
                          applied: inout String?) async throws -> DeployOutcome {
         let request = plan.request
         let app = request.app, namespace = request.environment
-        try await kubectl.applyAsDeploy(plan.patch)
+        // The image and envFrom go together (see Kubectl.imagePatch); the plan has the image only
+        // when it ran without a configuration version.
+        let config = release.config ?? .empty
+        try await kubectl.applyAsDeploy(config.isEmpty ? plan.patch
+            : kubectl.imagePatch(app: app, namespace: namespace, image: request.image, config: config))
         applied = request.image  // from now on this run is a deployment (metrics)
         guard request.wait else {
             release.result = .applied
             try await store.record(release, app: app, namespace: namespace)
             return DeployOutcome(app: app, environment: namespace, revision: release.revision, image: request.image,
-                                 previousImage: previousImage, result: .applied, replicas: nil)
+                                 previousImage: previousImage, result: .applied, replicas: nil, config: release.config)
         }
 
         let verdict = try await waitForRollout(app: app, namespace: namespace, image: request.image,
-                                               timeout: request.timeout)
+                                               timeout: request.timeout, config: config)
         switch verdict {
         case .ready(let progress):
             release.result = .succeeded
+            // Record the digest the ready pods run (best effort: a failed read leaves it out).
+            if let pods = try? await kubectl.pods(app: app, namespace: namespace) {
+                release.digest = ImageDigest.running(pods: pods, app: app, image: request.image)
+            }
             try await store.record(release, app: app, namespace: namespace)
             return DeployOutcome(app: app, environment: namespace, revision: release.revision, image: request.image,
-                                 previousImage: previousImage, result: .succeeded, replicas: progress)
+                                 previousImage: previousImage, result: .succeeded, replicas: progress,
+                                 config: release.config)
         case .superseded(let other):
             try await supersede(&release, by: other, store: store, app: app, namespace: namespace)
         case .failed(let reason):
             release.reason = reason
             reporter.warning("the rollout of \(request.image) failed: \(reason)")
-            guard request.rollback, let target = rollbackImage, target != request.image else {
+            guard request.rollback, let target = rollbackImage,
+                  target != request.image || !rollbackConfig.sameVersion(as: config) else {
                 release.result = .failed
                 try await store.record(release, app: app, namespace: namespace)
                 let why = !request.rollback ? "not rolled back (--no-rollback)" : "no previous release to roll back to"
-                throw PlatformError.deployFailed("deploy of \(request.image) failed: \(reason); \(why)")
+                throw PlatformError.deployFailed("\(Self.what(release)) failed: \(reason); \(why)")
             }
-            reporter.progress("Rolling back \(app) to \(target)")
-            try await kubectl.setImage(app: app, namespace: namespace, image: target)
+            let restored = target + (rollbackConfig.sameVersion(as: config) ? "" : " (\(rollbackConfig.summary))")
+            reporter.progress("Rolling back \(app) to \(restored)")
+            try await kubectl.setImage(app: app, namespace: namespace, image: target, config: rollbackConfig)
             let back = try await waitForRollout(app: app, namespace: namespace, image: target,
-                                                timeout: request.rollbackTimeout)
+                                                timeout: request.rollbackTimeout, config: rollbackConfig)
             if case .superseded(let other) = back {
                 try await supersede(&release, by: other, store: store, app: app, namespace: namespace)
             }
             if case .failed(let rollbackReason) = back {
                 release.result = .failed
-                release.reason = reason + "; rollback to \(target) failed too: \(rollbackReason)"
+                release.reason = reason + "; rollback to \(restored) failed too: \(rollbackReason)"
                 try await store.record(release, app: app, namespace: namespace)
-                throw PlatformError.deployFailed("deploy of \(request.image) failed: \(reason); the rollback to \(target) failed too: \(rollbackReason)")
+                throw PlatformError.deployFailed("\(Self.what(release)) failed: \(reason); the rollback to \(restored) failed too: \(rollbackReason)")
             }
             release.result = .rolledBack
             release.rolledBackTo = target
             try await store.record(release, app: app, namespace: namespace)
-            throw PlatformError.deployRolledBack("deploy of \(request.image) failed: \(reason); rolled back to \(target), which is serving again")
+            throw PlatformError.deployRolledBack("\(Self.what(release)) failed: \(reason); rolled back to \(restored), which is serving again")
         }
+    }
+
+    /// `deploy of IMAGE`, or for a configuration change `configuration change (vars …, secrets …)`.
+    static func what(_ release: Release) -> String {
+        release.kind == .config ? "configuration change (\((release.config ?? .empty).summary))" : "deploy of \(release.image)"
     }
 
     /// Someone else changed the image while this deploy waited: stop, record it, leave their image alone.
@@ -265,11 +305,14 @@ public struct DeployService: Sendable {
 
     /// Polls the Deployment and the app's Pods until the rollout is ready, a Pod is stuck, or the
     /// time is up. Progress goes to the reporter, one line per change.
-    public func waitForRollout(app: String, namespace: String, image: String, timeout: Double) async throws -> Verdict {
+    /// With `config`, only the Pods of that configuration version count (the same image runs in
+    /// the Pods of the version before), and another version in the Deployment supersedes this one.
+    public func waitForRollout(app: String, namespace: String, image: String, timeout: Double,
+                               config: ConfigReference? = nil) async throws -> Verdict {
         let started = Date()
         reporter.phaseStarted(.rollout)
         do {
-            let verdict = try await pollRollout(app: app, namespace: namespace, image: image, timeout: timeout)
+            let verdict = try await pollRollout(app: app, namespace: namespace, image: image, timeout: timeout, config: config)
             if case .ready(let progress) = verdict {
                 reporter.phaseFinished(.rollout, summary: "\(progress.ready)/\(progress.desired) ready",
                                        counts: Self.counts(progress), seconds: Date().timeIntervalSince(started))
@@ -288,14 +331,23 @@ public struct DeployService: Sendable {
          "available": progress.available, "old": progress.old]
     }
 
-    private func pollRollout(app: String, namespace: String, image: String, timeout: Double) async throws -> Verdict {
+    private func pollRollout(app: String, namespace: String, image: String, timeout: Double,
+                             config: ConfigReference?) async throws -> Verdict {
         let start = clock()
         var lastSummary = ""
         var last: RolloutAssessment?
         while true {
             try signals.checkInterrupted()
             let deployment = try await kubectl.deployment(app, namespace: namespace)
-            let pods = try await kubectl.pods(app: app, namespace: namespace)
+            var pods = try await kubectl.pods(app: app, namespace: namespace)
+            if let config, let deployment {
+                let running = ConfigReference.live(in: deployment, app: app)
+                if RolloutRules.image(of: deployment, container: app) == image, !running.sameVersion(as: config) {
+                    reporter.warning("the Deployment now runs configuration \(running.summary): another change replaced it while waiting")
+                    return .superseded("\(image) with configuration \(running.summary)")
+                }
+                pods = pods.filter { ConfigReference.live(in: $0, app: app).sameVersion(as: config) }
+            }
             let assessment = RolloutRules.assess(deployment: deployment, pods: pods, app: app, image: image)
             last = assessment
             switch assessment {

@@ -39,6 +39,8 @@ public struct AppStatus: Codable, Sendable, Equatable {
     public var healthy: Bool
     /// The release that runs now: the newest one of `image`; nil when no release has that image.
     public var release: Release?
+    /// The configuration version (vars and secrets) the Deployment references; nil: none.
+    public var config: ConfigReference?
     public var pods: [Pod]
 }
 
@@ -69,7 +71,9 @@ public struct StatusService: Sendable {
                                           ready: status["readyReplicas"]?.intValue ?? 0,
                                           available: status["availableReplicas"]?.intValue ?? 0)
         let host = (ingress?["spec", "rules"]?.arrayValue ?? []).compactMap { $0["host"]?.stringValue }.first
-        let url = host.map { "https://" + $0 }  // the platform's convention: TLS at the ingress
+        // https only when the Ingress terminates TLS for that host (spec.tls[].hosts).
+        let tlsHosts = (ingress?["spec", "tls"]?.arrayValue ?? []).flatMap { $0["hosts"]?.arrayValue ?? [] }.compactMap(\.stringValue)
+        let url = host.map { (tlsHosts.contains($0) ? "https://" : "http://") + $0 }
         let podReports = pods.sorted { RolloutRules.podName($0) < RolloutRules.podName($1) }.map { pod in
             podReport(pod, app: app, now: now)
         }
@@ -78,9 +82,13 @@ public struct StatusService: Sendable {
         if let image, case .ready = RolloutRules.assess(deployment: deployment, pods: pods, app: app, image: image) {
             healthy = true
         }
+        let config = ConfigReference.live(in: deployment, app: app)
+        let release = history.current(liveImage: image, config: config)
+        // The key fingerprints come from the release that recorded this version.
+        let recorded = release?.config.flatMap { $0.sameVersion(as: config) ? $0 : nil } ?? config
         return AppStatus(app: app, environment: environment, namespace: environment, url: url, image: image,
-                         replicas: replicas, healthy: healthy, release: history.current(liveImage: image),
-                         pods: podReports)
+                         replicas: replicas, healthy: healthy, release: release,
+                         config: config.isEmpty ? nil : recorded, pods: podReports)
     }
 
     static func podReport(_ pod: JSONValue, app: String, now: Date) -> AppStatus.Pod {

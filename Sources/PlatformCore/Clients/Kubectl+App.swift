@@ -38,20 +38,25 @@ public extension Kubectl {
         try await list("pods", selector: AppConventions.selector(name), namespace: namespace)
     }
 
-    /// Changes only the image of the app's container: a partial server-side apply with its own
-    /// field manager, so create's fields stay with `platform`.
-    func setImage(app name: String, namespace: String, image: String) async throws {
-        try await applyAsDeploy(imagePatch(app: name, namespace: namespace, image: image))
+    /// Changes only the image of the app's container and its configuration version: a partial
+    /// server-side apply with its own field manager, so create's fields stay with `platform`.
+    func setImage(app name: String, namespace: String, image: String, config: ConfigReference = .empty) async throws {
+        try await applyAsDeploy(imagePatch(app: name, namespace: namespace, image: image, config: config))
     }
 
-    /// The partial Deployment that `setImage` applies: only the container's image.
-    func imagePatch(app name: String, namespace: String, image: String) -> JSONValue {
-        JSONValue.object([
+    /// The partial Deployment that `setImage` applies: the container's image and, when there is a
+    /// configuration version, its `envFrom`. Both are always sent together: server-side apply
+    /// removes what the field manager applied before and leaves out now, so a deploy that sent the
+    /// image alone would drop the configuration.
+    func imagePatch(app name: String, namespace: String, image: String, config: ConfigReference = .empty) -> JSONValue {
+        var container: [String: JSONValue] = ["name": .string(name), "image": .string(image)]
+        if !config.isEmpty { container["envFrom"] = .array(config.envFrom) }
+        return JSONValue.object([
             "apiVersion": .string("apps/v1"),
             "kind": .string("Deployment"),
             "metadata": .object(["name": .string(name), "namespace": .string(namespace)]),
             "spec": .object(["template": .object(["spec": .object([
-                "containers": .array([.object(["name": .string(name), "image": .string(image)])]),
+                "containers": .array([.object(container)]),
             ])])]),
         ])
     }

@@ -65,6 +65,12 @@ public struct PlatformEvent: Codable, Sendable, Equatable {
         }
     }
 
+    /// The commit fields from a release's commit (its time, when known, for lead time).
+    public mutating func record(_ commit: Release.Commit) {
+        self.commit = commit.sha
+        committedAt = commit.time.flatMap(parseTimestamp)
+    }
+
     /// The commit an image tag names: a 7-40 digit hex tag, optionally after a prefix ending in '-'
     /// (`3f2a9c1`, `sha-3f2a9c1`, `1.4.0-3f2a9c1`). Git decides whether it really is a commit.
     public static func commitCandidate(image: String) -> String? {

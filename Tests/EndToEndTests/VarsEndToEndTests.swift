@@ -1,0 +1,126 @@
+import Foundation
+import PlatformCore
+import PlatformTestSupport
+import XCTest
+
+extension AppFixture {
+    func configMaps() throws -> [JSONValue] {
+        try cluster.objects(kind: "ConfigMap", namespace: environment).filter {
+            $0["metadata", "name"]?.stringValue?.hasPrefix("\(name)-vars-") == true
+        }
+    }
+
+    func secrets() throws -> [JSONValue] {
+        try cluster.objects(kind: "Secret", namespace: environment).filter {
+            $0["metadata", "name"]?.stringValue?.hasPrefix("\(name)-secrets-") == true
+        }
+    }
+
+    /// The configuration version the Deployment references.
+    func liveConfig() throws -> ConfigReference {
+        ConfigReference.live(in: try deployment(), app: name)
+    }
+
+    /// The vars the Deployment's ConfigMap holds.
+    func liveVars() throws -> [String: String] {
+        guard let vars = try liveConfig().vars else { return [:] }
+        return try ConfigSet.values(of: try cluster.object(kind: "ConfigMap", namespace: environment, name: vars), secret: false)
+    }
+
+    /// Ready Pods running configuration version `config` (and no others once the rollout is done).
+    func readyPods(of config: ConfigReference) throws -> [JSONValue] {
+        try pods().filter { ConfigReference.live(in: $0, app: name).sameVersion(as: config) && RolloutRules.isReady($0) }
+    }
+}
+
+final class VarsEndToEndTests: XCTestCase {
+    let v1 = "registry.example.com/shop:1.0.0"
+    let v2 = "registry.example.com/shop:2.0.0"
+
+    func testSetUnsetListRestartPodsOntoTheNewVersionAndRecordReleases() async throws {
+        let app = try await AppFixture()
+        defer { app.stop() }
+        try await app.waitForReadyPods(2)
+
+        let set = await app.platform(["vars", "set", "shop", "DATABASE_URL=postgres://db/shop", "LOG_LEVEL=info", "-m", "db"])
+        XCTAssertEqual(set.status, 0, set.stderr)
+        XCTAssertEqual(set.stdout, "Updated vars of shop in staging: +DATABASE_URL +LOG_LEVEL (release 1)\n")
+        let first = try app.liveConfig()
+        XCTAssertNotNil(first.vars)
+        XCTAssertNil(first.secrets)
+        XCTAssertEqual(try app.liveVars(), ["DATABASE_URL": "postgres://db/shop", "LOG_LEVEL": "info"])
+        // The ConfigMap is immutable and named after its content; the pods were restarted onto it.
+        let configMap = try XCTUnwrap(try app.configMaps().first)
+        XCTAssertEqual(configMap["immutable"]?.boolValue, true)
+        XCTAssertEqual(configMap["metadata", "name"]?.stringValue,
+                       "shop-vars-" + ConfigSet.contentHash(["DATABASE_URL": "postgres://db/shop", "LOG_LEVEL": "info"]))
+        try await app.waitUntil("only pods of the new version") {
+            try app.readyPods(of: first).count == 2 && app.pods().count == 2
+        }
+        XCTAssertEqual(try app.deployedImage(), v1)
+
+        let change = await app.platform(["vars", "set", "shop", "LOG_LEVEL=debug", "FEATURE_X=on"])
+        XCTAssertEqual(change.status, 0, change.stderr)
+        XCTAssertEqual(change.stdout, "Updated vars of shop in staging: +FEATURE_X ~LOG_LEVEL (release 2)\n")
+        let unset = await app.platform(["vars", "unset", "shop", "DATABASE_URL"])
+        XCTAssertEqual(unset.status, 0, unset.stderr)
+        XCTAssertEqual(unset.stdout, "Updated vars of shop in staging: -DATABASE_URL (release 3)\n")
+        let third = try app.liveConfig()
+        try await app.waitUntil("pods of the third version") { try app.readyPods(of: third).count == 2 && app.pods().count == 2 }
+
+        let list = await app.platform(["vars", "list", "shop"])
+        XCTAssertEqual(list.status, 0, list.stderr)
+        XCTAssertEqual(list.stdout, "FEATURE_X=on\nLOG_LEVEL=debug\n")
+        let json = await app.platform(["vars", "list", "shop", "-o", "json"])
+        let listing = try JSONDecoder().decode(ConfigListing.self, from: Data(json.stdout.utf8))
+        XCTAssertEqual(listing.vars, ["FEATURE_X": "on", "LOG_LEVEL": "debug"])
+        XCTAssertEqual(listing.config.vars, third.vars)
+
+        // Every change is a release: the image and the version, what changed, who, the note.
+        let releases = try app.releases()
+        XCTAssertEqual(releases.map(\.kind), [.config, .config, .config])
+        XCTAssertEqual(releases.map(\.result), [.succeeded, .succeeded, .succeeded])
+        XCTAssertEqual(releases.map(\.image), [v1, v1, v1])
+        XCTAssertEqual(releases.first?.message, "db")
+        XCTAssertEqual(releases.last?.config?.vars, third.vars)
+        XCTAssertEqual(releases.last?.config?.varKeys?.keys.sorted(), ["FEATURE_X", "LOG_LEVEL"])
+        let history = await app.platform(["releases", "shop"])
+        XCTAssertEqual(history.status, 0, history.stderr)
+        XCTAssertTrue(history.stdout.contains("vars: +DATABASE_URL +LOG_LEVEL"), history.stdout)
+        XCTAssertTrue(history.stdout.contains("vars: +FEATURE_X ~LOG_LEVEL"), history.stdout)
+        XCTAssertTrue(history.stdout.contains("vars: -DATABASE_URL"), history.stdout)
+
+        // Setting what is already set is no release.
+        let same = await app.platform(["vars", "set", "shop", "LOG_LEVEL=debug"])
+        XCTAssertEqual(same.status, 0, same.stderr)
+        XCTAssertEqual(same.stdout, "No change to the vars of shop in staging\n")
+        XCTAssertEqual(try app.releases().count, 3)
+
+        // A deploy keeps the configuration (and records it with the new image).
+        let deploy = await app.platform(["deploy", "shop", "--image", v2])
+        XCTAssertEqual(deploy.status, 0, deploy.stderr)
+        XCTAssertTrue(try app.liveConfig().sameVersion(as: third))
+        XCTAssertEqual(try app.releases().last?.config?.vars, third.vars)
+        XCTAssertEqual(try app.releases().last?.config?.varKeys?.keys.sorted(), ["FEATURE_X", "LOG_LEVEL"])
+        // Versions no release refers to any more are gone... none yet: all four are in the history.
+        XCTAssertEqual(try app.configMaps().count, 3)
+    }
+
+    func testBadKeysAndValuesAreExit64WithNothingChanged() async throws {
+        let app = try await AppFixture()
+        defer { app.stop() }
+        let before = try app.cluster.requests().count
+        for arguments in [["vars", "set", "shop", "lower=x"], ["vars", "set", "shop", "1ST=x"],
+                          ["vars", "set", "shop", "NOEQUALS"], ["vars", "unset", "shop", "bad-key"],
+                          ["vars", "set", "shop", "BIG=" + String(repeating: "x", count: 40_000)],
+                          ["vars", "set", "shop", "A=1", "A=2"], ["vars", "set", "shop"], ["vars", "frob", "shop"],
+                          ["vars", "list", "shop", "--stage"]] {
+            let run = await app.platform(arguments)
+            XCTAssertEqual(run.status, 64, "\(arguments.prefix(4)): \(run.stderr)")
+            XCTAssertEqual(run.stderr.split(separator: "\n").first?.hasPrefix("error: ") ?? false, true, run.stderr)
+            XCTAssertFalse(run.stderr.contains(String(repeating: "x", count: 100)), "the value is not echoed")
+        }
+        XCTAssertEqual(try app.cluster.requests().count, before, "no request reached the cluster")
+        XCTAssertEqual(try app.configMaps().count, 0)
+    }
+}
