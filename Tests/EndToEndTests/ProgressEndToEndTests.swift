@@ -27,7 +27,7 @@ final class ProgressEndToEndTests: XCTestCase {
         let create = try await runProgram([Repo.binary, "create", "shop", "-e", "dev", "--image", "registry.example.com/shop:1.0.0",
                                            "--progress=json"], environment: env, directory: sandbox.work)
         XCTAssertEqual(create.status, 0, create.stderrText)
-        XCTAssertEqual(create.stdoutText, "https://shop.dev.example.com\n")
+        XCTAssertEqual(create.stdoutText, "http://shop.dev.example.com\n")
         let all = try events(create.stderrText)
         for event in all {
             XCTAssertNotNil(event["event"]?.stringValue)
