@@ -72,7 +72,7 @@ public struct DestroyService: Sendable {
     /// The references of everything the app may have in its namespace.
     func references(app: String, monitors: Bool) -> [String] {
         var references = ["deployment/\(app)", "service/\(app)", "ingress/\(app)",
-                          "configmap/\(AppConventions.releasesConfigMap(app))"]
+                          "configmap/\(AppConventions.releasesConfigMap(app))", "configmap/\(ConfigState.configMapName(app))"]
         if monitors { references.append("servicemonitors.\(Self.monitoringGroup)/\(app)") }
         return references
     }
@@ -85,7 +85,7 @@ public struct DestroyService: Sendable {
         let objects = live.compactMap { object -> String? in
             guard let kind = object["kind"]?.stringValue, let name = object["metadata", "name"]?.stringValue else { return nil }
             return Self.reference(kind: kind, name: name)
-        }
+        } + ConfigService.versions(in: live, app: request.app)  // vars/secrets versions (Vars/)
         let workspace = Workspace(stateDirectory: request.stateDirectory, environment: request.environment,
                                   name: request.app)
         return DestroyPlan(app: request.app, environment: request.environment, objects: objects,
