@@ -36,7 +36,7 @@ _platform_takes_value() {
     esac
     case "$1" in
         scaffold) case "$2" in -t|--template|--language|--framework|--dir|--set|--ci|--templates-dir) return 0 ;; esac ;;
-        create) case "$2" in --image|--replicas|--port|--instance-type|--set) return 0 ;; esac ;;
+        create) case "$2" in --image|--replicas|--port|--instance-type|--set|--set-file) return 0 ;; esac ;;
         templates) case "$2" in --templates-dir) return 0 ;; esac ;;
         upgrade) case "$2" in --to|--conflict|--set|--templates-dir) return 0 ;; esac ;;
         deploy) case "$2" in --image|--timeout|--rollback-timeout|-m|--message|--commit) return 0 ;; esac ;;
@@ -77,6 +77,7 @@ _platform_value() {
                 --port) COMPREPLY=() ;;
                 --instance-type) COMPREPLY=() ;;
                 --set) COMPREPLY=() ;;
+                --set-file) _platform_files ;;
             esac ;;
         templates)
             case "$2" in
@@ -146,7 +147,7 @@ _platform_options() {
     local globals='-e --environment -o --output --dry-run -v --verbose -q --quiet --no-color --kube-context --kubeconfig -h --help'
     case "$1" in
         scaffold) echo "$globals -t --template --language --framework --dir --set --ci --no-git --templates-dir --refresh" ;;
-        create) echo "$globals --image --replicas --port --instance-type --set --detailed-exitcode" ;;
+        create) echo "$globals --image --replicas --port --instance-type --set --set-file --detailed-exitcode --allow-mutable-tag" ;;
         templates) echo "$globals --templates-dir --refresh" ;;
         upgrade) echo "$globals --to --conflict --set --check --diff --commit --templates-dir" ;;
         deploy) echo "$globals --image --timeout --rollback-timeout --no-wait --no-rollback -m --message --commit -y --yes" ;;

@@ -26,7 +26,7 @@ function __platform_state
                         case scaffold
                             contains -- $token -t --template --language --framework --dir --set --ci --templates-dir; and set skip 1
                         case create
-                            contains -- $token --image --replicas --port --instance-type --set; and set skip 1
+                            contains -- $token --image --replicas --port --instance-type --set --set-file; and set skip 1
                         case templates
                             contains -- $token --templates-dir; and set skip 1
                         case upgrade
@@ -119,8 +119,10 @@ complete -c platform -n '__platform_at create' -l image -x -d 'Container image (
 complete -c platform -n '__platform_at create' -l replicas -x -d 'Number of pods (default: 1)'
 complete -c platform -n '__platform_at create' -l port -x -d 'Port the app listens on (default: 8080)'
 complete -c platform -n '__platform_at create' -l instance-type -x -d 'Instance type for the infrastructure (default: t3.medium)'
-complete -c platform -n '__platform_at create' -l set -x -d 'Set a Terraform module variable (repeatable; passed as TF_VAR_KEY)'
+complete -c platform -n '__platform_at create' -l set -x -d 'Set a Terraform module variable (repeatable; passed as TF_VAR_KEY; KEY=- reads the value from stdin)'
+complete -c platform -n '__platform_at create' -l set-file -r -F -d 'Set a Terraform module variable to the contents of a file (for secrets: not visible in ps)'
 complete -c platform -n '__platform_at create' -l detailed-exitcode -d 'With --dry-run: exit 2 when something would change, 0 when not'
+complete -c platform -n '__platform_at create' -l allow-mutable-tag -d 'Accept an image tagged :latest or without a tag outside the development environment'
 complete -c platform -n '__platform_at create 0' -a '(__platform_values apps)' -d 'App name: lowercase letters, digits and \'-\', starting with a letter (default: the name in ./platform.json or a parent folder\'s)'
 
 complete -c platform -n '__platform_at templates' -l templates-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Look up templates in DIR first'

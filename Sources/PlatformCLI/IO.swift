@@ -87,26 +87,26 @@ public struct Console: Sendable, ProgressReporter {
 
     public func progress(_ message: String) {
         guard !quiet else { return }
-        io.stderr.write(paint("==> ", "1;34") + TerminalText.escape(message, keepingLines: true) + "\n")
+        io.stderr.write(paint("==> ", "1;34") + TerminalText.forHuman(message) + "\n")
     }
 
     public func detail(_ message: String) {
         guard !quiet else { return }
-        let shown = TerminalText.escape(message, keepingLines: true)
+        let shown = TerminalText.forHuman(message)
         io.stderr.write(shown.hasSuffix("\n") ? shown : shown + "\n")
     }
 
     public func warning(_ message: String) {
-        io.stderr.write(paint("warning: ", "1;33") + TerminalText.escape(message, keepingLines: true) + "\n")
+        io.stderr.write(paint("warning: ", "1;33") + TerminalText.forHuman(message) + "\n")
     }
 
     public func error(_ message: String) {
-        io.stderr.write(paint("error: ", "1;31") + TerminalText.escape(message, keepingLines: true) + "\n")
+        io.stderr.write(paint("error: ", "1;31") + TerminalText.forHuman(message) + "\n")
     }
 
     public func success(_ message: String) {
         guard !quiet else { return }
-        io.stderr.write(paint("✓ ", "32") + TerminalText.escape(message, keepingLines: true) + "\n")
+        io.stderr.write(paint("✓ ", "32") + TerminalText.forHuman(message) + "\n")
     }
 
     public func paint(_ text: String, _ code: String) -> String {

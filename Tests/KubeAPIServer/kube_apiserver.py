@@ -182,6 +182,9 @@ BUILTIN_KINDS = [
     Kind("apps", "v1", "replicasets", "ReplicaSet", True, ["rs"], ["all"], ["scale", "status"]),
     Kind("batch", "v1", "jobs", "Job", True, [], ["all"]),
     Kind("networking.k8s.io", "v1", "ingresses", "Ingress", True, ["ing"]),
+    Kind("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True, ["netpol"]),
+    Kind("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True, ["pdb"]),
+    Kind("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", True, ["hpa"], ["all"]),
     Kind("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition",
          False, ["crd", "crds"]),
 ]

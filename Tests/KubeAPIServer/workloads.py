@@ -77,7 +77,11 @@ def pod_active(pod):
 
 
 def image_id(image):
-    ref = image if "/" in image.split(":")[0] else "docker.io/library/" + image
+    """The digest reference a kubelet reports in containerStatuses[].imageID: the image's own
+    digest when it is pinned by one, else a digest made from the tag's name."""
+    ref = image if "/" in image.split(":")[0].split("@")[0] else "docker.io/library/" + image
+    if "@sha256:" in ref:
+        return ref
     return ref.split(":")[0] + "@sha256:" + hashlib.sha256(image.encode()).hexdigest()
 
 

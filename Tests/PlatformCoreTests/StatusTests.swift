@@ -22,7 +22,7 @@ final class StatusTests: XCTestCase {
         let status = try await StatusService(kubectl: Kubectl(runner: runner, target: KubeTarget()))
             .status(app: F.app, environment: F.env)
         XCTAssertEqual(runner.unmet(), [])
-        XCTAssertEqual(status.url, "https://shop.dev.example.org")
+        XCTAssertEqual(status.url, "http://shop.dev.example.org")
         XCTAssertEqual(status.image, F.v2)
         XCTAssertFalse(status.healthy)
         XCTAssertEqual(status.replicas, AppStatus.Replicas(desired: 2, updated: 1, ready: 2, available: 2))

@@ -71,7 +71,9 @@ public struct StatusService: Sendable {
                                           ready: status["readyReplicas"]?.intValue ?? 0,
                                           available: status["availableReplicas"]?.intValue ?? 0)
         let host = (ingress?["spec", "rules"]?.arrayValue ?? []).compactMap { $0["host"]?.stringValue }.first
-        let url = host.map { "https://" + $0 }  // the platform's convention: TLS at the ingress
+        // https only when the Ingress terminates TLS for that host (spec.tls[].hosts).
+        let tlsHosts = (ingress?["spec", "tls"]?.arrayValue ?? []).flatMap { $0["hosts"]?.arrayValue ?? [] }.compactMap(\.stringValue)
+        let url = host.map { (tlsHosts.contains($0) ? "https://" : "http://") + $0 }
         let podReports = pods.sorted { RolloutRules.podName($0) < RolloutRules.podName($1) }.map { pod in
             podReport(pod, app: app, now: now)
         }

@@ -38,11 +38,34 @@ public struct Terraform: Sendable {
         Command("terraform", arguments, environment: environment, directory: directory)
     }
 
-    public func initialize() async throws {
+    /// The file `initialize` passes backend credentials in (removed again after `init`).
+    public static let backendConfigFile = ".platform-backend.json"
+
+    /// `terraform init`; `backendSecrets` (see `RootModule.backendSecrets`) go in a `-backend-config`
+    /// JSON file of mode 0600 that exists only while init runs, never in main.tf.json or argv.
+    /// (Terraform itself keeps the backend settings it was given in `.terraform/terraform.tfstate`.)
+    public func initialize(backendSecrets: [String: JSONValue] = [:]) async throws {
         if let cache = environment["TF_PLUGIN_CACHE_DIR"] {
             try? FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
         }
-        try await streamChecked(["init", "-input=false", "-no-color"])
+        var arguments = ["init", "-input=false", "-no-color"]
+        if !backendSecrets.isEmpty {
+            let path = directory + "/" + Self.backendConfigFile
+            try writePrivate(path, try stableJSONDocument(backendSecrets))
+            arguments.append("-backend-config=" + Self.backendConfigFile)
+        }
+        defer { if !backendSecrets.isEmpty { try? FileManager.default.removeItem(atPath: directory + "/" + Self.backendConfigFile) } }
+        try await streamChecked(arguments)
+    }
+
+    /// Creates (or truncates) `path` with mode 0600 before any byte is written.
+    private func writePrivate(_ path: String, _ data: Data) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw PlatformError.failed("could not write \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        guard fchmod(fd, 0o600) == 0 else { throw PlatformError.failed("could not protect \(path): \(String(cString: strerror(errno)))") }
+        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == data.count else { throw PlatformError.failed("could not write \(path): \(String(cString: strerror(errno)))") }
     }
 
     /// `terraform apply -json`; returns the root module's outputs as its final `outputs` message reported
