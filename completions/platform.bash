@@ -44,6 +44,7 @@ _platform_takes_value() {
         vars) case "$2" in -m|--message|--timeout|--rollback-timeout) return 0 ;; esac ;;
         secrets) case "$2" in -m|--message|--timeout|--rollback-timeout) return 0 ;; esac ;;
         logs) case "$2" in -n|--lines|--since|-c|--container|--grep|--follow-for) return 0 ;; esac ;;
+        destroy) case "$2" in --timeout) return 0 ;; esac ;;
         doctor) case "$2" in --templates-dir|--request-timeout) return 0 ;; esac ;;
         metrics) case "$2" in --format|--since) return 0 ;; esac ;;
         config) case "$2" in --image) return 0 ;; esac ;;
@@ -125,6 +126,10 @@ _platform_value() {
                 --grep) COMPREPLY=() ;;
                 --follow-for) COMPREPLY=() ;;
             esac ;;
+        destroy)
+            case "$2" in
+                --timeout) COMPREPLY=() ;;
+            esac ;;
         doctor)
             case "$2" in
                 --templates-dir) _platform_files -d ;;
@@ -154,9 +159,9 @@ _platform_options() {
         rollback) echo "$globals --to --timeout --rollback-timeout --no-wait --no-rollback -m --message -y --yes" ;;
         vars) echo "$globals --stage -m --message --timeout --rollback-timeout --no-wait --no-rollback" ;;
         secrets) echo "$globals --stage -m --message --timeout --rollback-timeout --no-wait --no-rollback" ;;
-        logs) echo "$globals -n --lines -f --follow --since -c --container --timestamps --grep --follow-for" ;;
+        logs) echo "$globals -n --lines -f --follow --since -c --container --timestamps -p --previous --grep --follow-for" ;;
         open) echo "$globals --print" ;;
-        destroy) echo "$globals -y --yes" ;;
+        destroy) echo "$globals -y --yes --timeout" ;;
         doctor) echo "$globals --templates-dir --request-timeout" ;;
         metrics) echo "$globals --format --since" ;;
         config) echo "$globals --image" ;;

@@ -41,6 +41,8 @@ function __platform_state
                             contains -- $token -m --message --timeout --rollback-timeout; and set skip 1
                         case logs
                             contains -- $token -n --lines --since -c --container --grep --follow-for; and set skip 1
+                        case destroy
+                            contains -- $token --timeout; and set skip 1
                         case doctor
                             contains -- $token --templates-dir --request-timeout; and set skip 1
                         case metrics
@@ -180,6 +182,7 @@ complete -c platform -n '__platform_at logs' -s f -l follow -d 'Keep streaming, 
 complete -c platform -n '__platform_at logs' -l since -x -d 'Only lines newer than this (10m, 1h)'
 complete -c platform -n '__platform_at logs' -s c -l container -x -d 'Only this container (default: all)'
 complete -c platform -n '__platform_at logs' -l timestamps -d 'Prefix each line with its timestamp'
+complete -c platform -n '__platform_at logs' -s p -l previous -d 'The previous instance\'s log of each container that restarted'
 complete -c platform -n '__platform_at logs' -l grep -x -d 'Only lines containing TEXT'
 complete -c platform -n '__platform_at logs' -l follow-for -x -d 'With --follow: stop after DURATION (scripts, tests)'
 complete -c platform -n '__platform_at logs 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
@@ -190,6 +193,7 @@ complete -c platform -n '__platform_at open' -l print -d 'Only print the URL, ne
 complete -c platform -n '__platform_at open 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
 complete -c platform -n '__platform_at destroy' -s y -l yes -d 'Do not ask for confirmation (required without a terminal)'
+complete -c platform -n '__platform_at destroy' -l timeout -x -d 'How long the objects and their pods may take to be gone (default 5m)'
 complete -c platform -n '__platform_at destroy 0' -a '(__platform_values apps)' -d 'The app'
 
 

