@@ -36,6 +36,9 @@ struct ReleasesCommand: PlatformCommand {
             var message = release.message ?? ""
             if release.kind == .rollback {
                 message = "rollback" + (release.rollbackOf.map { " to \($0)" } ?? "") + (message.isEmpty ? "" : ": \(message)")
+            } else if let source = release.promotedFrom {
+                let from = "promoted from \(source.environment)" + (source.revision.map { " release \($0)" } ?? "")
+                message = message.isEmpty || message == from ? from : "\(from): \(message)"
             }
             let change = index < changes.count ? changes[index].summary : "-"
             rows.append([(release.revision == report.current ? "*" : " ") + String(release.revision), release.image,

@@ -17,6 +17,8 @@ public struct DeployRequest: Sendable, Equatable {
     public var rollbackOf: Int?
     /// The commit the image was built from (`--commit`, or HEAD of the app's repository).
     public var commit: Release.Commit?
+    /// `platform promote`: where the image comes from.
+    public var promotedFrom: Release.Promotion?
     /// The configuration version to run (vars and secrets, see Vars/); nil keeps the one the
     /// Deployment references now, `.empty` runs without.
     public var config: ConfigReference?
@@ -168,6 +170,7 @@ public struct DeployService: Sendable {
                               message: request.message, result: .pending, kind: request.kind,
                               rollbackOf: request.rollbackOf, config: config.isEmpty ? nil : config)
         release.commit = request.commit
+        release.promotedFrom = request.promotedFrom
         // The pending release takes the next revision in the same write that records it.
         let pending = release
         let (revision, lastServing, known) = try await store.update(app: app, namespace: namespace) { history in

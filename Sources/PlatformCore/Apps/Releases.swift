@@ -30,6 +30,17 @@ public struct Release: Codable, Sendable, Equatable {
         }
     }
 
+    /// Where a promoted build came from (`platform promote`): the environment and its release.
+    public struct Promotion: Codable, Sendable, Equatable {
+        public var environment: String
+        public var revision: Int?
+
+        public init(environment: String, revision: Int?) {
+            self.environment = environment
+            self.revision = revision
+        }
+    }
+
     public enum Kind: String, Codable, Sendable, Equatable {
         /// `config`: a change of vars or secrets (`platform vars`, `platform secrets`), same image.
         case deploy, rollback, config
@@ -54,6 +65,9 @@ public struct Release: Codable, Sendable, Equatable {
     public var config: ConfigReference?
     /// The commit the image was built from, when known.
     public var commit: Commit?
+    /// For a promotion: the environment and release the image was taken from (kind stays `deploy`, so
+    /// older binaries reading the shared history keep working).
+    public var promotedFrom: Promotion?
     /// What the pods of a succeeded release ran, pinned by digest (`REPOSITORY@sha256:…`, from
     /// `status.containerStatuses[].imageID`); rollback re-deploys this rather than the tag.
     public var digest: String?
