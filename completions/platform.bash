@@ -40,6 +40,7 @@ _platform_takes_value() {
         templates) case "$2" in --templates-dir) return 0 ;; esac ;;
         upgrade) case "$2" in --to|--conflict|--set|--templates-dir) return 0 ;; esac ;;
         deploy) case "$2" in --image|--timeout|--rollback-timeout|-m|--message|--commit) return 0 ;; esac ;;
+        promote) case "$2" in --from|--to|--timeout|--rollback-timeout|-m|--message) return 0 ;; esac ;;
         rollback) case "$2" in --to|--timeout|--rollback-timeout|-m|--message) return 0 ;; esac ;;
         vars) case "$2" in -m|--message|--timeout|--rollback-timeout) return 0 ;; esac ;;
         secrets) case "$2" in -m|--message|--timeout|--rollback-timeout) return 0 ;; esac ;;
@@ -99,6 +100,14 @@ _platform_value() {
                 -m|--message) COMPREPLY=() ;;
                 --commit) COMPREPLY=() ;;
             esac ;;
+        promote)
+            case "$2" in
+                --from) _platform_dynamic environments ;;
+                --to) _platform_dynamic environments ;;
+                --timeout) COMPREPLY=() ;;
+                --rollback-timeout) COMPREPLY=() ;;
+                -m|--message) COMPREPLY=() ;;
+            esac ;;
         rollback)
             case "$2" in
                 --to) COMPREPLY=() ;;
@@ -156,6 +165,7 @@ _platform_options() {
         templates) echo "$globals --templates-dir --refresh" ;;
         upgrade) echo "$globals --to --conflict --set --check --diff --commit --templates-dir" ;;
         deploy) echo "$globals --image --timeout --rollback-timeout --no-wait --no-rollback -m --message --commit -y --yes" ;;
+        promote) echo "$globals --from --to --allow-tag --detailed-exitcode --timeout --rollback-timeout --no-wait --no-rollback -m --message -y --yes" ;;
         rollback) echo "$globals --to --timeout --rollback-timeout --no-wait --no-rollback -m --message -y --yes" ;;
         vars) echo "$globals --stage -m --message --timeout --rollback-timeout --no-wait --no-rollback" ;;
         secrets) echo "$globals --stage -m --message --timeout --rollback-timeout --no-wait --no-rollback" ;;
@@ -174,6 +184,7 @@ _platform_positional() {
     case "$1:$2" in
         create:0) _platform_dynamic apps ;;
         deploy:0) _platform_dynamic apps ;;
+        promote:0) _platform_dynamic apps ;;
         releases:0) _platform_dynamic apps ;;
         rollback:0) _platform_dynamic apps ;;
         vars:0) _platform_words 'set unset list apply' ;;
@@ -192,7 +203,7 @@ _platform_positional() {
     esac
 }
 
-_platform_commands='scaffold create templates upgrade deploy releases rollback vars secrets logs status open destroy version help completion doctor metrics config'
+_platform_commands='scaffold create templates upgrade deploy promote releases rollback vars secrets logs status open destroy version help completion doctor metrics config'
 
 _platform() {
     local cur prev words cword split=false

@@ -33,6 +33,8 @@ function __platform_state
                             contains -- $token --to --conflict --set --templates-dir; and set skip 1
                         case deploy
                             contains -- $token --image --timeout --rollback-timeout -m --message --commit; and set skip 1
+                        case promote
+                            contains -- $token --from --to --timeout --rollback-timeout -m --message; and set skip 1
                         case rollback
                             contains -- $token --to --timeout --rollback-timeout -m --message; and set skip 1
                         case vars
@@ -92,6 +94,7 @@ complete -c platform -n '__platform_at ""' -a create -d 'Provision an app: its i
 complete -c platform -n '__platform_at ""' -a templates -d 'List the templates scaffold can use'
 complete -c platform -n '__platform_at ""' -a upgrade -d 'Merge a newer version of the project\'s template into it (3-way, with git)'
 complete -c platform -n '__platform_at ""' -a deploy -d 'Deploy a new image of an app, wait for it, roll back when it fails'
+complete -c platform -n '__platform_at ""' -a promote -d 'Deploy the build that runs in one environment to the next, by digest'
 complete -c platform -n '__platform_at ""' -a releases -d 'Show the release history of an app (shared by the team, kept in the cluster)'
 complete -c platform -n '__platform_at ""' -a rollback -d 'Re-deploy an earlier release of an app'
 complete -c platform -n '__platform_at ""' -a vars -d 'Set, unset and list an app\'s configuration variables; each change is a release'
@@ -148,6 +151,18 @@ complete -c platform -n '__platform_at deploy' -l commit -x -d 'The git commit t
 complete -c platform -n '__platform_at deploy' -s y -l yes -d 'Do not ask for confirmation (a protected environment needs it without a terminal)'
 complete -c platform -n '__platform_at deploy 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
+complete -c platform -n '__platform_at promote' -l from -x -a '(__platform_values environments)' -d 'Environment whose build is promoted (default: the stage before --to)'
+complete -c platform -n '__platform_at promote' -l to -x -a '(__platform_values environments)' -d 'Environment that gets the build'
+complete -c platform -n '__platform_at promote' -l allow-tag -d 'Promote the tag when the source\'s pods report no digest'
+complete -c platform -n '__platform_at promote' -l detailed-exitcode -d 'With --dry-run: exit 2 when the target would change'
+complete -c platform -n '__platform_at promote' -l timeout -x -d 'How long to wait for the rollout (default 5m)'
+complete -c platform -n '__platform_at promote' -l rollback-timeout -x -d 'How long the rollback may take (default 5m)'
+complete -c platform -n '__platform_at promote' -l no-wait -d 'Apply the image and return without waiting'
+complete -c platform -n '__platform_at promote' -l no-rollback -d 'Leave a failed promotion in place (exit 4)'
+complete -c platform -n '__platform_at promote' -s m -l message -x -d 'Note recorded with the release'
+complete -c platform -n '__platform_at promote' -s y -l yes -d 'Do not ask for confirmation (a protected environment needs it without a terminal)'
+complete -c platform -n '__platform_at promote 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
+
 complete -c platform -n '__platform_at releases 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
 complete -c platform -n '__platform_at rollback' -l to -x -d 'Release to go back to (see \'platform releases NAME\')'
@@ -197,7 +212,7 @@ complete -c platform -n '__platform_at destroy' -l timeout -x -d 'How long the o
 complete -c platform -n '__platform_at destroy 0' -a '(__platform_values apps)' -d 'The app'
 
 
-complete -c platform -n '__platform_at help 0' -a 'scaffold create templates upgrade deploy releases rollback vars secrets logs status open destroy version help completion doctor metrics config' -d 'The command to explain'
+complete -c platform -n '__platform_at help 0' -a 'scaffold create templates upgrade deploy promote releases rollback vars secrets logs status open destroy version help completion doctor metrics config' -d 'The command to explain'
 
 complete -c platform -n '__platform_at completion 0' -a 'bash zsh fish' -d 'bash, zsh or fish'
 

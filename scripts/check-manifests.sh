@@ -142,7 +142,7 @@ for folder in "$tmp"/rendered/*/; do
     cat "$tmp/validate.txt" >&2; fail "$variant: kubernetes-validate --strict"
   fi
 done
-checkov --framework kubernetes --skip-download --quiet -d "$tmp/rendered" -o json >"$tmp/checkov-k8s.json" 2>"$tmp/checkov-k8s.json.err" || true
+checkov --framework kubernetes --skip-download -d "$tmp/rendered" -o json >"$tmp/checkov-k8s.json" 2>"$tmp/checkov-k8s.json.err" || true
 judge kubernetes "$tmp/checkov-k8s.json"
 
 # Each template's Dockerfile, rendered by scaffold.
@@ -157,7 +157,7 @@ for template_json in "$root"/templates/*/*/template.json; do
     cat "$out.log" >&2; fail "$template: scaffold failed"
   fi
 done
-checkov --framework dockerfile --skip-download --quiet "${dockerfiles[@]}" -o json >"$tmp/checkov-docker.json" 2>"$tmp/checkov-docker.json.err" || true
+checkov --framework dockerfile --skip-download "${dockerfiles[@]}" -o json >"$tmp/checkov-docker.json" 2>"$tmp/checkov-docker.json.err" || true
 judge dockerfile "$tmp/checkov-docker.json"
 echo "check-manifests: checkov ran on $(ls -d "$tmp"/rendered/*/ | wc -l) variants and $((${#dockerfiles[@]} / 2)) Dockerfiles" >&2
 

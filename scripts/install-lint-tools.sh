@@ -17,9 +17,11 @@ mkdir -p "$bin"
 say() { if [ "${VERBOSE:-0}" = 1 ]; then echo "install-lint-tools: $*" >&2; fi; }
 
 have() {
-  [ -x "$venv/bin/checkov" ] && [ -x "$venv/bin/kubernetes-validate" ] \
-    && "$venv/bin/python" -m pip show checkov 2>/dev/null | grep -qx "Version: $CHECKOV_VERSION" \
-    && "$venv/bin/python" -m pip show kubernetes-validate 2>/dev/null | grep -qx "Version: $KUBERNETES_VALIDATE_VERSION"
+  local shown
+  [ -x "$venv/bin/checkov" ] && [ -x "$venv/bin/kubernetes-validate" ] || return 1
+  # Read pip's whole answer first: `pip show | grep -q` fails under pipefail when grep stops early.
+  shown=$("$venv/bin/python" -m pip show checkov kubernetes-validate 2>/dev/null) || return 1
+  grep -qx "Version: $CHECKOV_VERSION" <<<"$shown" && grep -qx "Version: $KUBERNETES_VALIDATE_VERSION" <<<"$shown"
 }
 
 if have; then

@@ -6,6 +6,7 @@ public enum CommandTable {
         CommandEntry(TemplatesCommand.self),
         CommandEntry(UpgradeCommand.self),
         CommandEntry(DeployCommand.self),
+        CommandEntry(PromoteCommand.self),
         CommandEntry(ReleasesCommand.self),
         CommandEntry(RollbackCommand.self),
         CommandEntry(VarsCommand.self),

@@ -23,6 +23,14 @@ public struct GlobalOptions: Sendable, Equatable {
     public var protectedEnvironments: [String] = []
     /// The config's promotion order (`promotion`), filled in by `CommandDefaults.complete`.
     public var promotion: [String]?
+    /// Where kubectl goes for each environment the config names (`ConfigLoader.kubeContext`'s rule),
+    /// for commands that reach two environments (promote); filled in by `CommandDefaults.complete`.
+    public var kubeContexts: [String: String] = [:]
+
+    /// The kube target of `environment`: `--kube-context`, else its `kube_context`, else kubeconfig's current.
+    public func kube(for environment: String) -> KubeTarget {
+        KubeTarget(context: kubeContext ?? kubeContexts[environment], kubeconfig: kubeconfig)
+    }
 
     public init() {}
 

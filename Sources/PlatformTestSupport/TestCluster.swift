@@ -68,6 +68,14 @@ public final class TestCluster: @unchecked Sendable {
 
     public var url: String { "http://127.0.0.1:\(port)" }
 
+    /// The pinned reference the test server's kubelet reports (`containerStatuses[].imageID`) for a
+    /// pod running `image`, as deploy records it: `REPOSITORY@sha256:` and the SHA-256 of the image
+    /// string (workloads.py `image_id`; an image already pinned by digest reports itself).
+    public static func pinned(_ image: String) -> String {
+        if image.contains("@sha256:") { return image }
+        return ImageDigest.pinned(image: image, digest: "sha256:" + SHA256.hex(Data(image.utf8)))
+    }
+
     /// Environment for kubectl / platform runs against this server (merge into a Sandbox environment).
     public var environment: [String: String] { ["KUBECONFIG": kubeconfig] }
 

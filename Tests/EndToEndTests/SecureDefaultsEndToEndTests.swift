@@ -162,4 +162,74 @@ final class SecureDefaultsEndToEndTests: XCTestCase {
         let document = try JSONDecoder().decode(JSONValue.self, from: Data(status.stdout.utf8))
         XCTAssertEqual(document["url"]?.stringValue, "https://shop.prod.example.com")
     }
+
+    /// deploy records the digest the pods run; status and releases show it; rollback re-deploys
+    /// that digest, not the tag (which may point elsewhere by then). The release records hold no
+    /// secret value given to create.
+    func testTheDigestIsRecordedShownAndRolledBackTo() async throws {
+        let sandbox = try Sandbox()
+        let cluster = try TestCluster(readyDelay: 0.1)
+        defer { cluster.stop(); cluster.removeFiles() }
+        let env = environment(sandbox, cluster)
+        let folder = try project(sandbox, #"{"name": "shop", "port": 8080, "image": "registry.example.com/shop"}"#)
+        let secret = "Pw-5e6f7a8b-hunter2"
+        let made = await runCLI(["create", "shop", "-e", "prod", "--image", "registry.example.com/shop:1.0.0",
+                                 "--set", "db_password=\(secret)"], environment: env, directory: folder)
+        XCTAssertEqual(made.status, 0, made.stderr)
+        for image in ["registry.example.com/shop:1.1.0", "registry.example.com/shop:1.2.0"] {
+            let deployed = await runCLI(["deploy", "shop", "-e", "prod", "--image", image, "-m", "ship"], environment: env, directory: folder)
+            XCTAssertEqual(deployed.status, 0, deployed.stderr)
+        }
+        let json = await runCLI(["releases", "shop", "-e", "prod", "-o", "json"], environment: env, directory: folder)
+        XCTAssertEqual(json.status, 0, json.stderr)
+        let report = try JSONDecoder().decode(ReleasesReport.self, from: Data(json.stdout.utf8))
+        let first = try XCTUnwrap(report.releases.first { $0.image == "registry.example.com/shop:1.1.0" })
+        let pod = try XCTUnwrap(try cluster.objects(kind: "Pod", namespace: "prod").first {
+            $0["spec", "containers"]?.arrayValue?.first?["image"]?.stringValue == "registry.example.com/shop:1.2.0"
+        })
+        let runningID = try XCTUnwrap(pod["status", "containerStatuses"]?.arrayValue?.first?["imageID"]?.stringValue)
+        XCTAssertEqual(report.releases.last?.digest, runningID, "the digest the pods report")
+        XCTAssertEqual(first.digest, TestCluster.pinned("registry.example.com/shop:1.1.0"))
+        let table = await runCLI(["releases", "shop", "-e", "prod"], environment: env, directory: folder)
+        XCTAssertTrue(table.stdout.contains("DIGEST") && table.stdout.contains("sha256:" + runningID.split(separator: ":").last!.prefix(12)),
+                      table.stdout)
+        let status = await runCLI(["status", "shop", "-e", "prod"], environment: env, directory: folder)
+        XCTAssertTrue(status.stdout.contains("Digest:    " + runningID), status.stdout)
+
+        let back = await runCLI(["rollback", "shop", "-e", "prod", "--to", String(first.revision)], environment: env, directory: folder)
+        XCTAssertEqual(back.status, 0, back.stderr)
+        let deployment = try XCTUnwrap(try cluster.object(kind: "Deployment", namespace: "prod", name: "shop"))
+        XCTAssertEqual(deployment["spec", "template", "spec", "containers"]?.arrayValue?.first?["image"]?.stringValue, first.digest,
+                       "the rollback runs the recorded digest, not the tag")
+
+        let history = try XCTUnwrap(try cluster.object(kind: "ConfigMap", namespace: "prod", name: "platform-releases-shop"))
+        let stored = String(decoding: try history.encoded(), as: UTF8.self)
+        XCTAssertFalse(stored.contains(secret), "no secret value in the release records")
+        XCTAssertTrue(stored.contains("sha256:"), "the digests are in the shared history")
+    }
+
+    /// A namespace that exists already (made by someone else) is not relabelled: no Pod Security labels
+    /// are forced onto it; a namespace create makes has them.
+    func testAnExistingNamespaceIsLeftAsItIsAndANewOneEnforcesRestricted() async throws {
+        let sandbox = try Sandbox()
+        let cluster = try TestCluster(readyDelay: 0.1)
+        defer { cluster.stop(); cluster.removeFiles() }
+        let env = environment(sandbox, cluster)
+        let made = try await kubectl(sandbox, cluster, ["create", "namespace", "prod"])
+        XCTAssertEqual(made.status, 0, made.stderrText)
+        let before = try XCTUnwrap(try cluster.object(kind: "Namespace", namespace: nil, name: "prod"))
+        let folder = try project(sandbox, #"{"name": "shop", "port": 8080, "image": "registry.example.com/shop"}"#)
+        for environment in ["prod", "staging"] {
+            let run = await runCLI(["create", "shop", "-e", environment, "--image", "registry.example.com/shop:1.0.0"],
+                                   environment: env, directory: folder)
+            XCTAssertEqual(run.status, 0, run.stderr)
+        }
+        let after = try XCTUnwrap(try cluster.object(kind: "Namespace", namespace: nil, name: "prod"))
+        XCTAssertEqual(after["metadata", "labels"], before["metadata", "labels"], "the existing namespace keeps its labels")
+        XCTAssertNil(after["metadata", "labels", "pod-security.kubernetes.io/enforce"])
+        let created = try XCTUnwrap(try cluster.object(kind: "Namespace", namespace: nil, name: "staging"))
+        for mode in ["enforce", "warn", "audit"] {
+            XCTAssertEqual(created["metadata", "labels", "pod-security.kubernetes.io/\(mode)"]?.stringValue, "restricted")
+        }
+    }
 }

@@ -77,12 +77,17 @@ def pod_active(pod):
 
 
 def image_id(image):
-    """The digest reference a kubelet reports in containerStatuses[].imageID: the image's own
-    digest when it is pinned by one, else a digest made from the tag's name."""
-    ref = image if "/" in image.split(":")[0].split("@")[0] else "docker.io/library/" + image
-    if "@sha256:" in ref:
-        return ref
-    return ref.split(":")[0] + "@sha256:" + hashlib.sha256(image.encode()).hexdigest()
+    """What a kubelet reports as a container's imageID: REPOSITORY@sha256:DIGEST. A tag resolves to a
+    digest of its own (here: the hash of the reference); a reference by digest keeps its digest, as a
+    registry serves exactly those bytes (so a promoted digest runs as the same imageID)."""
+    name, _, digest = image.partition("@")
+    head, _, last = name.rpartition("/")
+    repo = (head + "/" if head else "") + last.split(":", 1)[0]
+    if not head:
+        repo = "docker.io/library/" + repo
+    if digest.startswith("sha256:"):
+        return repo + "@" + digest
+    return repo + "@sha256:" + hashlib.sha256(image.encode()).hexdigest()
 
 
 def container_id(pod, container):

@@ -65,7 +65,7 @@ enum Fixture {
 
     /// A Pod running `image`; `waiting` makes the container wait with that reason.
     static func pod(_ name: String, image: String, ready: Bool = true, waiting: String? = nil, message: String = "",
-                    restarts: Int = 0, running: Bool = true, uid: String? = nil) -> JSONValue {
+                    restarts: Int = 0, running: Bool = true, uid: String? = nil, imageID: String? = nil) -> JSONValue {
         var state: JSONValue = .object(["running": .object(["startedAt": .string("2026-01-01T00:00:00Z")])])
         if let waiting {
             state = .object(["waiting": .object(["reason": .string(waiting), "message": .string(message)])])
@@ -83,7 +83,7 @@ enum Fixture {
                 "conditions": .array([.object(["type": .string("Ready"), "status": .string(ready ? "True" : "False")])]),
                 "containerStatuses": .array([.object([
                     "name": .string(app), "image": .string(image), "ready": .bool(ready),
-                    "restartCount": .number(Double(restarts)), "state": state,
+                    "restartCount": .number(Double(restarts)), "state": state, "imageID": .string(imageID ?? ""),
                 ])]),
             ]),
         ])
@@ -151,6 +151,21 @@ enum Fixture {
 
 final class DeployTests: XCTestCase {
     typealias F = Fixture
+    static let digest = "sha256:" + String(repeating: "ab", count: 32)
+
+    func testTheDigestIsTakenFromReadyPodsOfTheImageOnly() {
+        let id = "sha256:" + String(repeating: "cd", count: 32)
+        XCTAssertEqual(ImageDigest.running(pods: [F.pod("a", image: F.v2, imageID: "x/shop@" + id)], app: F.app, image: F.v2),
+                       "registry.example.com/shop@" + id, "the repository of the deployed image, the digest of the pod")
+        XCTAssertNil(ImageDigest.running(pods: [F.pod("a", image: F.v1, imageID: "x@" + id)], app: F.app, image: F.v2), "another image")
+        XCTAssertNil(ImageDigest.running(pods: [F.pod("a", image: F.v2, ready: false, imageID: "x@" + id)], app: F.app, image: F.v2))
+        XCTAssertNil(ImageDigest.running(pods: [F.pod("a", image: F.v2, imageID: "x@" + id),
+                                                F.pod("b", image: F.v2, imageID: "x@" + Self.digest)], app: F.app, image: F.v2),
+                     "pods disagree: a tag moved during the rollout")
+        XCTAssertNil(ImageDigest.digest(of: "sha256:123"))
+        XCTAssertEqual(ImageDigest.pinned(image: "registry.example.com:5000/shop:1.2@" + id, digest: Self.digest),
+                       "registry.example.com:5000/shop@" + Self.digest)
+    }
 
     func testGoodDeployAppliesOnlyTheImageWaitsAndRecordsTheRelease() async throws {
         let history = [F.release(1, F.v1, .succeeded)]
@@ -171,10 +186,14 @@ final class DeployTests: XCTestCase {
                  .init(F.getPods, result: F.podList([F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1)])),
                // second look: rolled out
                .init(F.getDeployment, result: F.json(F.deployment(image: F.v2))),
-                 .init(F.getPods, result: F.podList([F.pod("shop-c", image: F.v2), F.pod("shop-d", image: F.v2)]))]
+                 .init(F.getPods, result: F.podList([F.pod("shop-c", image: F.v2), F.pod("shop-d", image: F.v2)])),
+               // the digest the ready pods run, for the release (containerStatuses[].imageID)
+               .init(F.getPods, result: F.podList([F.pod("shop-c", image: F.v2, imageID: "docker-pullable://registry.example.com/shop@" + Self.digest),
+                                                   F.pod("shop-d", image: F.v2, imageID: "registry.example.com/shop@" + Self.digest)]))]
             + F.record(existing: pending) { release in
                 XCTAssertEqual(release.revision, 2)
                 XCTAssertEqual(release.result, .succeeded)
+                XCTAssertEqual(release.digest, "registry.example.com/shop@" + Self.digest)
             })
         let reporter = RecordingReporter()
         let outcome = try await F.service(runner, reporter: reporter).deploy(

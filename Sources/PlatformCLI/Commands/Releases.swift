@@ -28,7 +28,7 @@ struct ReleasesCommand: PlatformCommand {
     }
 
     static func table(_ report: ReleasesReport) -> String {
-        var rows = [["REVISION", "IMAGE", "CHANGE", "RESULT", "WHO", "WHEN", "MESSAGE"]]
+        var rows = [["REVISION", "IMAGE", "DIGEST", "CHANGE", "RESULT", "WHO", "WHEN", "MESSAGE"]]
         let changes = report.changes ?? ReleaseChange.all(report.releases)
         for (index, release) in report.releases.enumerated() {
             var result = release.result.rawValue
@@ -36,12 +36,22 @@ struct ReleasesCommand: PlatformCommand {
             var message = release.message ?? ""
             if release.kind == .rollback {
                 message = "rollback" + (release.rollbackOf.map { " to \($0)" } ?? "") + (message.isEmpty ? "" : ": \(message)")
+            } else if let source = release.promotedFrom {
+                let from = "promoted from \(source.environment)" + (source.revision.map { " release \($0)" } ?? "")
+                message = message.isEmpty || message == from ? from : "\(from): \(message)"
             }
             let change = index < changes.count ? changes[index].summary : "-"
             rows.append([(release.revision == report.current ? "*" : " ") + String(release.revision), release.image,
-                         change, result, release.user, release.time, message])
+                         Self.shortDigest(release.digest), change, result, release.user, release.time, message])
         }
         return formatTable(rows)
+    }
+
+    /// `sha256:` and the first 12 hex digits of the digest the release's pods ran (`-`: not recorded);
+    /// `-o json` has it in full.
+    static func shortDigest(_ pinned: String?) -> String {
+        guard let pinned, let at = pinned.range(of: "@sha256:") else { return "-" }
+        return "sha256:" + pinned[at.upperBound...].prefix(12)
     }
 }
 

@@ -28,6 +28,7 @@ struct StatusCommand: PlatformCommand {
         if let release = status.release {
             lines.append("  Release:   \(release.revision) \(one(release.image)) \(release.result.rawValue) by \(one(release.user)) at \(one(release.time))"
                          + (release.message.map { " (\(one($0)))" } ?? ""))
+            lines.append("  Digest:    " + one(release.digest ?? "(not recorded)"))
         } else {
             lines.append("  Release:   (no recorded release runs this image)")
         }

@@ -17,6 +17,8 @@ public struct DeployRequest: Sendable, Equatable {
     public var rollbackOf: Int?
     /// The commit the image was built from (`--commit`, or HEAD of the app's repository).
     public var commit: Release.Commit?
+    /// `platform promote`: where the image comes from.
+    public var promotedFrom: Release.Promotion?
     /// The configuration version to run (vars and secrets, see Vars/); nil keeps the one the
     /// Deployment references now, `.empty` runs without.
     public var config: ConfigReference?
@@ -133,10 +135,11 @@ public struct DeployService: Sendable {
             let liveImage = try await kubectl.deployment(request.app, namespace: request.environment)
                 .flatMap { RolloutRules.image(of: $0, container: request.app) }
             let target = try RollbackPlanner.target(history, to: request.revision, liveImage: liveImage, app: request.app)
-            reporter.progress("Going back to release \(target.revision) of \(request.app): \(target.image)"
+            reporter.progress("Going back to release \(target.revision) of \(request.app): \(target.redeployImage)"
                               + (target.config.map { " (\($0.summary))" } ?? ""))
-            // The image and the configuration version of that release, together.
-            let deploy = DeployRequest(app: request.app, environment: request.environment, image: target.image,
+            // The image (pinned by the digest its pods ran, when recorded) and the configuration
+            // version of that release, together.
+            let deploy = DeployRequest(app: request.app, environment: request.environment, image: target.redeployImage,
                                        timeout: request.timeout, rollbackTimeout: request.rollbackTimeout,
                                        wait: request.wait, rollback: request.rollback, message: request.message,
                                        kind: .rollback, rollbackOf: target.revision, config: target.config ?? .empty)
@@ -167,6 +170,7 @@ public struct DeployService: Sendable {
                               message: request.message, result: .pending, kind: request.kind,
                               rollbackOf: request.rollbackOf, config: config.isEmpty ? nil : config)
         release.commit = request.commit
+        release.promotedFrom = request.promotedFrom
         // The pending release takes the next revision in the same write that records it.
         let pending = release
         let (revision, lastServing, known) = try await store.update(app: app, namespace: namespace) { history in
@@ -185,7 +189,7 @@ public struct DeployService: Sendable {
         if request.config == nil, let known { release.config = known }
         // What an automatic rollback restores: what runs now when it is healthy (whoever put it there),
         // else the release that served last, else what runs now anyway.
-        var rollbackImage = lastServing?.image ?? previousImage
+        var rollbackImage = lastServing?.redeployImage ?? previousImage
         var rollbackConfig = lastServing.map { $0.config ?? .empty } ?? liveConfig
         if let previousImage,
            case .ready = RolloutRules.assess(deployment: deployment, pods: livePods, app: app, image: previousImage) {
@@ -240,6 +244,10 @@ public struct DeployService: Sendable {
         switch verdict {
         case .ready(let progress):
             release.result = .succeeded
+            // Record the digest the ready pods run (best effort: a failed read leaves it out).
+            if let pods = try? await kubectl.pods(app: app, namespace: namespace) {
+                release.digest = ImageDigest.running(pods: pods, app: app, image: request.image)
+            }
             try await store.record(release, app: app, namespace: namespace)
             return DeployOutcome(app: app, environment: namespace, revision: release.revision, image: request.image,
                                  previousImage: previousImage, result: .succeeded, replicas: progress,

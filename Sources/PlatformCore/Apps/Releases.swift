@@ -30,6 +30,17 @@ public struct Release: Codable, Sendable, Equatable {
         }
     }
 
+    /// Where a promoted build came from (`platform promote`): the environment and its release.
+    public struct Promotion: Codable, Sendable, Equatable {
+        public var environment: String
+        public var revision: Int?
+
+        public init(environment: String, revision: Int?) {
+            self.environment = environment
+            self.revision = revision
+        }
+    }
+
     public enum Kind: String, Codable, Sendable, Equatable {
         /// `config`: a change of vars or secrets (`platform vars`, `platform secrets`), same image.
         case deploy, rollback, config
@@ -54,6 +65,18 @@ public struct Release: Codable, Sendable, Equatable {
     public var config: ConfigReference?
     /// The commit the image was built from, when known.
     public var commit: Commit?
+    /// For a promotion: the environment and release the image was taken from (kind stays `deploy`, so
+    /// older binaries reading the shared history keep working).
+    public var promotedFrom: Promotion?
+    /// What the pods of a succeeded release ran, pinned by digest (`REPOSITORY@sha256:…`, from
+    /// `status.containerStatuses[].imageID`); rollback re-deploys this rather than the tag.
+    public var digest: String?
+
+    /// What re-deploying this release applies: the digest when one was recorded, else the image.
+    public var redeployImage: String { digest ?? image }
+
+    /// Whether a Deployment whose image is `image` runs this release (by its tag or its digest).
+    public func runs(_ image: String) -> Bool { image == self.image || image == digest }
 
     public init(revision: Int, image: String, user: String, time: String, message: String?, result: Result,
                 kind: Kind = .deploy, reason: String? = nil, rolledBackTo: String? = nil, rollbackOf: Int? = nil,
@@ -137,11 +160,11 @@ public struct ReleaseHistory: Sendable, Equatable {
     public func current(liveImage: String?, config: ConfigReference? = nil) -> Release? {
         guard let liveImage else { return nil }
         if let config, let both = releases.last(where: {
-            $0.image == liveImage && ($0.config ?? .empty).sameVersion(as: config)
+            $0.runs(liveImage) && ($0.config ?? .empty).sameVersion(as: config)
         }) {
             return both
         }
-        return releases.last { $0.image == liveImage }
+        return releases.last { $0.runs(liveImage) }
     }
 
     /// The newest release that succeeded (whatever runs now).
@@ -152,7 +175,7 @@ public struct ReleaseHistory: Sendable, Equatable {
     /// What `rollback` goes back to by default: the newest successful release whose image is not
     /// the one running now (after a failed deploy left its image, that is the last good release).
     public func rollbackTarget(liveImage: String?) -> Release? {
-        releases.last { $0.result == .succeeded && $0.image != liveImage }
+        releases.last { $0.result == .succeeded && !(liveImage.map($0.runs) ?? false) }
     }
 
     /// Adds or replaces (same revision) a release, keeping the newest `limit`.
