@@ -32,7 +32,7 @@ _platform_files() {
 # _platform_takes_value COMMAND WORD: is WORD an option that takes a value?
 _platform_takes_value() {
     case "$2" in
-        -e|--environment|-o|--output|--kube-context|--kubeconfig) return 0 ;;
+        -e|--environment|-o|--output|--progress|--kube-context|--kubeconfig) return 0 ;;
     esac
     case "$1" in
         scaffold) case "$2" in -t|--template|--language|--framework|--dir|--set|--ci|--templates-dir) return 0 ;; esac ;;
@@ -58,6 +58,7 @@ _platform_value() {
     case "$2" in
         -e|--environment) _platform_dynamic environments; return ;;
         -o|--output) _platform_words 'text json'; return ;;
+        --progress) _platform_words 'auto plain tty json'; return ;;
         --kube-context) COMPREPLY=(); return ;;
         --kubeconfig) _platform_files; return ;;
     esac
@@ -158,7 +159,7 @@ _platform_value() {
 
 # _platform_options COMMAND: the options COMMAND accepts.
 _platform_options() {
-    local globals='-e --environment -o --output --dry-run -v --verbose -q --quiet --no-color --kube-context --kubeconfig -h --help'
+    local globals='-e --environment -o --output --dry-run -v --verbose -q --quiet --no-color --progress --kube-context --kubeconfig -h --help'
     case "$1" in
         scaffold) echo "$globals -t --template --language --framework --dir --set --ci --no-git --templates-dir --refresh" ;;
         create) echo "$globals --image --replicas --port --instance-type --set --set-file --detailed-exitcode --allow-mutable-tag" ;;

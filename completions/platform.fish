@@ -9,7 +9,7 @@ function __platform_state
     set -l command
     set -l count 0
     set -l skip 0
-    set -l valued -e --environment -o --output --kube-context --kubeconfig
+    set -l valued -e --environment -o --output --progress --kube-context --kubeconfig
     for token in $tokens
         if test $skip = 1
             set skip 0
@@ -85,6 +85,7 @@ complete -c platform -l dry-run -d 'Show what would be done and change nothing'
 complete -c platform -s v -l verbose -d 'Echo each external command to stderr'
 complete -c platform -s q -l quiet -d 'Print only results and errors'
 complete -c platform -l no-color -d 'Never colour the output'
+complete -c platform -l progress -x -a 'auto plain tty json' -d 'Progress on stderr: auto (a live line per phase on a terminal, else one line per phase), plain, tty or json (one event per line)'
 complete -c platform -l kube-context -x -d 'kubectl context to use'
 complete -c platform -l kubeconfig -r -F -d 'kubeconfig file for kubectl'
 complete -c platform -s h -l help -d 'Show help for the command'

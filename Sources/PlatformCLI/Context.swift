@@ -14,6 +14,8 @@ public struct GlobalOptions: Sendable, Equatable {
     public var verbose = false
     public var quiet = false
     public var noColor = false
+    /// `--progress` (auto: a live line per phase on a terminal, else plain lines).
+    public var progress: ProgressMode = .auto
     /// `--kube-context` and `--kubeconfig` as given.
     public var kubeContext: String?
     public var kubeconfig: String?
@@ -49,6 +51,12 @@ public struct GlobalOptions: Sendable, Equatable {
         options.verbose = parsed.flag("verbose")
         options.quiet = parsed.flag("quiet")
         options.noColor = parsed.flag("no-color")
+        if let progress = parsed.value("progress") {
+            guard let mode = ProgressMode(rawValue: progress) else {
+                throw PlatformError.usage("invalid --progress '\(progress)': use auto, plain, tty or json", command: parsed.command)
+            }
+            options.progress = mode
+        }
         options.kubeContext = parsed.value("kube-context")
         options.kubeconfig = parsed.value("kubeconfig")
         options.kube = KubeTarget(context: options.kubeContext, kubeconfig: options.kubeconfig)

@@ -294,7 +294,7 @@ final class CreateEndToEndTests: XCTestCase {
         let env = environment(sandbox, cluster, extra: ["PLATFORM_MODULE_SOURCE": slow])
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Repo.binary)
-        process.arguments = ["create", "shop", "-e", "dev"]
+        process.arguments = ["create", "shop", "-e", "dev", "-v"]  // -v: terraform's output, to see apply start
         process.environment = env
         process.currentDirectoryURL = URL(fileURLWithPath: sandbox.work)
         let errors = Pipe()

@@ -123,4 +123,132 @@ final class VarsEndToEndTests: XCTestCase {
         XCTAssertEqual(try app.cluster.requests().count, before, "no request reached the cluster")
         XCTAssertEqual(try app.configMaps().count, 0)
     }
+
+    func testAConfigChangeWhosePodsCrashIsRolledBackToThePreviousVersion() async throws {
+        let app = try await AppFixture()
+        defer { app.stop() }
+        let first = await app.platform(["vars", "set", "shop", "MODE=ok"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let good = try app.liveConfig()
+        // The test server crash-loops a container whose environment sets KUBE_TEST_CRASH=1.
+        let bad = await app.platform(["vars", "set", "shop", "KUBE_TEST_CRASH=1", "--timeout", "60s"])
+        XCTAssertEqual(bad.status, 3, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("CrashLoopBackOff"), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("configuration change"), bad.stderr)
+        XCTAssertTrue(try app.liveConfig().sameVersion(as: good), "the previous ConfigMap is referenced again")
+        XCTAssertEqual(try app.liveVars(), ["MODE": "ok"])
+        try await app.waitUntil("only pods of the good version") { try app.readyPods(of: good).count == 2 && app.pods().count == 2 }
+        XCTAssertEqual(try app.releases().map(\.result), [.succeeded, .rolledBack])
+        XCTAssertEqual(try app.releases().last?.config?.varKeys?.keys.sorted(), ["KUBE_TEST_CRASH", "MODE"])
+    }
+
+    func testRollbackToARevisionRestoresImageAndConfiguration() async throws {
+        let app = try await AppFixture()
+        defer { app.stop() }
+        let r1 = await app.platform(["vars", "set", "shop", "LEVEL=one"])
+        XCTAssertEqual(r1.status, 0, r1.stderr)          // 1
+        let one = try app.liveConfig()
+        let r2 = await app.platform(["deploy", "shop", "--image", v2])
+        XCTAssertEqual(r2.status, 0, r2.stderr)              // 2
+        let r3 = await app.platform(["vars", "set", "shop", "LEVEL=three", "NEW=x"])
+        XCTAssertEqual(r3.status, 0, r3.stderr) // 3
+        XCTAssertEqual(try app.liveVars(), ["LEVEL": "three", "NEW": "x"])
+        let back = await app.platform(["rollback", "shop", "--to", "1"])
+        XCTAssertEqual(back.status, 0, back.stderr)
+        // Release 1's image (pinned to its digest when the release recorded one), not release 3's.
+        let image = try XCTUnwrap(try app.deployedImage())
+        XCTAssertTrue(image == v1 || image.hasPrefix("registry.example.com/shop@sha256:"), image)
+        XCTAssertNotEqual(image, v2)
+        XCTAssertTrue(try app.liveConfig().sameVersion(as: one))
+        XCTAssertEqual(try app.liveVars(), ["LEVEL": "one"])
+        let last = try XCTUnwrap(try app.releases().last)
+        XCTAssertEqual(last.kind, .rollback)
+        XCTAssertEqual(last.rollbackOf, 1)
+        XCTAssertEqual(last.config?.vars, one.vars)
+        try await app.waitUntil("pods of release 1") { try app.readyPods(of: one).count == 2 && app.pods().count == 2 }
+        // status shows the configuration version that runs.
+        let status = await app.platform(["status", "shop"])
+        XCTAssertTrue(status.stdout.contains("Config:    vars \(one.vars!.split(separator: "-").last!) (LEVEL), secrets none"),
+                      status.stdout)
+    }
+
+    func testStagedChangesShipWithTheNextDeployInOneRelease() async throws {
+        let app = try await AppFixture()
+        defer { app.stop() }
+        let staged = await app.platform(["vars", "set", "shop", "FLAG=on", "--stage", "-m", "flag"])
+        XCTAssertEqual(staged.status, 0, staged.stderr)
+        XCTAssertEqual(staged.stdout, "Staged vars of shop in staging: +FLAG\n")
+        XCTAssertTrue(try app.liveConfig().isEmpty, "not rolled out")
+        XCTAssertEqual(try app.releases().count, 0)
+        let more = await app.platform(["vars", "set", "shop", "OTHER=1", "--stage"])
+        XCTAssertEqual(more.stdout, "Staged vars of shop in staging: +OTHER\n")
+        let list = await app.platform(["vars", "list", "shop"])
+        XCTAssertTrue(list.stderr.contains("Staged, not rolled out yet: +FLAG +OTHER"), list.stderr)
+
+        let deploy = await app.platform(["deploy", "shop", "--image", v2, "-m", "release"])
+        XCTAssertEqual(deploy.status, 0, deploy.stderr)
+        XCTAssertEqual(try app.deployedImage(), v2)
+        XCTAssertEqual(try app.liveVars(), ["FLAG": "on", "OTHER": "1"])
+        let releases = try app.releases()
+        XCTAssertEqual(releases.count, 1, "image and configuration in one release")
+        XCTAssertEqual(releases.first?.image, v2)
+        XCTAssertEqual(releases.first?.message, "release; flag")
+        XCTAssertEqual(releases.first?.config?.varKeys?.keys.sorted(), ["FLAG", "OTHER"])
+        let apply = await app.platform(["vars", "apply", "shop"])
+        XCTAssertEqual(apply.status, 0, apply.stderr)
+        XCTAssertTrue(apply.stderr.contains("Nothing staged"), apply.stderr)
+
+        // vars apply rolls out a staged change alone.
+        let r4 = await app.platform(["vars", "unset", "shop", "OTHER", "--stage"])
+        XCTAssertEqual(r4.status, 0, r4.stderr)
+        let applied = await app.platform(["vars", "apply", "shop"])
+        XCTAssertEqual(applied.status, 0, applied.stderr)
+        XCTAssertEqual(applied.stdout, "Updated vars of shop in staging: -OTHER (release 2)\n")
+        XCTAssertEqual(try app.liveVars(), ["FLAG": "on"])
+    }
+
+    func testTwoConcurrentChangesLoseNothing() async throws {
+        let app = try await AppFixture()
+        defer { app.stop() }
+        async let first = app.platform(["vars", "set", "shop", "FIRST=1"])
+        async let second = app.platform(["vars", "set", "shop", "SECOND=2"])
+        let (a, b) = await (first, second)
+        XCTAssertEqual(a.status, 0, a.stderr)
+        XCTAssertEqual(b.status, 0, b.stderr)
+        XCTAssertEqual(try app.liveVars(), ["FIRST": "1", "SECOND": "2"])
+        XCTAssertEqual(try app.releases().map(\.result), [.succeeded, .succeeded])
+        XCTAssertEqual(try app.releases().last?.config?.varKeys?.keys.sorted(), ["FIRST", "SECOND"])
+        let state = try app.cluster.object(kind: "ConfigMap", namespace: "staging", name: "platform-config-shop")
+        XCTAssertNil(state?["data", "lease"], "the lease is given back")
+    }
+
+    func testCreateRerunKeepsEnvFromAndDestroyDeletesTheVersions() async throws {
+        let app = try await AppFixture()
+        defer { app.stop() }
+        let r5 = await app.platform(["vars", "set", "shop", "KEEP=me"])
+        XCTAssertEqual(r5.status, 0, r5.stderr)
+        let config = try app.liveConfig()
+        // create's field manager re-applies the whole Deployment without envFrom: it stays.
+        let live = try XCTUnwrap(try app.deployment())
+        let labels = live["metadata", "labels"] ?? .object([:])
+        let document: JSONValue = .object([
+            "apiVersion": .string("apps/v1"), "kind": .string("Deployment"),
+            "metadata": .object(["name": .string("shop"), "namespace": .string("staging"), "labels": labels]),
+            "spec": .object([
+                "replicas": .number(2),
+                "selector": live["spec", "selector"] ?? .null,
+                "template": .object(["metadata": .object(["labels": live["spec", "template", "metadata", "labels"] ?? .null]),
+                                     "spec": .object(["containers": .array([.object([
+                                        "name": .string("shop"), "image": .string(v1)])])])]),
+            ]),
+        ])
+        let documents = [document]
+        _ = try await Kubectl(runner: ProcessRunner(environment: app.environmentVariables), target: KubeTarget())
+            .apply(documents, fieldManager: AppConventions.fieldManager("shop"))
+        XCTAssertTrue(try app.liveConfig().sameVersion(as: config))
+        let destroy = await app.platform(["destroy", "shop", "--yes"])
+        XCTAssertEqual(destroy.status, 0, destroy.stderr)
+        XCTAssertEqual(try app.configMaps().count, 0)
+        XCTAssertNil(try app.cluster.object(kind: "ConfigMap", namespace: "staging", name: "platform-config-shop"))
+    }
 }

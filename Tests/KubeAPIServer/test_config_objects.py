@@ -34,7 +34,10 @@ class ImmutableTests(KubectlTestCase):
 
     def test_immutable_configmap_data_cannot_change(self):
         self.kubectl("create", "-f", "-", input=json.dumps(config_map("v1", {"A": "1"})))
-        changed = self.kubectl(*APPLY, input=json.dumps(config_map("v1", {"A": "2"})), ok=False)
+        # --force-conflicts: "kubectl create" owns data.A, so without it a real server answers with
+        # the apply conflict before it gets to the immutability check.
+        changed = self.kubectl(*APPLY, "--force-conflicts", input=json.dumps(config_map("v1", {"A": "2"})),
+                               ok=False)
         self.assertNotEqual(changed.returncode, 0)
         self.assertIn("field is immutable when `immutable` is set", changed.stderr)
         self.assertEqual(self.cluster.object("ConfigMap", NS, "v1")["data"], {"A": "1"})
@@ -42,8 +45,8 @@ class ImmutableTests(KubectlTestCase):
     def test_immutable_cannot_be_switched_off_but_same_content_applies(self):
         self.kubectl("create", "-f", "-", input=json.dumps(config_map("v1", {"A": "1"})))
         self.kubectl(*APPLY, input=json.dumps(config_map("v1", {"A": "1"})))
-        off = self.kubectl(*APPLY, input=json.dumps(config_map("v1", {"A": "1"}, immutable=False)),
-                           ok=False)
+        off = self.kubectl(*APPLY, "--force-conflicts",
+                           input=json.dumps(config_map("v1", {"A": "1"}, immutable=False)), ok=False)
         self.assertIn("immutable: Forbidden", off.stderr)
         self.assertTrue(self.cluster.object("ConfigMap", NS, "v1")["immutable"])
 

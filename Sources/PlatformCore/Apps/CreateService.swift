@@ -155,13 +155,17 @@ public struct CreateService: Sendable {
         if workspace.isInitialized(for: moduleHash) {
             reporter.progress("Terraform workspace \(workspace.path) is initialised for this module")
         } else {
-            reporter.progress("Initialising Terraform in \(workspace.path)")
-            try await step { try await terraform.initialize(backendSecrets: root.backendSecrets) }
+            try await reporter.phase(.terraformInit) { try await step { try await terraform.initialize(backendSecrets: root.backendSecrets) } }
             try workspace.recordHash(moduleHash)
         }
         defer { Workspace.protectFiles(in: workspace.path) }  // state and backups 0600, also after a failure
-        reporter.progress("Applying the infrastructure for \(name) (\(environment))")
-        if let outputs = try await step({ try await terraform.apply() }) {
+        let applied = try await reporter.phase(.terraformApply, summary: { (_: [String: JSONValue]?, changes: [String: Int]?) in
+            guard let changes else { return (nil, [:]) }
+            return ("\(changes["add"] ?? 0) added, \(changes["change"] ?? 0) changed"
+                    + ((changes["remove"] ?? 0) > 0 ? ", \(changes["remove"] ?? 0) destroyed" : ""),
+                    ["added": changes["add"] ?? 0, "changed": changes["change"] ?? 0, "destroyed": changes["remove"] ?? 0])
+        }) { try await step { try await terraform.applyReporting() } }
+        if let outputs = applied.0 {
             result.terraform.outputs = outputs
         } else {
             // apply -json did not report its outputs in the documented form: ask for them.
@@ -180,8 +184,10 @@ public struct CreateService: Sendable {
                 try await kubectl.apply(namespaces, fieldManager: AppConventions.fieldManager(name), forceConflicts: false)
             }
         }
-        reporter.progress("Applying \(appObjects.count) objects to namespace \(environment)")
-        _ = try await step { try await kubectl.apply(appObjects, fieldManager: AppConventions.fieldManager(name)) }
+        let count = appObjects.count
+        _ = try await reporter.phase(.kubernetesApply, summary: { (_: CommandResult) in
+            ("\(count) objects in namespace \(environment)", ["objects": count])
+        }) { try await step { try await kubectl.apply(appObjects, fieldManager: AppConventions.fieldManager(name)) } }
         return result
     }
 

@@ -408,6 +408,33 @@ public struct DeployService: Sendable {
     public func waitForRollout(app: String, namespace: String, image: String, timeout: Double, since: Double? = nil,
                                config: ConfigReference? = nil, selector: String? = nil, podsBefore: [JSONValue] = [],
                                lastPods: inout [JSONValue]) async throws -> Verdict {
+        let started = Date()
+        reporter.phaseStarted(.rollout)
+        do {
+            let verdict = try await pollRollout(app: app, namespace: namespace, image: image, timeout: timeout,
+                                                since: since, config: config, selector: selector,
+                                                podsBefore: podsBefore, lastPods: &lastPods)
+            if case .ready(let progress) = verdict {
+                reporter.phaseFinished(.rollout, summary: "\(progress.ready)/\(progress.desired) ready",
+                                       counts: Self.counts(progress), seconds: Date().timeIntervalSince(started))
+            } else {
+                reporter.phaseFailed(.rollout, seconds: Date().timeIntervalSince(started))
+            }
+            return verdict
+        } catch {
+            reporter.phaseFailed(.rollout, seconds: Date().timeIntervalSince(started))
+            throw error
+        }
+    }
+
+    static func counts(_ progress: RolloutProgress) -> [String: Int] {
+        ["desired": progress.desired, "updated": progress.updated, "ready": progress.ready,
+         "available": progress.available, "old": progress.old]
+    }
+
+    private func pollRollout(app: String, namespace: String, image: String, timeout: Double, since: Double?,
+                             config: ConfigReference?, selector: String?, podsBefore: [JSONValue],
+                             lastPods: inout [JSONValue]) async throws -> Verdict {
         let start = since ?? clock()
         let selector = selector ?? AppConventions.selector(app)
         var tracker = RolloutTracker(app: app, image: image, podsBefore: podsBefore, pullGrace: pullGrace,
@@ -445,7 +472,7 @@ public struct DeployService: Sendable {
                 lastPods = snapshot.pods
                 switch tracker.assess(snapshot, now: clock()) {
                 case .ready(let progress):
-                    reporter.detail("  " + progress.summary)
+                    reporter.phaseUpdated(.rollout, progress.summary, counts: Self.counts(progress))
                     reporter.detail("  rollout of \(image) complete")
                     return .ready(progress)
                 case .failed(var failure):
@@ -466,7 +493,7 @@ public struct DeployService: Sendable {
                     lastProgress = progress
                     lastNotes = notes
                     if progress.summary != lastSummary {
-                        reporter.detail("  " + progress.summary)
+                        reporter.phaseUpdated(.rollout, progress.summary, counts: Self.counts(progress))
                         lastSummary = progress.summary
                     }
                     for note in notes where !shown.contains(Self.noteKey(note)) {

@@ -88,7 +88,7 @@ public struct DestroyService: Sendable {
     /// The references of everything the app may have in its namespace.
     func references(app: String, monitors: Bool) -> [String] {
         var references = ["deployment/\(app)", "service/\(app)", "ingress/\(app)",
-                          "configmap/\(AppConventions.releasesConfigMap(app))"]
+                          "configmap/\(AppConventions.releasesConfigMap(app))", "configmap/\(ConfigState.configMapName(app))"]
         if monitors { references.append("servicemonitors.\(Self.monitoringGroup)/\(app)") }
         return references
     }
@@ -110,6 +110,8 @@ public struct DestroyService: Sendable {
                 reporter.warning("leaving \(reference) alone: it is not labelled \(AppConventions.managedByLabel)=platform and \(AppConventions.instanceLabel)=\(request.app)-\(request.environment) (another tool's object)")
             }
         }
+        // The vars/secrets versions the app's objects refer to (Vars/); content-named, so no one else's.
+        objects += ConfigService.versions(in: live, app: request.app)
         let workspace = Workspace(stateDirectory: request.stateDirectory, environment: request.environment,
                                   name: request.app)
         return DestroyPlan(app: request.app, environment: request.environment, objects: objects, left: left,

@@ -72,10 +72,15 @@ public struct Terraform: Sendable {
     /// them (sensitive ones as `"(sensitive)"`), or nil when that message is missing or not in the
     /// documented form, so the caller reads `terraform output -json` instead.
     public func apply() async throws -> [String: JSONValue]? {
+        try await applyReporting().outputs
+    }
+
+    /// The same, with the counts of the apply's `change_summary` message (`add`, `change`, `remove`).
+    public func applyReporting() async throws -> (outputs: [String: JSONValue]?, changes: [String: Int]?) {
         let arguments = ["apply", "-input=false", "-auto-approve", "-json", "-lock-timeout=\(lockTimeout)"]
         let run = try await stream(arguments, machineReadable: true)
         guard run.status == 0 else { throw failure(arguments, status: run.status, tail: run.tail) }
-        return run.outputs
+        return (run.outputs, run.changes)
     }
 
     /// Plans (`-json`); returns whether anything would change (with `detailedExitCode`, from terraform's
@@ -85,7 +90,7 @@ public struct Terraform: Sendable {
         var arguments = ["plan", "-input=false", "-json"]
         if detailedExitCode { arguments.append("-detailed-exitcode") }
         arguments.append(lock ? "-lock-timeout=\(lockTimeout)" : "-lock=false")
-        let run = try await stream(arguments, machineReadable: true)
+        let run = try await stream(arguments, machineReadable: true, isResult: true)
         switch run.status {
         case 0: return !detailedExitCode
         case 2 where detailedExitCode: return true
@@ -130,14 +135,15 @@ public struct Terraform: Sendable {
         var status: Int32
         var tail: String
         var outputs: [String: JSONValue]?
+        var changes: [String: Int]?
     }
 
     /// Runs with both streams passed line by line to the reporter (JSON UI messages rendered first);
     /// returns the status, the last lines and the reported outputs.
-    private func stream(_ arguments: [String], machineReadable: Bool) async throws -> Run {
-        let sink = LineForwarder(reporter: reporter, redactor: redactor, machineReadable: machineReadable)
+    private func stream(_ arguments: [String], machineReadable: Bool, isResult: Bool = false) async throws -> Run {
+        let sink = LineForwarder(reporter: reporter, redactor: redactor, machineReadable: machineReadable, isResult: isResult)
         let status = try await runner.stream(command(arguments), stdout: .chunks(sink.feedOut), stderr: .chunks(sink.feedErr))
         sink.finish()
-        return Run(status: status, tail: sink.tail, outputs: sink.outputs)
+        return Run(status: status, tail: sink.tail, outputs: sink.outputs, changes: sink.changes)
     }
 }

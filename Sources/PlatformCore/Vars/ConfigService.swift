@@ -301,6 +301,25 @@ public struct ConfigService: Sendable {
         _ = try await kubectl.delete(unused.sorted(), namespace: namespace)
     }
 
+    /// `configmap/…` and `secret/…` of every version the objects refer to (the Deployment, the release
+    /// history, the staged state), for `destroy`: found without another request to the cluster.
+    public static func versions(in objects: [JSONValue], app: String) -> [String] {
+        var references: [ConfigReference] = []
+        for object in objects {
+            let name = object["metadata", "name"]?.stringValue
+            if object["kind"]?.stringValue == "Deployment" { references.append(.live(in: object, app: app)) }
+            if name == AppConventions.releasesConfigMap(app), let history = try? ReleaseHistory(configMap: object) {
+                references += history.releases.compactMap(\.config)
+            }
+            if name == ConfigState.configMapName(app), let staged = (try? ConfigState(configMap: object))?.staged {
+                references.append(staged.config)
+            }
+        }
+        let names = Set(references.flatMap { [$0.vars.map { "configmap/" + $0 }, $0.secrets.map { "secret/" + $0 }] }
+            .compactMap { $0 })
+        return names.sorted()
+    }
+
     // MARK: - The lease
 
     /// Runs `body` holding the app's configuration lease, waiting up to `timeout` for another

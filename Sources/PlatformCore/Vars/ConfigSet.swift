@@ -63,6 +63,7 @@ public struct ConfigSet: Sendable, Equatable {
             "namespace": .string(namespace),
             "labels": .object([
                 AppConventions.nameLabel: .string(app),
+                AppConventions.instanceLabel: .string("\(app)-\(namespace)"),
                 AppConventions.managedByLabel: .string("platform"),
                 configLabel: .string(app),
             ]),

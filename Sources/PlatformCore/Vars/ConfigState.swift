@@ -58,6 +58,7 @@ public struct ConfigState: Sendable, Equatable {
                 "namespace": .string(namespace),
                 "labels": .object([
                     AppConventions.nameLabel: .string(app),
+                    AppConventions.instanceLabel: .string("\(app)-\(namespace)"),
                     AppConventions.managedByLabel: .string("platform"),
                 ]),
             ]),
