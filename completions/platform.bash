@@ -168,8 +168,8 @@ _platform_options() {
         deploy) echo "$globals --image --timeout --rollback-timeout --no-wait --no-rollback -m --message --force --commit -y --yes" ;;
         promote) echo "$globals --from --to --allow-tag --detailed-exitcode --timeout --rollback-timeout --no-wait --no-rollback -m --message -y --yes" ;;
         rollback) echo "$globals --to --timeout --rollback-timeout --no-wait --no-rollback -m --message -y --yes" ;;
-        vars) echo "$globals --stage -m --message --timeout --rollback-timeout --no-wait --no-rollback" ;;
-        secrets) echo "$globals --stage -m --message --timeout --rollback-timeout --no-wait --no-rollback" ;;
+        vars) echo "$globals --stage -m --message --timeout --rollback-timeout --no-wait --no-rollback -y --yes" ;;
+        secrets) echo "$globals --stage -m --message --timeout --rollback-timeout --no-wait --no-rollback -y --yes" ;;
         logs) echo "$globals -n --lines -f --follow --since -c --container --timestamps -p --previous --grep --follow-for" ;;
         open) echo "$globals --print" ;;
         destroy) echo "$globals -y --yes --timeout" ;;

@@ -182,6 +182,7 @@ complete -c platform -n '__platform_at vars' -l timeout -x -d 'How long to wait 
 complete -c platform -n '__platform_at vars' -l rollback-timeout -x -d 'How long the rollback may take (default 5m)'
 complete -c platform -n '__platform_at vars' -l no-wait -d 'Apply the change and return without waiting'
 complete -c platform -n '__platform_at vars' -l no-rollback -d 'Leave a failed change in place (exit 4)'
+complete -c platform -n '__platform_at vars' -s y -l yes -d 'Do not ask for confirmation (a protected environment needs it without a terminal)'
 complete -c platform -n '__platform_at vars 0' -a 'set unset list apply' -d 'set, unset, list or apply'
 complete -c platform -n '__platform_at vars 1' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
@@ -191,6 +192,7 @@ complete -c platform -n '__platform_at secrets' -l timeout -x -d 'How long to wa
 complete -c platform -n '__platform_at secrets' -l rollback-timeout -x -d 'How long the rollback may take (default 5m)'
 complete -c platform -n '__platform_at secrets' -l no-wait -d 'Apply the change and return without waiting'
 complete -c platform -n '__platform_at secrets' -l no-rollback -d 'Leave a failed change in place (exit 4)'
+complete -c platform -n '__platform_at secrets' -s y -l yes -d 'Do not ask for confirmation (a protected environment needs it without a terminal)'
 complete -c platform -n '__platform_at secrets 0' -a 'set unset list apply' -d 'set, unset, list or apply'
 complete -c platform -n '__platform_at secrets 1' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 

@@ -90,7 +90,7 @@ struct SecretsCommand: PlatformCommand {
             if !rest.isEmpty { throw usage("unexpected KEY=VALUE after \(action)") }
         }
         return Options(action: chosen, name: name, environment: globals.environment, inputs: keys, sources: sources,
-                       change: try ChangeOptions.parse(parsed), output: globals.output, kube: globals.kube)
+                       change: try ChangeOptions.parse(parsed, globals: globals), output: globals.output, kube: globals.kube)
     }
 
     static func validate(_ options: Options) throws {
@@ -113,6 +113,10 @@ struct SecretsCommand: PlatformCommand {
 
     static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
         let name = try configAppName(options.name, command: spec.name, context)
+        if options.action != .list {
+            try options.change.confirm("change the secrets of \(name)", environment: options.environment,
+                                       command: spec.name, context)
+        }
         // Every value is read (and checked) before the cluster is asked anything.
         let values = options.action == .set ? try readValues(options, context) : [:]
         let service = await configService(options.kube, context)

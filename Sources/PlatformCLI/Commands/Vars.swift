@@ -72,7 +72,7 @@ struct VarsCommand: PlatformCommand {
             if let extra = rest.first { throw usage("unexpected argument '\(extra)'") }
         }
         return Options(action: chosen, name: name, environment: globals.environment, values: values, keys: keys,
-                       change: try ChangeOptions.parse(parsed), output: globals.output, kube: globals.kube)
+                       change: try ChangeOptions.parse(parsed, globals: globals), output: globals.output, kube: globals.kube)
     }
 
     static func validate(_ options: Options) throws {
@@ -104,6 +104,8 @@ struct VarsCommand: PlatformCommand {
             }
             result.notes += stagedNotes(listing)
         case .set, .unset, .apply:
+            try options.change.confirm("change the vars of \(name)", environment: options.environment,
+                                       command: spec.name, context)
             let request = options.change.request(app: name, environment: options.environment, part: .vars,
                                                  set: options.values, unset: options.keys)
             result = try await changeOutcome(options.action == .apply, request, service, options.output)
@@ -121,6 +123,9 @@ struct ChangeOptions: Sendable, Equatable {
     var rollbackTimeout: Double
     var wait: Bool
     var rollback: Bool
+    var yes = false
+    /// The config marks the environment `protected`: a change asks first, or needs `--yes`.
+    var protected = false
 
     static let specs = [
         OptionSpec("stage", help: "Record the change; roll it out with the next deploy or 'platform vars apply'"),
@@ -129,13 +134,21 @@ struct ChangeOptions: Sendable, Equatable {
         OptionSpec("rollback-timeout", value: "DURATION", help: "How long the rollback may take (default 5m)"),
         OptionSpec("no-wait", help: "Apply the change and return without waiting"),
         OptionSpec("no-rollback", help: "Leave a failed change in place (exit 4)"),
+        Confirmation.yesOption,
     ]
 
-    static func parse(_ parsed: ParsedCommandLine) throws -> ChangeOptions {
+    static func parse(_ parsed: ParsedCommandLine, globals: GlobalOptions) throws -> ChangeOptions {
         ChangeOptions(stage: parsed.flag("stage"), message: parsed.value("message"),
                       timeout: try durationOption(parsed, "timeout", default: 300),
                       rollbackTimeout: try durationOption(parsed, "rollback-timeout", default: 300),
-                      wait: !parsed.flag("no-wait"), rollback: !parsed.flag("no-rollback"))
+                      wait: !parsed.flag("no-wait"), rollback: !parsed.flag("no-rollback"), yes: parsed.flag("yes"),
+                      protected: globals.protectedEnvironments.contains(globals.environment))
+    }
+
+    /// A change (set, unset, apply) to a protected environment asks first or needs `--yes`.
+    func confirm(_ action: String, environment: String, command: String, _ context: CommandContext) throws {
+        try Confirmation.protectedEnvironment(environment, protected: protected, yes: yes, action: action,
+                                              command: command, context)
     }
 
     func request(app: String, environment: String, part: ConfigChangeRequest.Part, set: [String: String],
