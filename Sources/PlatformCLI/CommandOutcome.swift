@@ -60,7 +60,7 @@ public struct CommandOutcome: Sendable {
         switch output {
         case .none: return nil
         case .text(let text):
-            let shown = TerminalText.escape(text, keepingLines: true)
+            let shown = TerminalText.forHuman(text)
             return Data((shown.hasSuffix("\n") || shown.isEmpty ? shown : shown + "\n").utf8)
         case .verbatim(let text): return Data(text.utf8)
         case .json(let value): return try stableJSONDocument(value)

@@ -145,11 +145,13 @@ public enum PlatformCLI {
 }
 
 extension Console {
-    /// The console for a run: colour per gh's rule and `--no-color`, quiet per `-q`.
+    /// The console for a run: colour per gh's rule and `--no-color`, quiet per `-q`, `--progress`, `-v`.
     init(io: IOStreams, environment: [String: String], globals: GlobalOptions) {
         self.init(io: io, color: IOStreams.colorEnabled(isTTY: io.stderrIsTTY, environment: environment,
                                                         noColorFlag: globals.noColor),
-                  quiet: globals.quiet)
+                  quiet: globals.quiet,
+                  mode: globals.progress.resolved(stderrIsTTY: io.stderrIsTTY, environment: environment),
+                  verbose: globals.verbose)
     }
 }
 

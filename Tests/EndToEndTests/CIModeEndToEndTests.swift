@@ -121,7 +121,8 @@ final class CIModeEndToEndTests: XCTestCase {
         try app.sandbox.write(app.sandbox.home + "/.config/platform/config.json",
                               #"{"environments": {"prod": {"protected": true}}}"#)
         let before = try app.cluster.state()["resourceVersion"]
-        for argv in [["deploy", "shop", "--image", v2], ["rollback", "shop"]] {
+        for argv in [["deploy", "shop", "--image", v2], ["rollback", "shop"], ["vars", "set", "shop", "LOG_LEVEL=debug"],
+                     ["vars", "unset", "shop", "LOG_LEVEL"], ["secrets", "set", "shop", "API_KEY=s3cr3t-value"]] {
             let run = await app.platform(argv)
             XCTAssertEqual(run.status, 64, "\(argv): \(run.stderr)")
             XCTAssertTrue(run.stderr.contains("prod is a protected environment: pass --yes"), run.stderr)

@@ -11,6 +11,7 @@ struct DestroyCommand: PlatformCommand {
         var dryRun: Bool
         var output: OutputFormat
         var kube = KubeTarget()
+        var timeout: Double = DestroyService.defaultTimeout
     }
 
     static let spec = CommandSpec(
@@ -20,10 +21,15 @@ struct DestroyCommand: PlatformCommand {
         environment's namespace (the namespace itself stays), then runs 'terraform destroy' in the app's
         workspace (STATE/workspaces/ENV/NAME) and removes the workspace. On a terminal it asks you to type
         the app's name; without one it needs --yes (exit 64 otherwise). Destroying an app that does not
-        exist says so and exits 0.
+        exist says so and exits 0. Only objects labelled app.kubernetes.io/managed-by=platform and
+        app.kubernetes.io/instance=NAME-ENV are deleted; others with the same names are left alone. The
+        objects are deleted in the foreground and waited for (--timeout), so the app's pods are gone
+        before 'terraform destroy'; an object still there at the timeout (a finalizer that never
+        clears) is named with its finalizer, exit 1, and the infrastructure is not touched.
         """,
         arguments: [ArgumentSpec("NAME", help: "The app", completion: .apps)],
-        options: [OptionSpec("yes", short: "y", help: "Do not ask for confirmation (required without a terminal)")],
+        options: [OptionSpec("yes", short: "y", help: "Do not ask for confirmation (required without a terminal)"),
+                  OptionSpec("timeout", value: "DURATION", help: "How long the objects and their pods may take to be gone (default 5m)")],
         examples: ["platform destroy shop -e staging", "platform destroy shop -e staging --yes -o json"],
         usesGlobals: ["environment", "output", "dry-run", "quiet", "verbose", "kube-context", "kubeconfig"])
 
@@ -31,7 +37,8 @@ struct DestroyCommand: PlatformCommand {
         let name = try positionals(parsed, min: 1, max: 1)[0]
         return Options(name: name, environment: globals.environment, yes: parsed.flag("yes"),
                        protected: globals.protectedEnvironments.contains(globals.environment), dryRun: globals.dryRun,
-                       output: globals.output, kube: globals.kube)
+                       output: globals.output, kube: globals.kube,
+                       timeout: try durationOption(parsed, "timeout", default: DestroyService.defaultTimeout))
     }
 
     static func validate(_ options: Options) throws {
@@ -50,7 +57,8 @@ struct DestroyCommand: PlatformCommand {
         }
         let request = DestroyRequest(app: options.name, environment: options.environment,
                                      stateDirectory: StateDirectory.resolve(environment: context.environment),
-                                     processEnvironment: context.environment, lockTimeout: lockTimeout)
+                                     processEnvironment: context.environment, lockTimeout: lockTimeout,
+                                     timeout: options.timeout)
         let service = DestroyService(runner: context.runner,
                                      target: options.kube,
                                      reporter: context.console, signals: context.signals)
@@ -65,6 +73,7 @@ struct DestroyCommand: PlatformCommand {
         if options.dryRun {
             return .render(plan, as: options.output) { plan in
                 (["Would destroy \(options.name) in \(options.environment):"] + plan.objects.map { "  delete \($0)" }
+                    + plan.left.map { "  leave \($0) (not managed by platform for \(options.name)-\(options.environment))" }
                     + (plan.workspace.map { ["  terraform destroy in \($0), then remove it"] } ?? []))
                     .joined(separator: "\n")
             }

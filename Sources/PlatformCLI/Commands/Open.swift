@@ -13,7 +13,7 @@ struct OpenCommand: PlatformCommand {
     static let spec = CommandSpec(
         "open", summary: "Print the app's URL and open it in a browser when there is a display",
         discussion: """
-        Prints https://NAME.ENV.DOMAIN (the URL create gives the Ingress, from the same configuration)
+        Prints the app URL (NAME.ENV.DOMAIN, as create reports it, from the same configuration)
         on stdout. With a display ($DISPLAY or $WAYLAND_DISPLAY on Linux; always on macOS) and stdout
         on a terminal, it also runs xdg-open (Linux) or open (macOS) with the URL; --print never does.
         A browser that cannot be started is a warning, not a failure: the URL was printed.

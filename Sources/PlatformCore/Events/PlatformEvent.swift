@@ -54,7 +54,7 @@ public struct PlatformEvent: Codable, Sendable, Equatable {
 
     /// The commands whose events are deployments (when they carry an outcome): `deploy` and
     /// `rollback`, which re-deploys an earlier image through the same path.
-    public static let deployCommands: Set<String> = ["deploy", "rollback"]
+    public static let deployCommands: Set<String> = ["deploy", "rollback", "promote"]
 
     /// The outcome of a deploy that applied its image, from the error it ended with (nil = success).
     public static func deployOutcome(errorType: String?) -> String {
