@@ -14,9 +14,15 @@ public enum TaskPodState: Sendable, Equatable {
 }
 
 public enum TaskRules {
+    /// The kubelet's waiting reasons that a one-off task does not wait out (its Job has backoffLimit 0
+    /// and nobody watches it recover): pull and container-config errors.
+    public static let fatalWaitingReasons: Set<String> = [
+        "ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull",
+        "CreateContainerConfigError", "CreateContainerError",
+    ]
+
     /// The state of the task's container among the Job's pods (the newest one: backoffLimit is 0).
-    /// A waiting reason in `RolloutRules.fatalWaitingReasons` (the kubelet's reasons that do not fix
-    /// themselves) and the scheduler's `PodScheduled=False/Unschedulable` condition mean it never starts;
+    /// A waiting reason in `fatalWaitingReasons` and the scheduler's `PodScheduled=False/Unschedulable` condition mean it never starts;
     /// a pod the kubelet failed without running the container (phase Failed, no terminated state, e.g.
     /// DeadlineExceeded) too.
     public static func state(pods: [JSONValue], app: String) -> TaskPodState {
@@ -34,7 +40,7 @@ public enum TaskRules {
         }
         if status?["state", "running"] != nil { return .running(pod: name, container: container) }
         if let waiting = status?["state", "waiting"], let reason = waiting["reason"]?.stringValue,
-           RolloutRules.fatalWaitingReasons.contains(reason) {
+           fatalWaitingReasons.contains(reason) {
             let message = waiting["message"]?.stringValue ?? ""
             return .cannotStart("pod \(name) is \(reason)" + (message.isEmpty ? "" : " (\(message))"))
         }
