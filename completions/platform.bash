@@ -32,16 +32,20 @@ _platform_files() {
 # _platform_takes_value COMMAND WORD: is WORD an option that takes a value?
 _platform_takes_value() {
     case "$2" in
-        -e|--environment|-o|--output|--kube-context|--kubeconfig) return 0 ;;
+        -e|--environment|-o|--output|--progress|--kube-context|--kubeconfig) return 0 ;;
     esac
     case "$1" in
         scaffold) case "$2" in -t|--template|--language|--framework|--dir|--set|--ci|--templates-dir) return 0 ;; esac ;;
-        create) case "$2" in --image|--replicas|--port|--instance-type|--set) return 0 ;; esac ;;
+        create) case "$2" in --image|--replicas|--port|--instance-type|--set|--set-file) return 0 ;; esac ;;
         templates) case "$2" in --templates-dir) return 0 ;; esac ;;
         upgrade) case "$2" in --to|--conflict|--set|--templates-dir) return 0 ;; esac ;;
-        deploy) case "$2" in --image|--timeout|--rollback-timeout|-m|--message) return 0 ;; esac ;;
+        deploy) case "$2" in --image|--timeout|--rollback-timeout|-m|--message|--commit) return 0 ;; esac ;;
+        promote) case "$2" in --from|--to|--timeout|--rollback-timeout|-m|--message) return 0 ;; esac ;;
         rollback) case "$2" in --to|--timeout|--rollback-timeout|-m|--message) return 0 ;; esac ;;
+        vars) case "$2" in -m|--message|--timeout|--rollback-timeout) return 0 ;; esac ;;
+        secrets) case "$2" in -m|--message|--timeout|--rollback-timeout) return 0 ;; esac ;;
         logs) case "$2" in -n|--lines|--since|-c|--container|--grep|--follow-for) return 0 ;; esac ;;
+        destroy) case "$2" in --timeout) return 0 ;; esac ;;
         doctor) case "$2" in --templates-dir|--request-timeout) return 0 ;; esac ;;
         metrics) case "$2" in --format|--since) return 0 ;; esac ;;
         config) case "$2" in --image) return 0 ;; esac ;;
@@ -54,6 +58,7 @@ _platform_value() {
     case "$2" in
         -e|--environment) _platform_dynamic environments; return ;;
         -o|--output) _platform_words 'text json'; return ;;
+        --progress) _platform_words 'auto plain tty json'; return ;;
         --kube-context) COMPREPLY=(); return ;;
         --kubeconfig) _platform_files; return ;;
     esac
@@ -75,6 +80,7 @@ _platform_value() {
                 --port) COMPREPLY=() ;;
                 --instance-type) COMPREPLY=() ;;
                 --set) COMPREPLY=() ;;
+                --set-file) _platform_files ;;
             esac ;;
         templates)
             case "$2" in
@@ -93,6 +99,15 @@ _platform_value() {
                 --timeout) COMPREPLY=() ;;
                 --rollback-timeout) COMPREPLY=() ;;
                 -m|--message) COMPREPLY=() ;;
+                --commit) COMPREPLY=() ;;
+            esac ;;
+        promote)
+            case "$2" in
+                --from) _platform_dynamic environments ;;
+                --to) _platform_dynamic environments ;;
+                --timeout) COMPREPLY=() ;;
+                --rollback-timeout) COMPREPLY=() ;;
+                -m|--message) COMPREPLY=() ;;
             esac ;;
         rollback)
             case "$2" in
@@ -101,6 +116,18 @@ _platform_value() {
                 --rollback-timeout) COMPREPLY=() ;;
                 -m|--message) COMPREPLY=() ;;
             esac ;;
+        vars)
+            case "$2" in
+                -m|--message) COMPREPLY=() ;;
+                --timeout) COMPREPLY=() ;;
+                --rollback-timeout) COMPREPLY=() ;;
+            esac ;;
+        secrets)
+            case "$2" in
+                -m|--message) COMPREPLY=() ;;
+                --timeout) COMPREPLY=() ;;
+                --rollback-timeout) COMPREPLY=() ;;
+            esac ;;
         logs)
             case "$2" in
                 -n|--lines) COMPREPLY=() ;;
@@ -108,6 +135,10 @@ _platform_value() {
                 -c|--container) COMPREPLY=() ;;
                 --grep) COMPREPLY=() ;;
                 --follow-for) COMPREPLY=() ;;
+            esac ;;
+        destroy)
+            case "$2" in
+                --timeout) COMPREPLY=() ;;
             esac ;;
         doctor)
             case "$2" in
@@ -128,16 +159,20 @@ _platform_value() {
 
 # _platform_options COMMAND: the options COMMAND accepts.
 _platform_options() {
-    local globals='-e --environment -o --output --dry-run -v --verbose -q --quiet --no-color --kube-context --kubeconfig -h --help'
+    local globals='-e --environment -o --output --dry-run -v --verbose -q --quiet --no-color --progress --kube-context --kubeconfig -h --help'
     case "$1" in
-        scaffold) echo "$globals -t --template --language --framework --dir --set --ci --no-git --templates-dir" ;;
-        create) echo "$globals --image --replicas --port --instance-type --set --detailed-exitcode" ;;
-        templates) echo "$globals --templates-dir" ;;
+        scaffold) echo "$globals -t --template --language --framework --dir --set --ci --no-git --templates-dir --refresh" ;;
+        create) echo "$globals --image --replicas --port --instance-type --set --set-file --detailed-exitcode --allow-mutable-tag" ;;
+        templates) echo "$globals --templates-dir --refresh" ;;
         upgrade) echo "$globals --to --conflict --set --check --diff --commit --templates-dir" ;;
-        deploy) echo "$globals --image --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;
-        rollback) echo "$globals --to --timeout --rollback-timeout --no-wait --no-rollback -m --message" ;;
-        logs) echo "$globals -n --lines -f --follow --since -c --container --timestamps --grep --follow-for" ;;
-        destroy) echo "$globals -y --yes" ;;
+        deploy) echo "$globals --image --timeout --rollback-timeout --no-wait --no-rollback -m --message --force --commit -y --yes" ;;
+        promote) echo "$globals --from --to --allow-tag --detailed-exitcode --timeout --rollback-timeout --no-wait --no-rollback -m --message -y --yes" ;;
+        rollback) echo "$globals --to --timeout --rollback-timeout --no-wait --no-rollback -m --message -y --yes" ;;
+        vars) echo "$globals --stage -m --message --timeout --rollback-timeout --no-wait --no-rollback -y --yes" ;;
+        secrets) echo "$globals --stage -m --message --timeout --rollback-timeout --no-wait --no-rollback -y --yes" ;;
+        logs) echo "$globals -n --lines -f --follow --since -c --container --timestamps -p --previous --grep --follow-for" ;;
+        open) echo "$globals --print" ;;
+        destroy) echo "$globals -y --yes --timeout" ;;
         doctor) echo "$globals --templates-dir --request-timeout" ;;
         metrics) echo "$globals --format --since" ;;
         config) echo "$globals --image" ;;
@@ -150,10 +185,16 @@ _platform_positional() {
     case "$1:$2" in
         create:0) _platform_dynamic apps ;;
         deploy:0) _platform_dynamic apps ;;
+        promote:0) _platform_dynamic apps ;;
         releases:0) _platform_dynamic apps ;;
         rollback:0) _platform_dynamic apps ;;
+        vars:0) _platform_words 'set unset list apply' ;;
+        vars:1) _platform_dynamic apps ;;
+        secrets:0) _platform_words 'set unset list apply' ;;
+        secrets:1) _platform_dynamic apps ;;
         logs:0) _platform_dynamic apps ;;
         status:0) _platform_dynamic apps ;;
+        open:0) _platform_dynamic apps ;;
         destroy:0) _platform_dynamic apps ;;
         completion:0) _platform_words 'bash zsh fish' ;;
         config:0) _platform_words 'show' ;;
@@ -163,7 +204,7 @@ _platform_positional() {
     esac
 }
 
-_platform_commands='scaffold create templates upgrade deploy releases rollback logs status destroy version help completion doctor metrics config'
+_platform_commands='scaffold create templates upgrade deploy promote releases rollback vars secrets logs status open destroy version help completion doctor metrics config'
 
 _platform() {
     local cur prev words cword split=false

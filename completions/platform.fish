@@ -9,7 +9,7 @@ function __platform_state
     set -l command
     set -l count 0
     set -l skip 0
-    set -l valued -e --environment -o --output --kube-context --kubeconfig
+    set -l valued -e --environment -o --output --progress --kube-context --kubeconfig
     for token in $tokens
         if test $skip = 1
             set skip 0
@@ -26,17 +26,25 @@ function __platform_state
                         case scaffold
                             contains -- $token -t --template --language --framework --dir --set --ci --templates-dir; and set skip 1
                         case create
-                            contains -- $token --image --replicas --port --instance-type --set; and set skip 1
+                            contains -- $token --image --replicas --port --instance-type --set --set-file; and set skip 1
                         case templates
                             contains -- $token --templates-dir; and set skip 1
                         case upgrade
                             contains -- $token --to --conflict --set --templates-dir; and set skip 1
                         case deploy
-                            contains -- $token --image --timeout --rollback-timeout -m --message; and set skip 1
+                            contains -- $token --image --timeout --rollback-timeout -m --message --commit; and set skip 1
+                        case promote
+                            contains -- $token --from --to --timeout --rollback-timeout -m --message; and set skip 1
                         case rollback
                             contains -- $token --to --timeout --rollback-timeout -m --message; and set skip 1
+                        case vars
+                            contains -- $token -m --message --timeout --rollback-timeout; and set skip 1
+                        case secrets
+                            contains -- $token -m --message --timeout --rollback-timeout; and set skip 1
                         case logs
                             contains -- $token -n --lines --since -c --container --grep --follow-for; and set skip 1
+                        case destroy
+                            contains -- $token --timeout; and set skip 1
                         case doctor
                             contains -- $token --templates-dir --request-timeout; and set skip 1
                         case metrics
@@ -77,6 +85,7 @@ complete -c platform -l dry-run -d 'Show what would be done and change nothing'
 complete -c platform -s v -l verbose -d 'Echo each external command to stderr'
 complete -c platform -s q -l quiet -d 'Print only results and errors'
 complete -c platform -l no-color -d 'Never colour the output'
+complete -c platform -l progress -x -a 'auto plain tty json' -d 'Progress on stderr: auto (a live line per phase on a terminal, else one line per phase), plain, tty or json (one event per line)'
 complete -c platform -l kube-context -x -d 'kubectl context to use'
 complete -c platform -l kubeconfig -r -F -d 'kubeconfig file for kubectl'
 complete -c platform -s h -l help -d 'Show help for the command'
@@ -86,10 +95,14 @@ complete -c platform -n '__platform_at ""' -a create -d 'Provision an app: its i
 complete -c platform -n '__platform_at ""' -a templates -d 'List the templates scaffold can use'
 complete -c platform -n '__platform_at ""' -a upgrade -d 'Merge a newer version of the project\'s template into it (3-way, with git)'
 complete -c platform -n '__platform_at ""' -a deploy -d 'Deploy a new image of an app, wait for it, roll back when it fails'
+complete -c platform -n '__platform_at ""' -a promote -d 'Deploy the build that runs in one environment to the next, by digest'
 complete -c platform -n '__platform_at ""' -a releases -d 'Show the release history of an app (shared by the team, kept in the cluster)'
 complete -c platform -n '__platform_at ""' -a rollback -d 'Re-deploy an earlier release of an app'
+complete -c platform -n '__platform_at ""' -a vars -d 'Set, unset and list an app\'s configuration variables; each change is a release'
+complete -c platform -n '__platform_at ""' -a secrets -d 'Set, unset and list an app\'s secrets (values never shown); each change is a release'
 complete -c platform -n '__platform_at ""' -a logs -d 'Print (and follow) the logs of all Pods of an app'
 complete -c platform -n '__platform_at ""' -a status -d 'Show an app: replicas, image, current release, Pods and URL'
+complete -c platform -n '__platform_at ""' -a open -d 'Print the app\'s URL and open it in a browser when there is a display'
 complete -c platform -n '__platform_at ""' -a destroy -d 'Delete an app: its Kubernetes objects, its infrastructure and its workspace'
 complete -c platform -n '__platform_at ""' -a version -d 'Print the platform version'
 complete -c platform -n '__platform_at ""' -a help -d 'Show help for platform or one of its commands'
@@ -106,16 +119,20 @@ complete -c platform -n '__platform_at scaffold' -l set -x -d 'Set a template va
 complete -c platform -n '__platform_at scaffold' -l ci -x -a 'github gitlab none' -d 'CI/CD pipeline to include: github, gitlab or none (default: the config\'s ci, else github)'
 complete -c platform -n '__platform_at scaffold' -l no-git -d 'Do not create a git repository'
 complete -c platform -n '__platform_at scaffold' -l templates-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Look up template ids in DIR first'
+complete -c platform -n '__platform_at scaffold' -l refresh -d 'Fetch the configured templates_source git repository again now'
 
 complete -c platform -n '__platform_at create' -l image -x -d 'Container image (default: platform.json\'s image, else NAME:latest)'
 complete -c platform -n '__platform_at create' -l replicas -x -d 'Number of pods (default: 1)'
 complete -c platform -n '__platform_at create' -l port -x -d 'Port the app listens on (default: 8080)'
 complete -c platform -n '__platform_at create' -l instance-type -x -d 'Instance type for the infrastructure (default: t3.medium)'
-complete -c platform -n '__platform_at create' -l set -x -d 'Set a Terraform module variable (repeatable; passed as TF_VAR_KEY)'
+complete -c platform -n '__platform_at create' -l set -x -d 'Set a Terraform module variable (repeatable; passed as TF_VAR_KEY; KEY=- reads the value from stdin)'
+complete -c platform -n '__platform_at create' -l set-file -r -F -d 'Set a Terraform module variable to the contents of a file (for secrets: not visible in ps)'
 complete -c platform -n '__platform_at create' -l detailed-exitcode -d 'With --dry-run: exit 2 when something would change, 0 when not'
+complete -c platform -n '__platform_at create' -l allow-mutable-tag -d 'Accept an image tagged :latest or without a tag outside the development environment'
 complete -c platform -n '__platform_at create 0' -a '(__platform_values apps)' -d 'App name: lowercase letters, digits and \'-\', starting with a letter (default: the name in ./platform.json or a parent folder\'s)'
 
 complete -c platform -n '__platform_at templates' -l templates-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Look up templates in DIR first'
+complete -c platform -n '__platform_at templates' -l refresh -d 'Fetch the configured templates_source git repository again now'
 
 complete -c platform -n '__platform_at upgrade' -l to -x -d 'Upgrade to VERSION instead of the newest (a version or a git tag)'
 complete -c platform -n '__platform_at upgrade' -l conflict -x -a 'inline rej' -d 'Conflicts as inline markers (default) or as .rej files'
@@ -131,7 +148,22 @@ complete -c platform -n '__platform_at deploy' -l rollback-timeout -x -d 'How lo
 complete -c platform -n '__platform_at deploy' -l no-wait -d 'Apply the image and return without waiting'
 complete -c platform -n '__platform_at deploy' -l no-rollback -d 'Leave a failed deploy in place (exit 4)'
 complete -c platform -n '__platform_at deploy' -s m -l message -x -d 'Note recorded with the release'
+complete -c platform -n '__platform_at deploy' -l force -d 'Deploy the image that already runs: restart the Pods and record a release'
+complete -c platform -n '__platform_at deploy' -l commit -x -d 'The git commit the image was built from (default: HEAD of the app\'s repository)'
+complete -c platform -n '__platform_at deploy' -s y -l yes -d 'Do not ask for confirmation (a protected environment needs it without a terminal)'
 complete -c platform -n '__platform_at deploy 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
+
+complete -c platform -n '__platform_at promote' -l from -x -a '(__platform_values environments)' -d 'Environment whose build is promoted (default: the stage before --to)'
+complete -c platform -n '__platform_at promote' -l to -x -a '(__platform_values environments)' -d 'Environment that gets the build'
+complete -c platform -n '__platform_at promote' -l allow-tag -d 'Promote the tag when the source\'s pods report no digest'
+complete -c platform -n '__platform_at promote' -l detailed-exitcode -d 'With --dry-run: exit 2 when the target would change'
+complete -c platform -n '__platform_at promote' -l timeout -x -d 'How long to wait for the rollout (default 5m)'
+complete -c platform -n '__platform_at promote' -l rollback-timeout -x -d 'How long the rollback may take (default 5m)'
+complete -c platform -n '__platform_at promote' -l no-wait -d 'Apply the image and return without waiting'
+complete -c platform -n '__platform_at promote' -l no-rollback -d 'Leave a failed promotion in place (exit 4)'
+complete -c platform -n '__platform_at promote' -s m -l message -x -d 'Note recorded with the release'
+complete -c platform -n '__platform_at promote' -s y -l yes -d 'Do not ask for confirmation (a protected environment needs it without a terminal)'
+complete -c platform -n '__platform_at promote 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
 complete -c platform -n '__platform_at releases 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
@@ -141,24 +173,50 @@ complete -c platform -n '__platform_at rollback' -l rollback-timeout -x -d 'How 
 complete -c platform -n '__platform_at rollback' -l no-wait -d 'Apply the image and return without waiting'
 complete -c platform -n '__platform_at rollback' -l no-rollback -d 'Leave a failed rollback in place (exit 4)'
 complete -c platform -n '__platform_at rollback' -s m -l message -x -d 'Note recorded with the release'
+complete -c platform -n '__platform_at rollback' -s y -l yes -d 'Do not ask for confirmation (a protected environment needs it without a terminal)'
 complete -c platform -n '__platform_at rollback 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
+
+complete -c platform -n '__platform_at vars' -l stage -d 'Record the change; roll it out with the next deploy or \'platform vars apply\''
+complete -c platform -n '__platform_at vars' -s m -l message -x -d 'Note recorded with the release'
+complete -c platform -n '__platform_at vars' -l timeout -x -d 'How long to wait for the rollout (default 5m)'
+complete -c platform -n '__platform_at vars' -l rollback-timeout -x -d 'How long the rollback may take (default 5m)'
+complete -c platform -n '__platform_at vars' -l no-wait -d 'Apply the change and return without waiting'
+complete -c platform -n '__platform_at vars' -l no-rollback -d 'Leave a failed change in place (exit 4)'
+complete -c platform -n '__platform_at vars' -s y -l yes -d 'Do not ask for confirmation (a protected environment needs it without a terminal)'
+complete -c platform -n '__platform_at vars 0' -a 'set unset list apply' -d 'set, unset, list or apply'
+complete -c platform -n '__platform_at vars 1' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
+
+complete -c platform -n '__platform_at secrets' -l stage -d 'Record the change; roll it out with the next deploy or \'platform vars apply\''
+complete -c platform -n '__platform_at secrets' -s m -l message -x -d 'Note recorded with the release'
+complete -c platform -n '__platform_at secrets' -l timeout -x -d 'How long to wait for the rollout (default 5m)'
+complete -c platform -n '__platform_at secrets' -l rollback-timeout -x -d 'How long the rollback may take (default 5m)'
+complete -c platform -n '__platform_at secrets' -l no-wait -d 'Apply the change and return without waiting'
+complete -c platform -n '__platform_at secrets' -l no-rollback -d 'Leave a failed change in place (exit 4)'
+complete -c platform -n '__platform_at secrets' -s y -l yes -d 'Do not ask for confirmation (a protected environment needs it without a terminal)'
+complete -c platform -n '__platform_at secrets 0' -a 'set unset list apply' -d 'set, unset, list or apply'
+complete -c platform -n '__platform_at secrets 1' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
 complete -c platform -n '__platform_at logs' -s n -l lines -x -d 'Lines per container from the backlog (default 100)'
 complete -c platform -n '__platform_at logs' -s f -l follow -d 'Keep streaming, picking up new Pods'
 complete -c platform -n '__platform_at logs' -l since -x -d 'Only lines newer than this (10m, 1h)'
 complete -c platform -n '__platform_at logs' -s c -l container -x -d 'Only this container (default: all)'
 complete -c platform -n '__platform_at logs' -l timestamps -d 'Prefix each line with its timestamp'
+complete -c platform -n '__platform_at logs' -s p -l previous -d 'The previous instance\'s log of each container that restarted'
 complete -c platform -n '__platform_at logs' -l grep -x -d 'Only lines containing TEXT'
 complete -c platform -n '__platform_at logs' -l follow-for -x -d 'With --follow: stop after DURATION (scripts, tests)'
 complete -c platform -n '__platform_at logs 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
 complete -c platform -n '__platform_at status 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
+complete -c platform -n '__platform_at open' -l print -d 'Only print the URL, never start a browser'
+complete -c platform -n '__platform_at open 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
+
 complete -c platform -n '__platform_at destroy' -s y -l yes -d 'Do not ask for confirmation (required without a terminal)'
+complete -c platform -n '__platform_at destroy' -l timeout -x -d 'How long the objects and their pods may take to be gone (default 5m)'
 complete -c platform -n '__platform_at destroy 0' -a '(__platform_values apps)' -d 'The app'
 
 
-complete -c platform -n '__platform_at help 0' -a 'scaffold create templates upgrade deploy releases rollback logs status destroy version help completion doctor metrics config' -d 'The command to explain'
+complete -c platform -n '__platform_at help 0' -a 'scaffold create templates upgrade deploy promote releases rollback vars secrets logs status open destroy version help completion doctor metrics config' -d 'The command to explain'
 
 complete -c platform -n '__platform_at completion 0' -a 'bash zsh fish' -d 'bash, zsh or fish'
 

@@ -14,7 +14,8 @@ For each of --ci github, gitlab and none it scaffolds a project with the platfor
     branch name or commit message cannot inject shell code);
   - secrets only appear as `${{ secrets.NAME }}` in `env:` (GitHub) or as variables (GitLab): no
     literal credential, no unrendered placeholder;
-  - the pipeline deploys with `platform deploy … --yes -o json` and runs `platform upgrade --check`.
+  - the pipeline deploys to staging with `platform deploy … --yes -o json`, promotes to prod with
+    `platform promote … --yes -o json`, and runs `platform upgrade --check`.
 Prints "check-template-ci: LANG/FRAMEWORK ok" at the end; exits 1 on any failure.
 """
 import os
@@ -89,6 +90,8 @@ def check_pipeline(system, path, text):
     shell = "\n".join(script for _, script, _ in scripts)
     if not re.search(r"platform deploy \S+ -e staging .*--yes -o json", shell.replace("\\\n", " ")):
         raise Failure(f"{path}: no 'platform deploy … -e staging … --yes -o json' step")
+    if not re.search(r"platform promote \S+ --from staging --to prod .*--yes -o json", shell):
+        raise Failure(f"{path}: no 'platform promote … --from staging --to prod … --yes -o json' step")
     if "platform upgrade --check" not in shell:
         raise Failure(f"{path}: no 'platform upgrade --check' step")
     if re.search(r"(?i)(password|token|secret)\s*[:=]\s*['\"]?[A-Za-z0-9+/]{8,}", text):

@@ -6,8 +6,9 @@
 # 2. checks the rendered platform.json,
 # 3. installs the template's dependencies only if they are missing (see scripts/install-template-deps.sh),
 # 4. runs the template's own unit tests (`make test`, the target its CI pipeline calls),
-# 5. starts the service with `make run` on a free port (PORT=...), checks /healthz and /metrics over
-#    127.0.0.1, stops it.
+# 5. starts the service with the Dockerfile's command as uid/gid 10001 with the project folder
+#    mounted read-only (only /tmp writable), checks /healthz and / on PORT, /metrics on METRICS_PORT
+#    (and 404 on PORT), stops it.
 # Prints "check-template: LANG/FRAMEWORK ok" at the end; exits non-zero on any failure.
 # Environment: PLATFORM (binary), START_TIMEOUT (seconds to wait for /healthz once the service is
 # started, default 15), KEEP_TMP=1 keeps the temp folder. swift/hummingbird works too but takes minutes.
@@ -86,7 +87,6 @@ if leftovers=$(grep -rIlE '\{\{ *(name|name_snake|name_pascal|port|image_reposit
 fi
 
 # --- 3. dependencies, 4. unit tests, and the command that starts the service -----------------------
-start_cmd=()
 start_timeout=${START_TIMEOUT:-15}
 case "$template" in
   python/*)
@@ -97,7 +97,6 @@ case "$template" in
     fi
     log "running unit tests (make test)"
     PYTHONDONTWRITEBYTECODE=1 make --no-print-directory test >&2 || die "unit tests failed"
-    start_cmd=(make --no-print-directory run)
     ;;
   node/*)
     if ! node -e "require('express')" 2>/dev/null; then
@@ -108,29 +107,62 @@ case "$template" in
     fi
     log "running unit tests (make test)"
     make --no-print-directory test >&2 || die "unit tests failed"
-    start_cmd=(make --no-print-directory run)
     ;;
   go/*)
     export GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local
     if [ -z "${GOCACHE:-}" ] && [ -z "${HOME:-}" ]; then export GOCACHE="$tmp/gocache"; fi
     log "running unit tests (make test: go vet, go test)"
     make --no-print-directory test >&2 || die "unit tests failed"
-    start_cmd=(make --no-print-directory run)
     ;;
   swift/*)
     log "running unit tests (make test = swift test; this takes minutes)"
     make --no-print-directory test >&2 || die "unit tests failed"
-    start_cmd=(make --no-print-directory run)
     ;;
   *)
     die "don't know how to test $template (add a case to $0)"
     ;;
 esac
 
-# --- 5. run the service ----------------------------------------------------------------------------
+# --- 5. run the service as the cluster does ------------------------------------------------------
+# The production command of the Dockerfile, as the numeric user 10001:10001 (the pods' runAsUser),
+# with the project folder bind-mounted read-only in a private mount namespace (the pods'
+# readOnlyRootFilesystem); only /tmp is writable. /metrics must answer on METRICS_PORT only.
+command -v unshare >/dev/null && command -v setpriv >/dev/null && command -v nsenter >/dev/null \
+  || die "unshare/setpriv/nsenter missing (Debian util-linux)"
+uid=10001
+case "$template" in
+  python/*) # An interpreter the service's user may run (a python3 under /root is out of its reach),
+            # with requirements.txt (gunicorn) installed for it into $tmp/pyrun.
+            run_python=
+            for candidate in "$(command -v python3)" /usr/bin/python3; do
+              if setpriv --reuid=$uid --regid=$uid --clear-groups -- "$candidate" -c '' 2>/dev/null; then run_python=$candidate; break; fi
+            done
+            [ -n "$run_python" ] || die "no python3 that uid $uid can run"
+            version() { "$1" -c 'import sys; print("%d.%d" % sys.version_info[:2])'; }
+            [ "$(version "$run_python")" = "$(version python3)" ] \
+              || die "$run_python is python $(version "$run_python"), python3 is $(version python3): cannot share installed packages"
+            log "installing requirements.txt into $tmp/pyrun for $run_python"
+            python3 -m pip install --quiet --disable-pip-version-check --target "$tmp/pyrun" -r requirements.txt >&2
+            export PYTHONPATH="$tmp/pyrun"
+            run_cmd=("$run_python" -m gunicorn "${name_snake}:create_service()") ;;
+  node/*)   run_cmd=(node src/server.js) ;;
+  go/*)     go build -o "bin/$name" . >&2 || die "go build failed"
+            run_cmd=("bin/$name") ;;
+  swift/*)  swift build --product "$name" >&2 || die "swift build failed"
+            run_cmd=("$(swift build --show-bin-path)/$name") ;;
+esac
+chmod 755 "$tmp"   # mktemp -d is 0700: let the service's user reach the project and the dependencies
 port=$(free_port)
-log "starting ${start_cmd[*]} on port $port"
-PORT=$port "${start_cmd[@]}" >"$tmp/service.log" 2>&1 &
+metrics_port=$(free_port)
+[ "$metrics_port" != "$port" ] || metrics_port=$(free_port)
+log "starting ${run_cmd[*]} as $uid:$uid on a read-only $project (port $port, metrics $metrics_port)"
+PORT=$port METRICS_PORT=$metrics_port HOME=/nonexistent TMPDIR=/tmp \
+  unshare --mount --propagation private -- bash -c '
+    set -e
+    mount --bind "$1" "$1" && mount -o remount,bind,ro "$1"
+    cd "$1"; shift
+    exec setpriv --reuid='"$uid"' --regid='"$uid"' --clear-groups -- "$@"' _ "$project" "${run_cmd[@]}" \
+  >"$tmp/service.log" 2>&1 &
 service_pid=$!
 
 deadline=$((SECONDS + start_timeout))
@@ -146,11 +178,20 @@ until curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null; do
   sleep 0.2
 done
 
+running_uid=$(awk '/^Uid:/ {print $2}' "/proc/$service_pid/status")
+[ "$running_uid" = "$uid" ] || die "the service runs as uid $running_uid, not $uid"
+# Seen from the service's mount namespace and user: the project is read-only, /tmp is writable.
+as_service() { nsenter --target "$service_pid" --mount -- setpriv --reuid=$uid --regid=$uid --clear-groups -- "$@"; }
+as_service touch "$project/.write-probe" 2>/dev/null && die "the service's user can write into the project folder"
+as_service sh -c ': > /tmp/.platform-write-probe.$$ && rm /tmp/.platform-write-probe.$$' || die "the service's user cannot write /tmp"
+
 health=$(curl -fsS "http://127.0.0.1:$port/healthz")
 echo "$health" | grep -Eq '^\{ *"status" *: *"ok" *\}$' || die "/healthz returned: $health"
 
 curl -fsS -o /dev/null "http://127.0.0.1:$port/" || die "GET / failed"
-metrics=$(curl -fsS -D "$tmp/metrics.headers" "http://127.0.0.1:$port/metrics") || die "GET /metrics failed"
+public_metrics=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/metrics")
+[ "$public_metrics" = 404 ] || die "/metrics on the public port answered $public_metrics, want 404"
+metrics=$(curl -fsS -D "$tmp/metrics.headers" "http://127.0.0.1:$metrics_port/metrics") || die "GET /metrics on the metrics port failed"
 grep -iq '^content-type: text/plain; version=0.0.4' "$tmp/metrics.headers" \
   || die "/metrics Content-Type is not text/plain; version=0.0.4: $(grep -i '^content-type' "$tmp/metrics.headers")"
 echo "$metrics" | grep -q '^# TYPE ' || die "/metrics has no '# TYPE' line"

@@ -4,7 +4,8 @@
 #   curl                      <- Debian curl
 #   Express 4 for node        <- Debian node-express (into /usr/share/nodejs; see templates/node/express/README.md)
 #   go (1.19+)                <- Debian golang-go
-#   Flask 3 and pytest        <- PyPI, with the python3 on PATH
+#   Flask 3, pytest, gunicorn <- PyPI, with the python3 on PATH
+#   setpriv, unshare          <- Debian util-linux (check-template.sh runs each service as 10001 on a read-only folder)
 # Runs as root in CI (no sudo). Prints what it installs on stderr.
 set -euo pipefail
 
@@ -39,6 +40,8 @@ py_packages=()
 python3 -c 'import flask, sys, importlib.metadata as m; sys.exit(m.version("flask").split(".")[0] != "3")' 2>/dev/null \
   || py_packages+=('Flask>=3,<4')
 python3 -m pytest --version >/dev/null 2>&1 || py_packages+=(pytest)
+# gunicorn: the python template's production server, which check-template.sh runs hardened.
+python3 -c 'import gunicorn' 2>/dev/null || py_packages+=('gunicorn>=23,<28')
 if [ ${#py_packages[@]} -gt 0 ]; then
   say "pip install ${py_packages[*]}"
   python3 -m pip install --quiet --disable-pip-version-check "${py_packages[@]}" >&2

@@ -4,6 +4,8 @@
 #   2. the test API server's own tests against the real kubectl,
 #   3. the template checks (scaffold, deps, the template's own tests, start it, curl /healthz).
 #   4. the templates' CI/CD files (schema, shellcheck) for each scaffold --ci choice.
+#   5. the rendered objects of every variant and each template Dockerfile: kubernetes-validate --strict
+#      and checkov (scripts/check-manifests.sh; allowed failures in scripts/security-allowlist.txt).
 # In CI (CI=true) a tool that cannot be installed fails the run; nothing is skipped.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +23,7 @@ if [ -x scripts/install-template-deps.sh ] || [ -f scripts/install-template-deps
 fi
 bash scripts/install-test-shells.sh || { [ "${CI:-}" = true ] && { echo "test.sh: bash-completion/zsh/fish/promtool missing" >&2; exit 1; }; }
 bash scripts/install-ci-checkers.sh || { [ "${CI:-}" = true ] && { echo "test.sh: check-jsonschema/shellcheck missing" >&2; exit 1; }; }
+bash scripts/install-lint-tools.sh || { [ "${CI:-}" = true ] && { echo "test.sh: checkov/kubernetes-validate missing" >&2; exit 1; }; }
 export PATH="$root/.tools/bin:$PATH"
 export TF_CLI_CONFIG_FILE="$log/terraformrc"
 : > "$TF_CLI_CONFIG_FILE"
@@ -51,6 +54,10 @@ if [ -d Tests/KubeAPIServer ] && ls Tests/KubeAPIServer/test_*.py >/dev/null 2>&
   ran=$(grep -E "^Ran [0-9]+ tests?" "$log/unittest.txt" | sed -E 's/Ran ([0-9]+).*/\1/')
   if grep -q "^OK" "$log/unittest.txt"; then passed=$((passed + ${ran:-0})); else note_fail "test API server tests"; fi
 fi
+
+# The rendered objects (every variant) and the templates' Dockerfiles against kubernetes-validate and checkov.
+echo "== manifests and Dockerfiles (kubernetes-validate --strict, checkov)" >&2
+if PLATFORM="$root/.build/debug/platform" bash scripts/check-manifests.sh >&2; then passed=$((passed + 1)); else note_fail "check-manifests (kubernetes-validate, checkov)"; fi
 
 if [ -f scripts/check-template.sh ]; then
   export PLATFORM="$root/.build/debug/platform"

@@ -39,6 +39,11 @@ public enum CommandDefaults {
         if !chosen, let fallback = layers.merged.defaultEnvironment {
             globals.environment = fallback
         }
+        globals.protectedEnvironments = (layers.merged.environments ?? [:]).filter { $0.value.protected == true }.keys.sorted()
+        globals.promotion = layers.merged.promotion
+        for name in (layers.merged.environments ?? [:]).keys {
+            globals.kubeContexts[name] = ConfigLoader.kubeContext(flag: nil, layers: layers, environment: name).value
+        }
         globals.kube.context = ConfigLoader.kubeContext(flag: globals.kubeContext, layers: layers,
                                                         environment: globals.environment).value
     }

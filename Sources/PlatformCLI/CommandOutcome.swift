@@ -31,6 +31,8 @@ public struct CommandOutcome: Sendable {
     /// Reported like a thrown error, and mapped to the exit code in the same place, once `output` is out.
     public var failure: (any Error)?
     public var event: EventDetails
+    /// What the CI system is told (GitHub's step summary and outputs), for deploy, rollback, create.
+    public var ci: CIReport?
 
     public init(_ output: Output = .none, notes: [Note] = [], failure: (any Error)? = nil,
                 event: EventDetails = EventDetails()) {
@@ -58,7 +60,7 @@ public struct CommandOutcome: Sendable {
         switch output {
         case .none: return nil
         case .text(let text):
-            let shown = TerminalText.escape(text, keepingLines: true)
+            let shown = TerminalText.forHuman(text)
             return Data((shown.hasSuffix("\n") || shown.isEmpty ? shown : shown + "\n").utf8)
         case .verbatim(let text): return Data(text.utf8)
         case .json(let value): return try stableJSONDocument(value)
@@ -93,6 +95,9 @@ public struct EventDetails: Sendable, Equatable {
     public var outcome: String?
     /// Overrides the error type recorded for a `failure` (e.g. doctor's `checks_failed`).
     public var errorType: String?
+    /// The commit the deployed image was built from (`deploy --commit`, or HEAD of the app's
+    /// repository): lead time is measured from its time.
+    public var commit: Release.Commit?
 
     public init(app: String? = nil, environment: String? = nil, image: String? = nil, appliedImage: String? = nil,
                 outcome: String? = nil, errorType: String? = nil) {

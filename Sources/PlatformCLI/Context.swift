@@ -14,11 +14,25 @@ public struct GlobalOptions: Sendable, Equatable {
     public var verbose = false
     public var quiet = false
     public var noColor = false
+    /// `--progress` (auto: a live line per phase on a terminal, else plain lines).
+    public var progress: ProgressMode = .auto
     /// `--kube-context` and `--kubeconfig` as given.
     public var kubeContext: String?
     public var kubeconfig: String?
     /// Where kubectl goes: `ConfigLoader.kubeContext`'s rule, filled in by `CommandDefaults.complete`.
     public var kube = KubeTarget()
+    /// The environments the config marks `protected`, filled in by `CommandDefaults.complete`.
+    public var protectedEnvironments: [String] = []
+    /// The config's promotion order (`promotion`), filled in by `CommandDefaults.complete`.
+    public var promotion: [String]?
+    /// Where kubectl goes for each environment the config names (`ConfigLoader.kubeContext`'s rule),
+    /// for commands that reach two environments (promote); filled in by `CommandDefaults.complete`.
+    public var kubeContexts: [String: String] = [:]
+
+    /// The kube target of `environment`: `--kube-context`, else its `kube_context`, else kubeconfig's current.
+    public func kube(for environment: String) -> KubeTarget {
+        KubeTarget(context: kubeContext ?? kubeContexts[environment], kubeconfig: kubeconfig)
+    }
 
     public init() {}
 
@@ -37,6 +51,12 @@ public struct GlobalOptions: Sendable, Equatable {
         options.verbose = parsed.flag("verbose")
         options.quiet = parsed.flag("quiet")
         options.noColor = parsed.flag("no-color")
+        if let progress = parsed.value("progress") {
+            guard let mode = ProgressMode(rawValue: progress) else {
+                throw PlatformError.usage("invalid --progress '\(progress)': use auto, plain, tty or json", command: parsed.command)
+            }
+            options.progress = mode
+        }
         options.kubeContext = parsed.value("kube-context")
         options.kubeconfig = parsed.value("kubeconfig")
         options.kube = KubeTarget(context: options.kubeContext, kubeconfig: options.kubeconfig)

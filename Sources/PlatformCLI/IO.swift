@@ -65,7 +65,26 @@ public struct IOStreams: Sendable {
         if let force = environment["CLICOLOR_FORCE"], !force.isEmpty, force != "0" { return true }
         if environment["NO_COLOR"].map({ !$0.isEmpty }) ?? false { return false }
         if environment["TERM"] == "dumb" { return false }
+        // CI systems set CI=true; their log viewers are no terminal (docs/ci.md: no colour, no prompts).
+        if ["true", "1"].contains(environment["CI"]?.lowercased() ?? "") { return false }
         return isTTY
+    }
+}
+
+/// How phases and messages reach stderr (`--progress`).
+public enum ProgressMode: String, Sendable, Equatable, CaseIterable {
+    /// `tty` when stderr is a terminal (and TERM is not dumb), else `plain`.
+    case auto
+    /// One line per message and per finished phase; no control characters but colour when allowed.
+    case plain
+    /// Each phase is one line updated in place (spinner, elapsed time), ending `✓ TITLE (SUMMARY) 1.2s`.
+    case tty
+    /// One JSON event per line (docs/progress.md).
+    case json
+
+    public func resolved(stderrIsTTY: Bool, environment: [String: String]) -> ProgressMode {
+        guard self == .auto else { return self }
+        return stderrIsTTY && environment["TERM"] != "dumb" ? .tty : .plain
     }
 }
 
@@ -76,38 +95,231 @@ public struct Console: Sendable, ProgressReporter {
     public let io: IOStreams
     public let color: Bool
     public let quiet: Bool
+    /// Never `.auto`.
+    public let mode: ProgressMode
+    /// Tool output (Terraform, kubectl) is shown only with `-v`.
+    public let verbose: Bool
+    private let line: ProgressLine?
 
-    public init(io: IOStreams, color: Bool, quiet: Bool) {
+    public init(io: IOStreams, color: Bool, quiet: Bool, mode: ProgressMode = .plain, verbose: Bool = true) {
         self.io = io
         self.color = color
         self.quiet = quiet
+        self.mode = mode == .auto ? .plain : mode
+        self.verbose = verbose
+        self.line = self.mode == .tty ? ProgressLine(sink: io.stderr, color: color) : nil
     }
 
     public func progress(_ message: String) {
         guard !quiet else { return }
-        io.stderr.write(paint("==> ", "1;34") + TerminalText.escape(message, keepingLines: true) + "\n")
+        if mode == .json { return event(.message(level: "info", message)) }
+        write(paint("==> ", "1;34") + TerminalText.forHuman(message) + "\n")
     }
 
     public func detail(_ message: String) {
         guard !quiet else { return }
-        let shown = TerminalText.escape(message, keepingLines: true)
-        io.stderr.write(shown.hasSuffix("\n") ? shown : shown + "\n")
+        if mode == .json { return event(.message(level: "detail", message)) }
+        let shown = TerminalText.forHuman(message)
+        write(shown.hasSuffix("\n") ? shown : shown + "\n")
     }
 
     public func warning(_ message: String) {
-        io.stderr.write(paint("warning: ", "1;33") + TerminalText.escape(message, keepingLines: true) + "\n")
+        if mode == .json { return event(.message(level: "warning", message)) }
+        write(paint("warning: ", "1;33") + TerminalText.forHuman(message) + "\n")
     }
 
+    /// The one-line error, the same text in every mode (`--progress=json` too: scripts read it as usual).
     public func error(_ message: String) {
-        io.stderr.write(paint("error: ", "1;31") + TerminalText.escape(message, keepingLines: true) + "\n")
+        write(paint("error: ", "1;31") + TerminalText.forHuman(message) + "\n")
     }
 
     public func success(_ message: String) {
         guard !quiet else { return }
-        io.stderr.write(paint("✓ ", "32") + TerminalText.escape(message, keepingLines: true) + "\n")
+        if mode == .json { return event(.message(level: "success", message)) }
+        write(paint("✓ ", "32") + TerminalText.forHuman(message) + "\n")
+    }
+
+    public func toolOutput(_ line: String) {
+        guard verbose, !quiet else { return }
+        if mode == .json { return event(ProgressEvent(event: "output", message: line)) }
+        detail(line)
+    }
+
+    public func phaseStarted(_ phase: ProgressPhase) {
+        switch mode {
+        case .json: event(ProgressEvent(event: "phase_started", phase: phase))
+        case .tty where !quiet: line?.start(phase.title)
+        default: break  // plain: the phase's one line comes when it ends
+        }
+    }
+
+    public func phaseUpdated(_ phase: ProgressPhase, _ text: String, counts: [String: Int]) {
+        switch mode {
+        case .json: event(ProgressEvent(event: "phase_updated", phase: phase, message: text, counts: counts))
+        case .tty where !quiet: line?.update(TerminalText.escape(text))
+        case .plain where !quiet: detail("  " + text)
+        default: break
+        }
+    }
+
+    public func phaseFinished(_ phase: ProgressPhase, summary: String?, counts: [String: Int], seconds: Double) {
+        if mode == .json {
+            return event(ProgressEvent(event: "phase_finished", phase: phase, summary: summary, counts: counts,
+                                       seconds: (seconds * 1000).rounded() / 1000, ok: true))
+        }
+        guard !quiet else { return }
+        let text = paint("✓ ", "32") + phase.title + (summary.map { " (\(TerminalText.escape($0)))" } ?? "") + " "
+            + Self.format(seconds: seconds)
+        if let line { line.finish(text) } else { write(text + "\n") }
+    }
+
+    public func phaseFailed(_ phase: ProgressPhase, seconds: Double) {
+        if mode == .json {
+            return event(ProgressEvent(event: "phase_finished", phase: phase, seconds: (seconds * 1000).rounded() / 1000, ok: false))
+        }
+        let text = paint("✗ ", "31") + phase.title + " failed after " + Self.format(seconds: seconds)
+        if let line { line.finish(text) } else { write(text + "\n") }
+    }
+
+    /// `0.4s`, `12.3s`, `2m05s`.
+    public static func format(seconds: Double) -> String {
+        if seconds < 60 { return String(format: "%.1fs", seconds) }
+        let whole = Int(seconds.rounded())
+        return String(format: "%dm%02ds", whole / 60, whole % 60)
     }
 
     public func paint(_ text: String, _ code: String) -> String {
         color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
     }
+
+    /// A line above the live phase line (which is drawn again below it), or just the line.
+    private func write(_ text: String) {
+        if let line { line.printAbove(text) } else { io.stderr.write(text) }
+    }
+
+    private func event(_ value: ProgressEvent) {
+        guard let data = try? ProgressEvent.encoder.encode(value) else { return }
+        io.stderr.write(data + Data("\n".utf8))
+    }
+}
+
+/// One `--progress=json` line. Schema: docs/progress.md.
+struct ProgressEvent: Encodable {
+    var event: String
+    var time: String = ProgressEvent.now()
+    var phase: String?
+    var title: String?
+    var level: String?
+    var message: String?
+    var summary: String?
+    var counts: [String: Int]?
+    var seconds: Double?
+    var ok: Bool?
+
+    init(event: String, phase: ProgressPhase? = nil, level: String? = nil, message: String? = nil, summary: String? = nil,
+         counts: [String: Int]? = nil, seconds: Double? = nil, ok: Bool? = nil) {
+        self.event = event
+        self.phase = phase?.id
+        self.title = phase?.title
+        self.level = level
+        self.message = message
+        self.summary = summary
+        self.counts = counts.flatMap { $0.isEmpty ? nil : $0 }
+        self.seconds = seconds
+        self.ok = ok
+    }
+
+    static func message(level: String, _ text: String) -> ProgressEvent {
+        ProgressEvent(event: "message", level: level, message: text)
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static func now() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date())
+    }
+}
+
+/// The live line of the running phase on a terminal: spinner, title, latest update, elapsed time,
+/// redrawn every 100 ms (carriage return and erase-line; nothing else moves the cursor).
+final class ProgressLine: @unchecked Sendable {
+    private let sink: TextSink
+    private let color: Bool
+    private let lock = NSLock()
+    private var title: String?
+    private var text = ""
+    private var started = Date()
+    private var frame = 0
+    private var timer: DispatchSourceTimer?
+    private static let frames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"]
+
+    init(sink: TextSink, color: Bool) {
+        self.sink = sink
+        self.color = color
+    }
+
+    func start(_ title: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        stopTimer()
+        self.title = title
+        text = ""
+        started = Date()
+        draw()
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue.global())
+        timer.schedule(deadline: .now() + .milliseconds(100), repeating: .milliseconds(100))
+        timer.setEventHandler { [weak self] in
+            guard let self else { return }
+            self.lock.lock()
+            defer { self.lock.unlock() }
+            self.frame += 1
+            self.draw()
+        }
+        self.timer = timer
+        timer.resume()
+    }
+
+    func update(_ text: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        self.text = text
+        draw()
+    }
+
+    func finish(_ line: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        stopTimer()
+        sink.write("\r\u{1B}[K" + line + "\n")
+        title = nil
+    }
+
+    func printAbove(_ text: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard title != nil else { return sink.write(text) }
+        sink.write("\r\u{1B}[K" + text)
+        draw()
+    }
+
+    private func draw() {
+        guard let title else { return }
+        let spinner = Self.frames[frame % Self.frames.count]
+        let elapsed = Console.format(seconds: Date().timeIntervalSince(started))
+        sink.write("\r\u{1B}[K" + (color ? "\u{1B}[36m\(spinner)\u{1B}[0m" : spinner) + " " + title
+                   + (text.isEmpty ? "" : ": " + text) + " " + elapsed)
+    }
+
+    private func stopTimer() {
+        timer?.cancel()
+        timer = nil
+    }
+
+    deinit { timer?.cancel() }
 }

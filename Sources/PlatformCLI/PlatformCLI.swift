@@ -17,7 +17,8 @@ public let platformVersion = "0.1.0"
 /// 4. run: the command returns a `CommandOutcome` (result, notes, failure, event details);
 /// 5. render: the result goes to stdout, the notes to stderr;
 /// 6. exit code: `ExitCode.code` of the outcome's failure or the thrown error, the only place;
-/// 7. record: `RunEvent` appends the run's event to events.jsonl.
+/// 7. record: `RunEvent` appends the run's event to events.jsonl, and a CI report (GitHub's step
+///    summary and outputs) goes where the CI system asked for it.
 public enum PlatformCLI {
     /// The process entry point: real IO, real runner, signal forwarding.
     public static func main(arguments: [String], argv0: String = "") async -> Int32 {
@@ -102,6 +103,9 @@ public enum PlatformCLI {
                               resultPrinted: printed, console: console, io: io)
         }
         // 7. record
+        if let report = outcome?.ci {
+            for warning in report.write(environment: environment) { console.warning(warning) }
+        }
         let event = RunEvent(parsed: line, globals: globals, status: status, error: failure,
                              details: outcome?.event ?? EventDetails(), started: started)
         // The commit behind the image tag (lead time) only for real runs: tests inject their runner.
@@ -141,11 +145,13 @@ public enum PlatformCLI {
 }
 
 extension Console {
-    /// The console for a run: colour per gh's rule and `--no-color`, quiet per `-q`.
+    /// The console for a run: colour per gh's rule and `--no-color`, quiet per `-q`, `--progress`, `-v`.
     init(io: IOStreams, environment: [String: String], globals: GlobalOptions) {
         self.init(io: io, color: IOStreams.colorEnabled(isTTY: io.stderrIsTTY, environment: environment,
                                                         noColorFlag: globals.noColor),
-                  quiet: globals.quiet)
+                  quiet: globals.quiet,
+                  mode: globals.progress.resolved(stderrIsTTY: io.stderrIsTTY, environment: environment),
+                  verbose: globals.verbose)
     }
 }
 

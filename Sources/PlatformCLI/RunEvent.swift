@@ -54,6 +54,7 @@ struct RunEvent {
             event.outcome = details.outcome
                 ?? details.appliedImage.map { _ in PlatformEvent.deployOutcome(errorType: errorType) }
         }
+        if let commit = details.commit { event.record(commit) }
         return event
     }
 
@@ -62,7 +63,7 @@ struct RunEvent {
     func record(environment: [String: String], currentDirectory: String, git: CommandRunner?, console: Console) async {
         guard var event = event() else { return }
         let recorder = EventRecorder(log: EventLog.standard(environment: environment), runner: git)
-        if event.outcome == PlatformEvent.Outcome.success {
+        if event.outcome == PlatformEvent.Outcome.success, event.commit == nil {
             event = await recorder.withCommit(event, directory: currentDirectory)
         }
         if let warning = recorder.record(event) { console.warning(warning) }

@@ -65,6 +65,9 @@ public final class Sandbox: @unchecked Sendable {
             "TF_CLI_CONFIG_FILE": root + "/terraformrc",
             "KUBECACHEDIR": root + "/kubecache",
             "LANG": "C.UTF-8",
+            // Most tests create apps in environments such as "dev" with the default NAME:latest image;
+            // the mutable-tag refusal has its own tests, which set this to "" (unset).
+            "PLATFORM_ALLOW_MUTABLE_TAG": "1",
         ]
         for key in ["TMPDIR"] { env[key] = inherited[key] }
         env = env.filter { $0.value.isEmpty == false }

@@ -16,7 +16,9 @@ public final class TestCluster: @unchecked Sendable {
     private var stopped = false
 
     /// Starts the server and waits for it to print its port.
-    public init(readyDelay: Double = 0.2, crds: [String] = [], logLines: Int? = nil, logBytes: Int? = nil) throws {
+    /// `serverArguments`: more options of kube_apiserver.py (e.g. `["--terminate-delay", "4"]`).
+    public init(readyDelay: Double = 0.2, crds: [String] = [], logLines: Int? = nil, logBytes: Int? = nil,
+                serverArguments: [String] = []) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("platform-cluster-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         kubeconfig = folder + "/kubeconfig"
@@ -24,6 +26,7 @@ public final class TestCluster: @unchecked Sendable {
         for crd in crds { arguments += ["--crd", crd] }
         if let logLines { arguments += ["--log-lines", String(logLines)] }
         if let logBytes { arguments += ["--log-bytes", String(logBytes)] }
+        arguments += serverArguments
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3"] + arguments
         let output = Pipe()
@@ -64,6 +67,14 @@ public final class TestCluster: @unchecked Sendable {
     public func removeFiles() { try? FileManager.default.removeItem(atPath: folder) }
 
     public var url: String { "http://127.0.0.1:\(port)" }
+
+    /// The pinned reference the test server's kubelet reports (`containerStatuses[].imageID`) for a
+    /// pod running `image`, as deploy records it: `REPOSITORY@sha256:` and the SHA-256 of the image
+    /// string (workloads.py `image_id`; an image already pinned by digest reports itself).
+    public static func pinned(_ image: String) -> String {
+        if image.contains("@sha256:") { return image }
+        return ImageDigest.pinned(image: image, digest: "sha256:" + SHA256.hex(Data(image.utf8)))
+    }
 
     /// Environment for kubectl / platform runs against this server (merge into a Sandbox environment).
     public var environment: [String: String] { ["KUBECONFIG": kubeconfig] }

@@ -33,7 +33,8 @@ final class CreateEndToEndTests: XCTestCase {
         var versions: [String: JSONValue] = [:]
         for object in objects where object["metadata", "labels", "app.kubernetes.io/managed-by"]?.stringValue == "platform" {
             let kind = object["kind"]?.stringValue ?? ""
-            guard ["Namespace", "Deployment", "Service", "Ingress", "ServiceMonitor"].contains(kind) else { continue }
+            guard ["Namespace", "ServiceAccount", "Deployment", "Service", "Ingress", "NetworkPolicy", "PodDisruptionBudget",
+                   "HorizontalPodAutoscaler", "ServiceMonitor"].contains(kind) else { continue }
             versions[kind + "/" + (object["metadata", "name"]?.stringValue ?? "")] = .object([
                 "spec": object["spec"] ?? .null, "labels": object["metadata", "labels"] ?? .null,
                 "annotations": .object((object["metadata", "annotations"]?.objectValue ?? [:])
@@ -54,10 +55,11 @@ final class CreateEndToEndTests: XCTestCase {
         XCTAssertEqual(first.status, 0, first.stderr)
         XCTAssertFalse(first.stdout.contains("hunter2xyz") || first.stderr.contains("hunter2xyz"), "secret never shown")
         let document = try JSONDecoder().decode(JSONValue.self, from: Data(first.stdout.utf8))
-        XCTAssertEqual(document["url"]?.stringValue, "https://shop.dev.example.com")
+        XCTAssertEqual(document["url"]?.stringValue, "http://shop.dev.example.com")
         XCTAssertEqual(document["terraform", "outputs", "application", "endpoint"]?.stringValue, "https://shop.dev.example.com")
         XCTAssertEqual(document["terraform", "outputs", "application", "instance_type"]?.stringValue, "t3.medium")
-        XCTAssertEqual(document["objects"]?.arrayValue?.count, 5)
+        // Namespace, ServiceAccount, Deployment, Service, Ingress, NetworkPolicy, PodDisruptionBudget (2 replicas), ServiceMonitor
+        XCTAssertEqual(document["objects"]?.arrayValue?.count, 8)
         XCTAssertEqual(document["skipped"]?.arrayValue, [])
         // Terraform's JSON UI is rendered as lines, never shown raw; the outputs come from apply -json,
         // and with --image no live objects are read (-v echoes each command).
@@ -105,8 +107,8 @@ final class CreateEndToEndTests: XCTestCase {
         XCTAssertEqual(ingress["spec", "rules"]?.arrayValue?.first?["host"]?.stringValue, "shop.dev.example.com")
         let monitor = try XCTUnwrap(try cluster.object(kind: "ServiceMonitor", namespace: "dev", name: "shop"))
         XCTAssertEqual(monitor["spec", "endpoints"]?.arrayValue?.first?["path"]?.stringValue, "/metrics")
-        XCTAssertEqual(monitor["spec", "endpoints"]?.arrayValue?.first?["port"]?.stringValue, "http")
-        XCTAssertEqual(try managedVersions(cluster).count, 5)
+        XCTAssertEqual(monitor["spec", "endpoints"]?.arrayValue?.first?["port"]?.stringValue, "metrics")
+        XCTAssertEqual(try managedVersions(cluster).count, 8)
 
         // Rerun: same state bytes, same resource versions.
         let stateBefore = stateBytes(sandbox)
@@ -173,7 +175,7 @@ final class CreateEndToEndTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: sandbox.work + "/src", withIntermediateDirectories: true)
         let result = await create(sandbox, cluster, ["shop", "-e", "qa"], directory: sandbox.work + "/src")
         XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertEqual(result.stdout, "https://shop.qa.example.com\n")
+        XCTAssertEqual(result.stdout, "http://shop.qa.example.com\n")
         let deployment = try XCTUnwrap(try cluster.object(kind: "Deployment", namespace: "qa", name: "shop"))
         XCTAssertEqual(deployment["metadata", "annotations", "team"]?.stringValue, "payments")
         XCTAssertEqual(deployment["spec", "revisionHistoryLimit"]?.intValue, 3)
@@ -271,7 +273,7 @@ final class CreateEndToEndTests: XCTestCase {
         let results = try await [one, two]
         for result in results {
             XCTAssertEqual(result.status, 0, result.stderrText)
-            XCTAssertEqual(result.stdoutText, "https://shop.dev.example.com\n")
+            XCTAssertEqual(result.stdoutText, "http://shop.dev.example.com\n")
         }
         let state = try JSONDecoder().decode(JSONValue.self, from: try XCTUnwrap(stateBytes(sandbox)))
         XCTAssertEqual(state["resources"]?.arrayValue?.count, 1, "one application record")
@@ -292,7 +294,7 @@ final class CreateEndToEndTests: XCTestCase {
         let env = environment(sandbox, cluster, extra: ["PLATFORM_MODULE_SOURCE": slow])
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Repo.binary)
-        process.arguments = ["create", "shop", "-e", "dev"]
+        process.arguments = ["create", "shop", "-e", "dev", "-v"]  // -v: terraform's output, to see apply start
         process.environment = env
         process.currentDirectoryURL = URL(fileURLWithPath: sandbox.work)
         let errors = Pipe()

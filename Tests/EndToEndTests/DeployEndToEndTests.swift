@@ -12,9 +12,9 @@ struct AppFixture {
     let environment: String
 
     init(name: String = "shop", environment: String = "staging", image: String = "registry.example.com/shop:1.0.0",
-         replicas: Int = 2, readyDelay: Double = 0.2) async throws {
+         replicas: Int = 2, readyDelay: Double = 0.2, serverArguments: [String] = []) async throws {
         sandbox = try Sandbox()
-        cluster = try TestCluster(readyDelay: readyDelay)
+        cluster = try TestCluster(readyDelay: readyDelay, serverArguments: serverArguments)
         self.name = name
         self.environment = environment
         let labels: JSONValue = .object(["app.kubernetes.io/name": .string(name),
@@ -209,11 +209,11 @@ final class DeployEndToEndTests: XCTestCase {
         // default: the previous successful release (2.0.0)
         let back = await app.platform(["rollback", "shop"])
         XCTAssertEqual(back.status, 0, back.stderr)
-        XCTAssertEqual(try app.deployedImage(), v2)
+        XCTAssertEqual(try app.deployedImage(), TestCluster.pinned(v2), "the digest release 2's pods ran")
         // --to an earlier revision
         let step6 = await app.platform(["rollback", "shop", "--to", "3"])
         XCTAssertEqual(step6.status, 0, step6.stderr)
-        XCTAssertEqual(try app.deployedImage(), v3)
+        XCTAssertEqual(try app.deployedImage(), TestCluster.pinned(v3))
 
         let json = await app.platform(["releases", "shop", "-o", "json"])
         let report = try JSONDecoder().decode(ReleasesReport.self, from: Data(json.stdout.utf8))
@@ -259,16 +259,16 @@ final class DeployEndToEndTests: XCTestCase {
         // The default target is the last good release (1), though it is the only one before.
         let back = await app.platform(["rollback", "shop"])
         XCTAssertEqual(back.status, 0, back.stderr)
-        XCTAssertTrue(back.stderr.contains("Going back to release 1 of shop: \(v2)"), back.stderr)
-        XCTAssertEqual(try app.deployedImage(), v2)
+        XCTAssertTrue(back.stderr.contains("Going back to release 1 of shop: \(TestCluster.pinned(v2))"), back.stderr)
+        XCTAssertEqual(try app.deployedImage(), TestCluster.pinned(v2))
 
         let after = await app.platform(["status", "shop", "-o", "json"])
         XCTAssertEqual(after.status, 0, after.stderr)
         let restored = try JSONDecoder().decode(AppStatus.self, from: Data(after.stdout.utf8))
-        XCTAssertEqual(restored.image, v2)
+        XCTAssertEqual(restored.image, TestCluster.pinned(v2))
         XCTAssertTrue(restored.healthy)
         XCTAssertEqual(restored.release?.revision, 3)
-        XCTAssertEqual(restored.release?.image, v2)
+        XCTAssertEqual(restored.release?.image, TestCluster.pinned(v2))
         XCTAssertEqual(restored.release?.kind, .rollback)
         XCTAssertEqual(restored.release?.rollbackOf, 1)
         XCTAssertEqual(restored.release?.result, .succeeded)

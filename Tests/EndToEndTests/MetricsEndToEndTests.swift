@@ -56,12 +56,12 @@ final class MetricsEndToEndTests: XCTestCase {
         XCTAssertEqual(failed.status, 4, failed.stderr)
         let back = await app.platform(["rollback", "shop", "--to", "1"])
         XCTAssertEqual(back.status, 0, back.stderr)
-        XCTAssertEqual(try app.deployedImage(), good)
+        XCTAssertEqual(try app.deployedImage(), TestCluster.pinned(good), "rollback re-deploys the digest")
 
         let events = try EventLog(path: app.sandbox.state + "/events.jsonl").read().events
         XCTAssertEqual(events.map(\.command), ["deploy", "deploy", "deploy", "deploy", "rollback"])
         XCTAssertEqual(events.map(\.outcome), [nil, nil, "success", "failed", "success"])
-        XCTAssertEqual(events.last?.image, good)
+        XCTAssertEqual(events.last?.image, TestCluster.pinned(good))
 
         let json = await runCLI(["metrics", "-o", "json"], environment: app.environmentVariables, directory: app.sandbox.work)
         XCTAssertEqual(json.status, 0, json.stderr)

@@ -35,7 +35,7 @@ final class OrganisationConfigEndToEndTests: XCTestCase {
                                    environment: env, directory: sandbox.work)
         XCTAssertEqual(created.status, 0, created.stderr)
         let document = try JSONDecoder().decode(JSONValue.self, from: Data(created.stdout.utf8))
-        XCTAssertEqual(document["url"]?.stringValue, "https://shop.staging.staging.org.example")
+        XCTAssertEqual(document["url"]?.stringValue, "http://shop.staging.staging.org.example")
         let ingress = try cluster.object(kind: "Ingress", namespace: "staging", name: "shop")
         XCTAssertEqual(ingress?["spec", "rules"]?.arrayValue?.first?["host"]?.stringValue, "shop.staging.staging.org.example")
 

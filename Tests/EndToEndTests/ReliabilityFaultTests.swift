@@ -84,7 +84,7 @@ final class ReliabilityFaultTests: XCTestCase {
         defer { cluster.stop(); cluster.removeFiles() }
         let module = try Reliability.writeSlowModule(sandbox, seconds: 2)
         let env = Reliability.environment(sandbox, cluster, extra: ["PLATFORM_MODULE_SOURCE": module])
-        let program = try RunningPlatform(["create", "shop", "-e", "dev"], environment: env, directory: sandbox.work)
+        let program = try RunningPlatform(["create", "shop", "-e", "dev", "-v"], environment: env, directory: sandbox.work)
         // terraform has read the cluster's answers and is inside apply: stop the API server now.
         try await program.waitFor("terraform apply") { $0.stderr.contains("Provisioning with 'local-exec'") }
         cluster.stop()

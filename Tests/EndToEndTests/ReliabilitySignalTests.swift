@@ -112,7 +112,7 @@ final class ReliabilitySignalTests: XCTestCase {
         defer { cluster.stop(); cluster.removeFiles() }
         let module = try Reliability.writeSlowModule(sandbox, seconds: 3)
         let env = Reliability.environment(sandbox, cluster, extra: ["PLATFORM_MODULE_SOURCE": module])
-        let program = try RunningPlatform(["create", "shop", "-e", "dev"], environment: env, directory: sandbox.work)
+        let program = try RunningPlatform(["create", "shop", "-e", "dev", "-v"], environment: env, directory: sandbox.work)
         try await program.waitFor("terraform apply") { $0.stderr.contains("Provisioning with 'local-exec'") }
         try await interrupt(program, with: SIGTERM, expect: 143)
         XCTAssertEqual(try cluster.objects(kind: "Deployment"), [], "stopped before Kubernetes")

@@ -39,7 +39,7 @@ final class StandaloneBinaryEndToEndTests: XCTestCase {
                                            "-o", "json"], environment: env, directory: project)
         XCTAssertEqual(create.status, 0, create.stderrText)
         let document = try JSONDecoder().decode(JSONValue.self, from: create.stdout)
-        XCTAssertEqual(document["url"]?.stringValue, "https://shop.dev.example.com")
+        XCTAssertEqual(document["url"]?.stringValue, "http://shop.dev.example.com")
         let workspace = sandbox.state + "/workspaces/dev/shop"
         XCTAssertEqual(FileManager.default.contents(atPath: workspace + "/module/main.tf"),
                        FileManager.default.contents(atPath: Repo.templates + "/terraform/application/main.tf"),

@@ -15,7 +15,7 @@ final class StatusEndToEndTests: XCTestCase {
         let document = try JSONDecoder().decode(JSONValue.self, from: Data(run.stdout.utf8))
         XCTAssertEqual(document["app"]?.stringValue, "shop")
         XCTAssertEqual(document["environment"]?.stringValue, "staging")
-        XCTAssertEqual(document["url"]?.stringValue, "https://shop.staging.example.com")
+        XCTAssertEqual(document["url"]?.stringValue, "http://shop.staging.example.com")
         XCTAssertEqual(document["image"]?.stringValue, image)
         XCTAssertEqual(document["healthy"]?.boolValue, true)
         XCTAssertEqual(document["replicas"], .object(["desired": .number(2), "updated": .number(2), "ready": .number(2),
@@ -43,7 +43,7 @@ final class StatusEndToEndTests: XCTestCase {
         let run = await app.platform(["status", "shop"])
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertTrue(run.stdout.hasPrefix("shop in staging: not ready\n"), run.stdout)
-        XCTAssertTrue(run.stdout.contains("URL:       https://shop.staging.example.com"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("URL:       http://shop.staging.example.com"), run.stdout)
         // ErrImagePull during an attempt, ImagePullBackOff between attempts (as a kubelet reports)
         XCTAssertTrue(run.stdout.contains("ImagePullBackOff") || run.stdout.contains("ErrImagePull"), run.stdout)
         let missing = await app.platform(["status", "cart"])

@@ -423,6 +423,31 @@ final class UpgradeEndToEndTests: XCTestCase {
         XCTAssertEqual(try record(bundledClone).version, "2.0.0")
     }
 
+    func testAProjectFromBeforeTemplatesHadVersionsAdoptsTheVersionWithTheSameFiles() async throws {
+        let fixture = try await makeFixture()
+        // As an older platform made it: no version in template.json or the record, no pristine ref.
+        try Self.writeTemplate(1, into: fixture.templates + "/test/svc", bundled: false)
+        let project = try await scaffold("shop", "", fixture, bundled: true)
+        try await git(["update-ref", "-d", UpgradeService.pristineRef], project, fixture)
+        XCTAssertNil(try record(project).version)
+        try Self.writeTemplate(1, into: fixture.templates + "/test/svc", bundled: true)
+        let before = snapshot(project, skipGit: true, skipRecord: true)
+
+        let adopt = await platform(["upgrade", "--templates-dir", fixture.templates, "--commit"], in: project, fixture)
+        XCTAssertEqual(adopt.status, 0, adopt.stderr)
+        XCTAssertTrue(adopt.stdout.contains("Upgraded test/svc unversioned → 1.0.0"), adopt.stdout)
+        XCTAssertEqual(try record(project).version, "1.0.0")
+        var after = snapshot(project, skipGit: true, skipRecord: true)
+        XCTAssertEqual(after.removeValue(forKey: "migrations.log"), Data("1.0.0\n".utf8))
+        XCTAssertEqual(after, before, "the same template files: only the record changes")
+
+        try Self.writeTemplate(2, into: fixture.templates + "/test/svc", bundled: true)
+        let upgrade = await platform(["upgrade", "--templates-dir", fixture.templates], in: project, fixture)
+        XCTAssertEqual(upgrade.status, 0, upgrade.stderr)
+        XCTAssertFalse(upgrade.stderr.contains("again"), "the ref the adoption made is the base: \(upgrade.stderr)")
+        XCTAssertEqual(read(project + "/added.txt"), "added in v2 for shop\n")
+    }
+
     func testOutsideAProjectIsBadInput() async throws {
         let fixture = try await makeFixture()
         let plain = await platform(["upgrade"], in: fixture.sandbox.work, fixture)

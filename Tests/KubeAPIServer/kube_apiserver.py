@@ -182,6 +182,9 @@ BUILTIN_KINDS = [
     Kind("apps", "v1", "replicasets", "ReplicaSet", True, ["rs"], ["all"], ["scale", "status"]),
     Kind("batch", "v1", "jobs", "Job", True, [], ["all"]),
     Kind("networking.k8s.io", "v1", "ingresses", "Ingress", True, ["ing"]),
+    Kind("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True, ["netpol"]),
+    Kind("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True, ["pdb"]),
+    Kind("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", True, ["hpa"], ["all"]),
     Kind("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition",
          False, ["crd", "crds"]),
 ]
@@ -715,6 +718,23 @@ def validate(kind, obj):
         raise invalid(kind, name, causes)
 
 
+def check_immutable(kind, old, new):
+    """A ConfigMap or Secret with `immutable: true` keeps its data and stays immutable
+    (core/validation ValidateConfigMapUpdate / ValidateSecretUpdate)."""
+    if old.get("immutable") is not True:
+        return
+    causes = []
+    for field in ("data", "binaryData"):
+        if (old.get(field) or {}) != (new.get(field) or {}):
+            causes.append({"field": field, "reason": "FieldValueForbidden",
+                           "message": "Forbidden: field is immutable when `immutable` is set"})
+    if new.get("immutable") is not True:
+        causes.append({"field": "immutable", "reason": "FieldValueForbidden",
+                       "message": "Forbidden: field is immutable when `immutable` is set"})
+    if causes:
+        raise invalid(kind, old["metadata"]["name"], causes)
+
+
 def validate_containers(prefix, pod_spec):
     causes = []
     containers = pod_spec.get("containers")
@@ -929,6 +949,8 @@ class Cluster:
             new.setdefault("spec", {}).setdefault("clusterIP", old["spec"]["clusterIP"])
         apply_defaults(kind, new, self)
         validate(kind, new)
+        if kind.kind in ("ConfigMap", "Secret"):
+            check_immutable(kind, old, new)
         if kind.kind in ("Deployment", "ReplicaSet"):
             if (old.get("spec") or {}).get("selector") != (new.get("spec") or {}).get("selector"):
                 raise invalid(kind, meta["name"], [{"field": "spec.selector", "message":
@@ -959,8 +981,7 @@ class Cluster:
             raise not_found(kind, name)
         if dry_run:
             return obj
-        self._delete_obj(kind, obj, propagation != "Orphan")
-        return obj
+        return begin_delete(self, kind, obj, propagation)
 
     def _delete_obj(self, kind, obj, cascade):
         meta = obj["metadata"]
@@ -1062,6 +1083,7 @@ class Cluster:
 
     def reconcile(self, now):
         self.workloads.reconcile(now)
+        collect_garbage(self, now)
 
     def _write(self, kind, old, new):
         new["metadata"]["resourceVersion"] = self._next_rv()
@@ -1440,6 +1462,83 @@ def release_fields(entries, released):
                 node.pop(path[-1], None)
 
 
+def dependents_of(cluster, uid):
+    """(kind, object) pairs whose ownerReferences name uid."""
+    out = []
+    for key, objs in list(cluster.objects.items()):
+        kind = cluster.kinds.get(key)
+        if kind is None:
+            continue
+        out += [(kind, o) for o in list(objs.values()) if owned_by(o, uid)]
+    return out
+
+
+def begin_delete(cluster, kind, obj, propagation, dependent=False):
+    """A DELETE as the API server and garbage collector do it. Without finalizers and without
+    Foreground propagation the object goes at once (Background: its dependents too, Orphan:
+    they stay). Otherwise it only gets a deletionTimestamp: Foreground adds the
+    `foregroundDeletion` finalizer and deletes the dependents (foreground as well, as the
+    garbage collector does for owners waiting for their dependents); collect_garbage() removes
+    that finalizer once no dependent is left, and the object goes once no finalizer is left.
+    A finalizer nobody removes keeps the object Terminating for ever. Pods deleted by a
+    foreground cascade terminate gracefully (the kubelet removes them after --terminate-delay)."""
+    meta = obj["metadata"]
+    if meta.get("deletionTimestamp"):
+        return obj
+    finalizers = list(meta.get("finalizers") or [])
+    graceful_pod = kind.kind == "Pod" and (dependent or propagation == "Foreground")
+    if propagation == "Foreground" and kind.kind not in ("Namespace", "Pod"):
+        finalizers.append("foregroundDeletion")
+    if not finalizers and not graceful_pod:
+        if propagation == "Orphan" or kind.kind in ("Namespace", "CustomResourceDefinition"):
+            cluster._delete_obj(kind, obj, propagation != "Orphan")
+            return obj
+        # Background: the object goes now; the garbage collector deletes its dependents after it,
+        # so their pods are still terminating when the DELETE (and kubectl's wait for it) returns.
+        children = dependents_of(cluster, meta["uid"])
+        cluster._delete_obj(kind, obj, False)
+        for dkind, child in children:
+            begin_delete(cluster, dkind, child, "Background", dependent=True)
+        return obj
+    now = time.time()
+    new = copy.deepcopy(obj)
+    grace = (new.get("spec") or {}).get("terminationGracePeriodSeconds", 30) if graceful_pod else 0
+    new["metadata"]["deletionTimestamp"] = rfc3339(now + grace)
+    new["metadata"]["deletionGracePeriodSeconds"] = grace
+    if finalizers:
+        new["metadata"]["finalizers"] = finalizers
+    if graceful_pod:
+        cluster.pod_sim.setdefault(meta["uid"], {"created": now})["deleting"] = now
+    stored = cluster._write(kind, obj, new)
+    if propagation != "Orphan":
+        for dkind, child in dependents_of(cluster, meta["uid"]):
+            begin_delete(cluster, dkind, child, propagation, dependent=True)
+    return stored
+
+
+def collect_garbage(cluster, now):
+    """Objects being deleted: `foregroundDeletion` leaves once no dependent is left; an object
+    without finalizers goes (a terminating Pod is left to the kubelet)."""
+    for key, objs in list(cluster.objects.items()):
+        kind = cluster.kinds.get(key)
+        if kind is None or kind.kind == "Namespace":
+            continue
+        for obj in list(objs.values()):
+            meta = obj["metadata"]
+            if not meta.get("deletionTimestamp"):
+                continue
+            finalizers = list(meta.get("finalizers") or [])
+            if "foregroundDeletion" in finalizers and not dependents_of(cluster, meta["uid"]):
+                new = copy.deepcopy(obj)
+                finalizers.remove("foregroundDeletion")
+                new["metadata"]["finalizers"] = finalizers
+                if not finalizers:
+                    new["metadata"].pop("finalizers")
+                obj = cluster._write(kind, obj, new)
+            if not finalizers and kind.kind != "Pod":
+                cluster._delete_obj(kind, obj, True)
+
+
 def cluster_test_control(handler, method, parts, query, body):
     """Test control for this section; True when it handled the request."""
     cluster = handler.cluster
@@ -1463,15 +1562,43 @@ def cluster_test_control(handler, method, parts, query, body):
 
 
 def container_log_state(pod, container):
-    for cs in (pod.get("status") or {}).get("containerStatuses") or []:
-        if cs.get("name") == container:
-            return cs
+    status = pod.get("status") or {}
+    for key in ("containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses"):
+        for cs in status.get(key) or []:
+            if cs.get("name") == container:
+                return cs
     return {}
 
 
-def log_entries(cluster, pod, container, start):
-    """The deterministic backlog of a container: a list of (timestamp, text)."""
-    spec = next((c for c in pod["spec"]["containers"] if c.get("name") == container), {})
+def all_containers(pod):
+    """Init containers (native sidecars among them), containers, ephemeral containers: every
+    container the kubelet keeps a log for."""
+    spec = pod.get("spec") or {}
+    return [c for key in ("initContainers", "containers", "ephemeralContainers")
+            for c in spec.get(key) or [] if isinstance(c, dict)]
+
+
+def log_source_problem(pod, container, state, previous):
+    """Why the kubelet has no log to serve (a 400 message), or None. An Evicted pod's containers
+    were removed by the kubelet; --previous needs a terminated earlier instance."""
+    status = pod.get("status") or {}
+    name = pod["metadata"]["name"]
+    if status.get("reason") == "Evicted":
+        cid = state.get("containerID") or (((state.get("state") or {}).get("terminated") or {})
+                                           .get("containerID")) or "containerd://" + "0" * 64
+        return f"unable to retrieve container logs for {cid}"
+    if previous and not (state.get("lastState") or {}).get("terminated"):
+        return f'previous terminated container "{container}" in pod "{name}" not found'
+    return None
+
+
+def log_entries(cluster, pod, container, start, previous=False):
+    """The deterministic backlog of a container: a list of (timestamp, text). The previous
+    instance of a container that terminated with a non-zero exit code ends in its ERROR."""
+    spec = next((c for c in all_containers(pod) if c.get("name") == container), {})
+    last = (container_log_state(pod, container).get("lastState") or {}).get("terminated") or {}
+    if previous and last.get("exitCode"):
+        spec = dict(spec, image="previous:crash")
     port = next((p.get("containerPort") for p in spec.get("ports") or []
                  if isinstance(p, dict) and p.get("containerPort")), 8080)
     if image_tag(spec.get("image")) == "crash":
@@ -2135,7 +2262,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             pod = cluster.get(pods, ns, name)
             if pod is None:
                 raise not_found(pods, name)
-            names = [c.get("name") for c in (pod.get("spec") or {}).get("containers") or []]
+            names = [c.get("name") for c in all_containers(pod)]
             container = query.get("container")
             if not container:
                 if len(names) != 1:
@@ -2145,8 +2272,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if container not in names:
                 raise ApiError(400, f"container {container} is not valid for pod {name}")
             state = container_log_state(pod, container)
+            previous = query.get("previous") == "true"
+            problem = log_source_problem(pod, container, state, previous)
+            if problem:
+                raise ApiError(400, problem)
+            restarts = state.get("restartCount", 0)
             waiting = ((state.get("state") or {}).get("waiting") or {}).get("reason")
-            if waiting in ("ContainerCreating", "ImagePullBackOff", "ErrImagePull") or not state:
+            if previous:
+                waiting = None
+            elif waiting in ("ContainerCreating", "PodInitializing", "ImagePullBackOff",
+                             "ErrImagePull") or not state:
                 detail = "trying and failing to pull image" if waiting in (
                     "ImagePullBackOff", "ErrImagePull") else waiting or "ContainerCreating"
                 raise ApiError(400, f'container "{container}" in pod "{name}" is waiting to '
@@ -2160,7 +2295,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 begin = sim.get("scheduled", sim["created"]) + cluster.opts.ready_delay / 2
                 job_lines, job_end, _ = job_log_lines(pod, container, begin)
         timestamps = query.get("timestamps") == "true"
-        follow = query.get("follow") == "true" and not crash
+        follow = query.get("follow") == "true" and not crash and not previous
         tail = int(query["tailLines"]) if query.get("tailLines") not in (None, "") else None
         limit = int(query["limitBytes"]) if query.get("limitBytes") else None
         since = None
@@ -2210,7 +2345,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     sent += len(chunk)
                 counter = nlines
             else:
-                entries = log_entries(cluster, pod, container, start)
+                entries = log_entries(cluster, pod, container, start, previous)
                 if since is not None:
                     entries = [e for e in entries if e[0] >= since]
                 if tail is not None:
@@ -2232,6 +2367,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     current = cluster.get(pods, ns, name)
                     if current is None or current["metadata"]["uid"] != uid:
                         break
+                    if container_log_state(current, container).get("restartCount", 0) != restarts:
+                        break  # the container restarted: its log stream ends, as the kubelet's does
                 now = time.time()
                 text = f"{rfc3339_millis(now)} INFO request {counter} GET /healthz 200\n"
                 counter += 1

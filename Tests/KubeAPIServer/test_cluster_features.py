@@ -138,5 +138,107 @@ class ApplyConflictTests(ClusterTestCase):
         self.assertEqual(dry.returncode, 1, "a server-side dry run reports the conflict too")
 
 
+class DeletionTests(ClusterTestCase):
+    DEP = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "dev"},
+           "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}}, "template": {
+               "metadata": {"labels": {"app": "web"}},
+               "spec": {"containers": [{"name": "web", "image": "web:1"}]}}}}
+
+    def setUp(self):
+        super().setUp()
+        self.cluster.kubectl("create", "namespace", "dev")
+
+    def pods(self):
+        return self.cluster.objects("Pod", "dev")
+
+    def test_foreground_keeps_the_owner_until_its_pods_are_gone(self):
+        self.assertEqual(self.apply(self.DEP).returncode, 0)
+        self.assertTrue(self.cluster.wait_for(lambda: len(self.pods()) == 2))
+        out = self.cluster.kubectl("delete", "deployment/web", "-n", "dev", "--cascade=foreground",
+                                   "--wait=false")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        dep = self.cluster.object("Deployment", "dev", "web")
+        self.assertIsNotNone(dep["metadata"].get("deletionTimestamp"))
+        self.assertEqual(dep["metadata"]["finalizers"], ["foregroundDeletion"])
+        self.assertTrue(all(p["metadata"].get("deletionTimestamp") for p in self.pods()))
+        self.assertTrue(self.cluster.wait_for(lambda: not self.cluster.objects(namespace="dev", kind="Deployment"),
+                                              timeout=10))
+        self.assertEqual(self.pods(), [])
+        self.assertEqual(self.cluster.objects("ReplicaSet", "dev"), [])
+
+    def test_background_returns_while_pods_still_terminate(self):
+        self.assertEqual(self.apply(self.DEP).returncode, 0)
+        self.assertTrue(self.cluster.wait_for(lambda: len(self.pods()) == 2))
+        out = self.cluster.kubectl("delete", "deployment/web", "-n", "dev")  # kubectl's defaults
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIsNone(self.cluster.object("Deployment", "dev", "web"))
+        self.assertTrue(self.pods() and all(p["metadata"].get("deletionTimestamp") for p in self.pods()))
+        self.assertTrue(self.cluster.wait_for(lambda: not self.pods(), timeout=10))
+
+    def test_a_finalizer_keeps_the_object_terminating_until_it_is_removed(self):
+        ing = {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+               "metadata": {"name": "web", "namespace": "dev", "finalizers": ["example.com/lb"]},
+               "spec": {}}
+        self.assertEqual(self.apply(ing).returncode, 0)
+        out = self.cluster.kubectl("delete", "ingress/web", "-n", "dev", "--timeout=1s")
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("timed out waiting for the condition on ingresses/web", out.stderr)
+        obj = self.cluster.object("Ingress", "dev", "web")
+        self.assertIsNotNone(obj["metadata"].get("deletionTimestamp"))
+        patch = self.cluster.kubectl("patch", "ingress", "web", "-n", "dev", "--type=merge",
+                                     "-p", '{"metadata":{"finalizers":null}}')
+        self.assertEqual(patch.returncode, 0, patch.stderr)
+        self.assertTrue(self.cluster.wait_for(lambda: self.cluster.object("Ingress", "dev", "web") is None))
+
+
+class ContainerLogTests(ClusterTestCase):
+    CRASHED = {"terminated": {"exitCode": 1, "reason": "Error"}}
+
+    def post(self, name, status, init=()):
+        spec = {"containers": [{"name": "web", "image": "web:1"}]}
+        if init:
+            spec["initContainers"] = [{"name": n, "image": "web-init:1"} for n in init]
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "dev"},
+               "spec": spec, "status": status}
+        out = self.cluster.kubectl("create", "-f", "-", input=json.dumps(pod))
+        self.assertEqual(out.returncode, 0, out.stderr)
+
+    def setUp(self):
+        super().setUp()
+        self.cluster.kubectl("create", "namespace", "dev")
+
+    def test_init_containers_previous_and_evicted(self):
+        waiting = {"waiting": {"reason": "PodInitializing"}}
+        self.post("init", {"phase": "Pending", "initContainerStatuses": [
+            {"name": "migrate", "restartCount": 2, "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+             "lastState": self.CRASHED}],
+            "containerStatuses": [{"name": "web", "restartCount": 0, "state": waiting}]}, init=["migrate"])
+        out = self.cluster.kubectl("logs", "init", "-n", "dev", "-c", "migrate")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("INFO migrate", out.stdout)
+        main = self.cluster.kubectl("logs", "init", "-n", "dev", "-c", "web")
+        self.assertEqual(main.returncode, 1)
+        self.assertIn("is waiting to start: PodInitializing", main.stderr)
+
+        self.post("restarted", {"phase": "Running", "containerStatuses": [
+            {"name": "web", "restartCount": 7, "state": {"running": {}}, "lastState": self.CRASHED}]})
+        now = self.cluster.kubectl("logs", "restarted", "-n", "dev")
+        self.assertNotIn("ERROR", now.stdout)
+        prev = self.cluster.kubectl("logs", "restarted", "-n", "dev", "--previous")
+        self.assertEqual(prev.returncode, 0, prev.stderr)
+        self.assertIn("ERROR fatal", prev.stdout)
+        self.post("fresh", {"phase": "Running", "containerStatuses": [
+            {"name": "web", "restartCount": 0, "state": {"running": {}}}]})
+        none = self.cluster.kubectl("logs", "fresh", "-n", "dev", "--previous")
+        self.assertEqual(none.returncode, 1)
+        self.assertIn('previous terminated container "web" in pod "fresh" not found', none.stderr)
+
+        self.post("evicted", {"phase": "Failed", "reason": "Evicted", "containerStatuses": [
+            {"name": "web", "restartCount": 0, "state": self.CRASHED}]})
+        gone = self.cluster.kubectl("logs", "evicted", "-n", "dev")
+        self.assertEqual(gone.returncode, 1)
+        self.assertIn("unable to retrieve container logs", gone.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -440,7 +440,10 @@ class DeleteTests(KubectlTestCase):
         self.assertEqual(out, 'deployment.apps "web" deleted from shop namespace\n'
                          if "from" in out else 'deployment.apps "web" deleted\n')
         self.assertEqual(self.cluster.objects("ReplicaSet", NS), [])
-        self.assertEqual(self.cluster.objects("Pod", NS), [])
+        # background cascade: the pods terminate gracefully after the DELETE returned
+        pods = self.cluster.objects("Pod", NS)
+        self.assertTrue(all(p["metadata"].get("deletionTimestamp") for p in pods))
+        self.assertTrue(self.cluster.wait_for(lambda: self.cluster.objects("Pod", NS) == []))
         self.assertIsNotNone(self.cluster.object("Service", NS, "web"))
 
     def test_delete_namespace_removes_everything(self):

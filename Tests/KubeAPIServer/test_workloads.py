@@ -377,5 +377,21 @@ class JobTests(WorkloadTestCase):
         self.assertIn("restartPolicy", result.stderr)
 
 
+class ImageIDTest(unittest.TestCase):
+    """The imageID a kubelet reports: a tag resolves to a digest; a reference by digest keeps it."""
+
+    def test_tags_resolve_and_digests_stay(self):
+        from workloads import image_id
+        tagged = image_id("registry.example.com/shop:1.0.0")
+        self.assertRegex(tagged, r"^registry\.example\.com/shop@sha256:[0-9a-f]{64}$")
+        self.assertEqual(image_id("registry.example.com/shop:1.0.0"), tagged, "the same tag, the same digest")
+        self.assertNotEqual(image_id("registry.example.com/shop:2.0.0"), tagged)
+        digest = tagged.split("@", 1)[1]
+        self.assertEqual(image_id("registry.example.com/shop@" + digest), tagged, "promoted by digest: same bits")
+        self.assertEqual(image_id("registry.example.com/shop:1.0.0@" + digest), tagged)
+        self.assertTrue(image_id("registry:5000/team/shop:1").startswith("registry:5000/team/shop@sha256:"))
+        self.assertTrue(image_id("nginx:1.27").startswith("docker.io/library/nginx@sha256:"))
+
+
 if __name__ == "__main__":
     unittest.main()

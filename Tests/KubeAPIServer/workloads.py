@@ -27,6 +27,7 @@ Pods created through the API with a `status.phase` (an Evicted, Succeeded or res
 wants to exist) keep that status: no controller touches them.
 """
 
+import base64
 import copy
 import hashlib
 import json
@@ -76,8 +77,17 @@ def pod_active(pod):
 
 
 def image_id(image):
-    ref = image if "/" in image.split(":")[0] else "docker.io/library/" + image
-    return ref.split(":")[0] + "@sha256:" + hashlib.sha256(image.encode()).hexdigest()
+    """What a kubelet reports as a container's imageID: REPOSITORY@sha256:DIGEST. A tag resolves to a
+    digest of its own (here: the hash of the reference); a reference by digest keeps its digest, as a
+    registry serves exactly those bytes (so a promoted digest runs as the same imageID)."""
+    name, _, digest = image.partition("@")
+    head, _, last = name.rpartition("/")
+    repo = (head + "/" if head else "") + last.split(":", 1)[0]
+    if not head:
+        repo = "docker.io/library/" + repo
+    if digest.startswith("sha256:"):
+        return repo + "@" + digest
+    return repo + "@sha256:" + hashlib.sha256(image.encode()).hexdigest()
 
 
 def container_id(pod, container):
@@ -169,6 +179,41 @@ def container_behaviour(image):
     if m:
         return {"crashes": int(m.group(1)) if m.group(1) else None}
     return {}
+
+
+# A container whose environment (env or envFrom) sets this to "1" crash-loops like image tag crash.
+CRASH_ENV = "KUBE_TEST_CRASH"
+
+
+def resolve_env(cluster, pod):
+    """What the kubelet does before it starts a pod's containers: envFrom and env valueFrom
+    references to ConfigMaps and Secrets must exist (unless optional), else the container waits
+    in CreateContainerConfigError. Returns (env per container name, error message or None)."""
+    ns = pod["metadata"].get("namespace", "")
+    env = {}
+    for c in (pod.get("spec") or {}).get("containers") or []:
+        values = {}
+        for source in c.get("envFrom") or []:
+            for field, kind_key, what in (("configMapRef", "/configmaps", "configmap"),
+                                          ("secretRef", "/secrets", "secret")):
+                ref = source.get(field)
+                if not isinstance(ref, dict):
+                    continue
+                obj = cluster.get(cluster.kinds[kind_key], ns, ref.get("name", ""))
+                if obj is None:
+                    if ref.get("optional"):
+                        continue
+                    return None, f'{what} "{ref.get("name", "")}" not found'
+                data = obj.get("data") or {}
+                if what == "secret":
+                    data = {k: base64.b64decode(v).decode(errors="replace") for k, v in data.items()}
+                prefix = source.get("prefix", "")
+                values.update({prefix + k: v for k, v in data.items()})
+        for e in c.get("env") or []:
+            if isinstance(e, dict) and "value" in e:
+                values[e.get("name")] = e["value"]
+        env[c.get("name")] = values
+    return env, None
 
 
 def pull_state(kind, image, since, now, fail_for):
@@ -365,9 +410,16 @@ class Workloads:
         ready_at = scheduled + delay            # readiness probe passes
         statuses, phase, completed = [], "Running" if now >= started_at else "Pending", False
         exit_codes = []
+        if "env" not in sim and now >= started_at:  # resolved when the containers start, then kept
+            env, error = resolve_env(self.c, pod)
+            sim["config_error"] = error
+            if error is None:
+                sim["env"] = env
         for c in spec.get("containers") or []:
             image = c.get("image", "")
             behaviour = container_behaviour(image)
+            if (sim.get("env") or {}).get(c.get("name"), {}).get(CRASH_ENV) == "1":
+                behaviour = {"crashes": None}
             up = True
             st = {"name": c.get("name"), "image": image, "imageID": "", "ready": False,
                   "restartCount": sim.get("base_restarts", 0), "started": False,
@@ -391,6 +443,12 @@ class Workloads:
             if now < begin:
                 statuses.append(st)
                 phase = "Pending" if phase == "Pending" or now < started_at else phase
+                continue
+            if sim.get("config_error"):
+                st["state"] = {"waiting": {"reason": "CreateContainerConfigError",
+                                           "message": sim["config_error"]}}
+                statuses.append(st)
+                phase = "Pending"
                 continue
             st.update({"imageID": image_id(image), "containerID": container_id(pod, c)})
             if run_to_completion(pod):
@@ -463,6 +521,8 @@ class Workloads:
 
     def sync_deployment(self, deps, rss, dep, now):
         meta, spec = dep["metadata"], dep.get("spec") or {}
+        if meta.get("deletionTimestamp"):
+            return  # being deleted: the controllers leave it (and its pods) to the garbage collector
         ns, uid = meta["namespace"], meta["uid"]
         desired = spec.get("replicas", 1)
         template = spec.get("template") or {}
@@ -672,6 +732,8 @@ class Workloads:
 
     def sync_replicaset(self, rss, pods, rs, now):
         meta, spec = rs["metadata"], rs.get("spec") or {}
+        if meta.get("deletionTimestamp"):
+            return  # being deleted: the controllers leave it (and its pods) to the garbage collector
         ns, uid = meta["namespace"], meta["uid"]
         want = spec.get("replicas", 1)
         mine = [p for p in self.c.list(pods, ns) if owned_by(p, uid)]

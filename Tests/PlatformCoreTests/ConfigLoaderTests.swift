@@ -35,7 +35,7 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(settings.port, Sourced(8080, .builtIn))
         XCTAssertEqual(settings.instanceType, Sourced("t3.medium", .builtIn))
         XCTAssertEqual(settings.domain, Sourced("example.com", .builtIn))
-        XCTAssertEqual(settings.url, "https://shop.development.example.com")
+        XCTAssertEqual(settings.url, "http://shop.development.example.com")
         XCTAssertNil(settings.moduleSource.value)
         XCTAssertNil(settings.backend.value)
         XCTAssertEqual(settings.userConfigPath, userPath)
@@ -96,12 +96,12 @@ final class ConfigLoaderTests: XCTestCase {
         try write(userPath, "{\n  \"domain\": \"a.example\",\n  \"replica\": 2\n}\n")
         XCTAssertThrowsError(try resolve(SettingsFlags(name: "shop"))) { error in
             XCTAssertEqual(error as? PlatformError, .invalidInput(
-                "\(self.userPath):3: unknown key 'replica' (allowed: domain, module_source, backend, environments, default_environment, resources, instance_type, replicas, ci, templates_source)"))
+                "\(self.userPath):3: unknown key 'replica' (allowed: domain, module_source, backend, environments, default_environment, resources, instance_type, replicas, ci, promotion, templates_source, ingress_class, network_policy)"))
         }
         try write(userPath, "{\"environments\": {\"prod\": {\n \"context\": \"x\"}}}")
         XCTAssertThrowsError(try resolve(SettingsFlags(name: "shop"))) { error in
             XCTAssertEqual(error as? PlatformError, .invalidInput(
-                "\(self.userPath):2: unknown key 'context' in 'environments.prod' (allowed: kube_context, domain)"))
+                "\(self.userPath):2: unknown key 'context' in 'environments.prod' (allowed: kube_context, domain, protected, ingress_class, tls)"))
         }
     }
 
@@ -120,7 +120,7 @@ final class ConfigLoaderTests: XCTestCase {
         try write(projectPath, "{\"overrides\": {\"Pod\": {}}}")
         XCTAssertThrowsError(try resolve(SettingsFlags(name: "shop"))) { error in
             XCTAssertEqual(error as? PlatformError, .invalidInput(
-                "\(self.projectPath):1: unknown kind 'Pod' in 'overrides' (allowed: Deployment, Service, Ingress, ServiceMonitor)"))
+                "\(self.projectPath):1: unknown kind 'Pod' in 'overrides' (allowed: ServiceAccount, Deployment, Service, Ingress, NetworkPolicy, PodDisruptionBudget, HorizontalPodAutoscaler, ServiceMonitor)"))
         }
     }
 

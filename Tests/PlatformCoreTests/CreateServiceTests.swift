@@ -29,9 +29,30 @@ final class CreateServiceTests: XCTestCase {
         try ConfigLoader.resolve(flags: flags, environment: environment, currentDirectory: folder + "/work")
     }
 
-    func request(_ settings: AppSettings, dryRun: Bool = false) -> CreateRequest {
+    /// The service tests create "dev" apps from the default NAME:latest; the tag rule has its own test.
+    func request(_ settings: AppSettings, dryRun: Bool = false, allowMutableTag: Bool = true) -> CreateRequest {
         CreateRequest(settings: settings, moduleSource: module, stateDirectory: folder + "/state",
-                      processEnvironment: environment, dryRun: dryRun, lockTimeout: 1)
+                      processEnvironment: environment, dryRun: dryRun, lockTimeout: 1, allowMutableTag: allowMutableTag)
+    }
+
+    func testMutableTagsAreRefusedOutsideDevelopmentBeforeTerraform() async throws {
+        for (image, environment, refused) in [("shop:latest", "staging", true), ("shop", "prod", true), ("shop:1.2.0", "prod", false),
+                                              ("shop@sha256:" + String(repeating: "a", count: 64), "prod", false),
+                                              ("shop:latest", "development", false)] {
+            let app = try settings(SettingsFlags(name: "shop", environment: environment, image: image))
+            let runner = FakeCommandRunner(expectedReads(env: environment, live: nil))
+            let service = CreateService(runner: runner, reporter: SilentReporter())
+            do {
+                _ = try await service.create(request(app, allowMutableTag: false))
+                XCTFail("\(image) in \(environment) must fail (at the fake's end of script when allowed)")
+            } catch let PlatformError.invalidInput(message) {
+                XCTAssertTrue(refused, "\(image) in \(environment): \(message)")
+                XCTAssertTrue(message.contains("mutable tag") && message.contains("--allow-mutable-tag"), message)
+                XCTAssertEqual(runner.unmet(), [], "only the reads ran, no terraform")
+            } catch {
+                XCTAssertFalse(refused, "\(image) in \(environment): \(error)")
+            }
+        }
     }
 
     static let applyArgv = ["kubectl", "apply", "--server-side", "--field-manager=platform/shop", "--force-conflicts",
@@ -85,7 +106,8 @@ final class CreateServiceTests: XCTestCase {
                        live: String? = CreateServiceTests.ownNamespaceList,
                        namespace: String = CreateServiceTests.ownNamespaceList,
                        kube: [String] = []) -> [FakeCommandRunner.Expectation] {
-        var refs = ["namespace/\(env)", "deployment/\(name)", "service/\(name)", "ingress/\(name)"]
+        var refs = ["namespace/\(env)", "serviceaccount/\(name)", "deployment/\(name)", "service/\(name)", "ingress/\(name)",
+                    "networkpolicy/\(name)", "poddisruptionbudget/\(name)", "horizontalpodautoscaler.autoscaling/\(name)"]
         if monitors { refs.append("servicemonitors.monitoring.coreos.com/\(name)") }
         var reads: [FakeCommandRunner.Expectation] = [
             .init(["kubectl"] + kube + ["get", "--raw", "/apis/monitoring.coreos.com/v1"],
@@ -114,9 +136,10 @@ final class CreateServiceTests: XCTestCase {
         XCTAssertEqual(runner.unmet(), [], "the outputs come from apply -json: no terraform output")
         XCTAssertEqual(reporter.details, ["Plan: 0 to add, 0 to change, 0 to destroy.",
                                           "Apply complete! Resources: 0 added, 0 changed, 0 destroyed."])
-        XCTAssertEqual(result.url, "https://shop.dev.example.com")
+        XCTAssertEqual(result.url, "http://shop.dev.example.com")
         XCTAssertEqual(result.objects.map(\.description),
-                       ["Namespace/dev", "Deployment/shop", "Service/shop", "Ingress/shop", "ServiceMonitor/shop"])
+                       ["Namespace/dev", "ServiceAccount/shop", "Deployment/shop", "Service/shop", "Ingress/shop",
+                        "NetworkPolicy/shop", "PodDisruptionBudget/shop", "ServiceMonitor/shop"])
         XCTAssertEqual(result.skipped, [])
         XCTAssertEqual(result.terraform.outputs["application"]?["endpoint"]?.stringValue, "https://shop.dev.example.com")
         let workspace = folder + "/state/workspaces/dev/shop"
@@ -329,11 +352,11 @@ final class CreateServiceTests: XCTestCase {
             .init(["terraform", "init", "-input=false", "-no-color"]),
             .init(Self.terraformApply, result: try Self.applyStream()),
             .init(Self.applyArgv.filter { $0 != "--force-conflicts" }, checkInput: { XCTAssertEqual(Self.kinds($0), ["Namespace"]) }),
-            .init(Self.applyArgv, checkInput: { XCTAssertEqual(Self.kinds($0), ["Deployment", "Service", "Ingress"]) }),
+            .init(Self.applyArgv, checkInput: { XCTAssertEqual(Self.kinds($0), ["ServiceAccount", "Deployment", "Service", "Ingress", "NetworkPolicy"]) }),
         ])
         let result = try await CreateService(runner: runner, reporter: SilentReporter()).create(request(app))
         XCTAssertEqual(runner.unmet(), [])
-        XCTAssertEqual(result.objects.map(\.description), ["Namespace/dev", "Deployment/shop", "Service/shop", "Ingress/shop"])
+        XCTAssertEqual(result.objects.map(\.description), ["Namespace/dev", "ServiceAccount/shop", "Deployment/shop", "Service/shop", "Ingress/shop", "NetworkPolicy/shop"])
     }
 
     func testANamespaceOfAnotherToolIsNeitherAppliedNorTakenOver() async throws {
@@ -343,11 +366,11 @@ final class CreateServiceTests: XCTestCase {
         let runner = FakeCommandRunner(expectedReads(live: nil, namespace: helm) + [
             .init(["terraform", "init", "-input=false", "-no-color"]),
             .init(Self.terraformApply, result: try Self.applyStream()),
-            .init(Self.applyArgv, checkInput: { XCTAssertEqual(Self.kinds($0), ["Deployment", "Service", "Ingress"]) }),
+            .init(Self.applyArgv, checkInput: { XCTAssertEqual(Self.kinds($0), ["ServiceAccount", "Deployment", "Service", "Ingress", "NetworkPolicy"]) }),
         ])
         let result = try await CreateService(runner: runner, reporter: SilentReporter()).create(request(app))
         XCTAssertEqual(runner.unmet(), [])
-        XCTAssertEqual(result.objects.map(\.description), ["Deployment/shop", "Service/shop", "Ingress/shop"])
+        XCTAssertEqual(result.objects.map(\.description), ["ServiceAccount/shop", "Deployment/shop", "Service/shop", "Ingress/shop", "NetworkPolicy/shop"])
         XCTAssertEqual(result.skipped.map(\.kind), ["Namespace", "ServiceMonitor"])
         XCTAssertEqual(result.skipped.first?.reason,
                        "namespace dev exists and is managed by Helm (app.kubernetes.io/managed-by=Helm); platform leaves it as it is")
@@ -356,14 +379,15 @@ final class CreateServiceTests: XCTestCase {
     func testAForbiddenNamespaceIsLeftAloneAndTheRestIsReadAgain() async throws {
         let app = try settings(SettingsFlags(name: "shop", environment: "dev"))
         let forbidden = CommandResult(status: 1, stdout: "", stderr: #"Error from server (Forbidden): namespaces "dev" is forbidden: User "ci" cannot get resource "namespaces" in API group "" in the namespace "dev""# + "\n")
-        let refs = ["deployment/shop", "service/shop", "ingress/shop"]
+        let refs = ["serviceaccount/shop", "deployment/shop", "service/shop", "ingress/shop", "networkpolicy/shop",
+                    "poddisruptionbudget/shop", "horizontalpodautoscaler.autoscaling/shop"]
         let runner = FakeCommandRunner([
             .init(["kubectl", "get", "--raw", "/apis/monitoring.coreos.com/v1"], result: Self.noMonitorGroup),
             .init(["kubectl", "get", "namespace/dev"] + refs + ["-n", "dev", "--ignore-not-found", "-o", "json"], result: forbidden),
             .init(["kubectl", "get"] + refs + ["-n", "dev", "--ignore-not-found", "-o", "json"]),
             .init(["terraform", "init", "-input=false", "-no-color"]),
             .init(Self.terraformApply, result: try Self.applyStream()),
-            .init(Self.applyArgv, checkInput: { XCTAssertEqual(Self.kinds($0), ["Deployment", "Service", "Ingress"]) }),
+            .init(Self.applyArgv, checkInput: { XCTAssertEqual(Self.kinds($0), ["ServiceAccount", "Deployment", "Service", "Ingress", "NetworkPolicy"]) }),
         ])
         let result = try await CreateService(runner: runner, reporter: SilentReporter()).create(request(app))
         XCTAssertEqual(runner.unmet(), [])
@@ -402,6 +426,65 @@ final class CreateServiceTests: XCTestCase {
         try assertGolden(try JSONValue.array(documents).encoded(pretty: true), "create-manifests.json")
     }
 
+    /// One replica (no PodDisruptionBudget or spread), an autoscaler, TLS from a cert-manager issuer,
+    /// restricted egress, no ServiceMonitor (scrape annotations instead).
+    func testGoldenManifestsWithAutoscaleTLSAndEgress() throws {
+        var app = try settings(SettingsFlags(name: "shop", environment: "prod", image: "registry.example.com/shop:1.2.0"))
+        app.autoscale = Sourced(AutoscaleSettings(min: 1, max: 6, cpu: 60), .builtIn)
+        app.ingress = Sourced(IngressSettings(className: "public", tls: .init(clusterIssuer: "letsencrypt")), .builtIn)
+        app.networkPolicy = Sourced(NetworkPolicySettings(ingressNamespace: "traefik", monitoringNamespace: "observability",
+                                                          egress: [.object(["to": .array([.object(["ipBlock": .object(["cidr": .string("10.0.0.0/8")])])])])]),
+                                    .builtIn)
+        let documents = try Manifests.render(.init(settings: app, image: app.image.value, serviceMonitor: false))
+        try assertGolden(try JSONValue.array(documents).encoded(pretty: true), "create-manifests-autoscale-tls.json")
+        XCTAssertEqual(app.url, "https://shop.prod.example.com")
+    }
+
+    /// Pod Security "restricted" (https://kubernetes.io/docs/concepts/security/pod-security-standards/):
+    /// non-root numeric user, no privilege escalation, all capabilities dropped, RuntimeDefault seccomp;
+    /// plus a read-only root with /tmp, no token, metrics off the Ingress, spread and budget with 2+ pods.
+    func testRenderedObjectsAreRestrictedAndKeepMetricsOffTheIngress() throws {
+        for replicas in [1, 3] {
+            let app = try settings(SettingsFlags(name: "shop", environment: "dev", image: "shop:1", replicas: replicas))
+            let documents = try Manifests.render(.init(settings: app, image: "shop:1", serviceMonitor: true))
+            func document(_ kind: String) -> JSONValue? { documents.first { $0["kind"]?.stringValue == kind } }
+            let namespace = try XCTUnwrap(document("Namespace"))
+            for mode in ["enforce", "warn", "audit"] {
+                XCTAssertEqual(namespace["metadata", "labels", "pod-security.kubernetes.io/\(mode)"]?.stringValue, "restricted")
+            }
+            let pod = try XCTUnwrap(document("Deployment")?["spec", "template", "spec"])
+            XCTAssertEqual(pod["securityContext", "runAsNonRoot"], .bool(true))
+            XCTAssertEqual(pod["securityContext", "runAsUser"]?.intValue, 10001)
+            XCTAssertEqual(pod["securityContext", "seccompProfile", "type"]?.stringValue, "RuntimeDefault")
+            XCTAssertEqual(pod["automountServiceAccountToken"], .bool(false))
+            XCTAssertEqual(pod["serviceAccountName"]?.stringValue, "shop")
+            XCTAssertEqual(document("ServiceAccount")?["automountServiceAccountToken"], .bool(false))
+            let container = try XCTUnwrap(pod["containers"]?.arrayValue?.first)
+            XCTAssertEqual(container["securityContext", "allowPrivilegeEscalation"], .bool(false))
+            XCTAssertEqual(container["securityContext", "readOnlyRootFilesystem"], .bool(true))
+            XCTAssertEqual(container["securityContext", "capabilities", "drop"], .array([.string("ALL")]))
+            XCTAssertEqual(container["volumeMounts"]?.arrayValue?.first?["mountPath"]?.stringValue, "/tmp")
+            XCTAssertNotNil(pod["volumes"]?.arrayValue?.first?["emptyDir"])
+            XCTAssertEqual(container["resources", "limits", "cpu"]?.stringValue, "1")
+            XCTAssertEqual(container["startupProbe", "httpGet", "path"]?.stringValue, "/healthz")
+            XCTAssertEqual(container["ports"]?.arrayValue?.compactMap { $0["name"]?.stringValue }, ["http", "metrics"])
+            XCTAssertEqual(document("Service")?["spec", "ports"]?.arrayValue?.compactMap { $0["name"]?.stringValue }, ["http", "metrics"])
+            XCTAssertEqual(document("ServiceMonitor")?["spec", "endpoints"]?.arrayValue?.first?["port"]?.stringValue, "metrics")
+            let backends = document("Ingress")?["spec", "rules"]?.arrayValue?.flatMap { $0["http", "paths"]?.arrayValue ?? [] }
+                .compactMap { $0["backend", "service", "port", "name"]?.stringValue }
+            XCTAssertEqual(backends, ["http"], "the Ingress never routes to metrics")
+            XCTAssertNil(document("Ingress")?["spec", "tls"], "no TLS configured")
+            XCTAssertEqual(document("Ingress")?["spec", "ingressClassName"]?.stringValue, "nginx")
+            XCTAssertEqual(document("PodDisruptionBudget") != nil, replicas >= 2)
+            XCTAssertEqual(pod["topologySpreadConstraints"] != nil, replicas >= 2)
+            XCTAssertEqual(document("Deployment")?["spec", "replicas"]?.intValue, replicas)
+            XCTAssertNil(document("HorizontalPodAutoscaler"))
+            let from = document("NetworkPolicy")?["spec", "ingress"]?.arrayValue ?? []
+            XCTAssertEqual(from.compactMap { $0["from"]?.arrayValue?.first?["namespaceSelector", "matchLabels", "kubernetes.io/metadata.name"]?.stringValue },
+                           ["ingress-nginx", "monitoring"])
+        }
+    }
+
     func testOverridesMergeAndRemove() throws {
         var app = try settings(SettingsFlags(name: "shop", environment: "dev"))
         app.overrides = [
@@ -411,12 +494,16 @@ final class CreateServiceTests: XCTestCase {
             "ServiceMonitor": .object(["spec": .object(["endpoints": .null])]),
         ]
         let documents = try Manifests.render(.init(settings: app, image: "shop:latest", serviceMonitor: false))
-        XCTAssertEqual(documents.count, 4)
-        XCTAssertEqual(documents[1]["spec", "template", "metadata", "annotations", "a"]?.stringValue, "b")
-        XCTAssertEqual(documents[1]["spec", "template", "metadata", "labels", "app.kubernetes.io/name"]?.stringValue, "shop")
-        XCTAssertEqual(documents[2]["spec", "type"]?.stringValue, "NodePort")
-        XCTAssertEqual(documents[3]["metadata", "labels", "team"]?.stringValue, "web")
-        XCTAssertEqual(documents[3]["metadata", "labels", "app.kubernetes.io/name"]?.stringValue, "shop")
+        func document(_ kind: String) -> JSONValue? { documents.first { $0["kind"]?.stringValue == kind } }
+        XCTAssertEqual(documents.compactMap { $0["kind"]?.stringValue },
+                       ["Namespace", "ServiceAccount", "Deployment", "Service", "Ingress", "NetworkPolicy"])
+        XCTAssertEqual(document("Deployment")?["spec", "template", "metadata", "annotations", "a"]?.stringValue, "b")
+        XCTAssertEqual(document("Deployment")?["spec", "template", "metadata", "annotations", "prometheus.io/scrape"]?.stringValue, "true",
+                       "merged with the rendered annotations")
+        XCTAssertEqual(document("Deployment")?["spec", "template", "metadata", "labels", "app.kubernetes.io/name"]?.stringValue, "shop")
+        XCTAssertEqual(document("Service")?["spec", "type"]?.stringValue, "NodePort")
+        XCTAssertEqual(document("Ingress")?["metadata", "labels", "team"]?.stringValue, "web")
+        XCTAssertEqual(document("Ingress")?["metadata", "labels", "app.kubernetes.io/name"]?.stringValue, "shop")
         let monitored = try Manifests.render(.init(settings: app, image: "shop:latest", serviceMonitor: true))
         XCTAssertNil(monitored.last?["spec", "endpoints"], "null removes a field")
         XCTAssertNotNil(monitored.last?["spec", "selector"])

@@ -12,17 +12,17 @@ final class StatusTests: XCTestCase {
         ])])])
         let runner = FakeCommandRunner([
             .init(F.getDeployment, result: F.json(F.deployment(image: F.v2, updated: 1, ready: 2, total: 3))),
-            .init(F.getPods, result: F.podList([
+            F.look(F.deployment(image: F.v2, updated: 1, ready: 2, total: 3), [
                 F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1),
                 F.pod("shop-x", image: F.v2, ready: false, waiting: "CrashLoopBackOff", message: "back-off", restarts: 4),
-            ])),
+            ], requestTimeout: nil),
             .init(["kubectl", "get", "ingress", F.app, "-n", F.env, "--ignore-not-found", "-o", "json"], result: F.json(ingress)),
             .init(F.getReleases, result: F.configMap([F.release(1, F.v1, .succeeded), F.release(2, F.v2, .pending)])),
         ])
         let status = try await StatusService(kubectl: Kubectl(runner: runner, target: KubeTarget()))
             .status(app: F.app, environment: F.env)
         XCTAssertEqual(runner.unmet(), [])
-        XCTAssertEqual(status.url, "https://shop.dev.example.org")
+        XCTAssertEqual(status.url, "http://shop.dev.example.org")
         XCTAssertEqual(status.image, F.v2)
         XCTAssertFalse(status.healthy)
         XCTAssertEqual(status.replicas, AppStatus.Replicas(desired: 2, updated: 1, ready: 2, available: 2))
@@ -34,9 +34,11 @@ final class StatusTests: XCTestCase {
     }
 
     func testHealthyWhenEveryReplicaRunsTheImage() {
+        // lifetime restarts of a ready pod do not make it unhealthy
+        let pods = [F.pod("a", image: F.v2, restarts: 5), F.pod("b", image: F.v2)]
         let status = StatusService.status(app: F.app, environment: F.env, deployment: F.deployment(image: F.v2),
-                                          pods: [F.pod("a", image: F.v2), F.pod("b", image: F.v2)], ingress: nil,
-                                          history: ReleaseHistory())
+                                          pods: pods, replicaSets: F.replicaSets(F.deployment(image: F.v2), pods),
+                                          ingress: nil, history: ReleaseHistory())
         XCTAssertTrue(status.healthy)
         XCTAssertNil(status.url)
         XCTAssertNil(status.release)

@@ -65,7 +65,7 @@ struct ConfigCommand: PlatformCommand {
                 var settings: [String: Setting]
             }
             var all: [String: Setting] = [:]
-            for origin in settings.origins { all[origin.key] = Setting(value: origin.value, source: origin.source) }
+            for origin in settings.origins { all[origin.key] = Setting(value: Redactor.maskingURLCredentials(origin.value), source: origin.source) }
             return CommandOutcome(.json(Document(name: name, userConfig: settings.userConfigPath, userConfigFound: userExists,
                                                  projectConfig: settings.projectConfigPath, configFiles: settings.configLayers,
                                                  settings: all)))

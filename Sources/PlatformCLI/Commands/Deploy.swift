@@ -11,19 +11,31 @@ struct DeployCommand: PlatformCommand {
         var wait: Bool
         var rollback: Bool
         var message: String?
+        var force: Bool = false
         var dryRun: Bool
         var output: OutputFormat
         var kube = KubeTarget()
+        /// `--commit SHA`: the commit the image was built from.
+        var commit: String?
+        var yes = false
+        /// The config marks the environment `protected`: ask first, or `--yes`.
+        var protected = false
     }
 
     static let spec = CommandSpec(
         "deploy", summary: "Deploy a new image of an app, wait for it, roll back when it fails",
         discussion: """
         Changes only the image of the app's container (server-side apply, field manager platform-deploy),
-        then watches the rollout. A Pod stuck in ImagePullBackOff, ErrImagePull, CrashLoopBackOff or
-        CreateContainerConfigError, or restarting repeatedly, ends the wait at once. On failure or timeout
-        the previous release is restored (unless --no-rollback) and waited for.
+        then watches the Deployment's new ReplicaSet and its Pods. The rollout fails when a pull error
+        lasts 20s (InvalidImageName and ErrImageNeverPull at once), when its Pods restart more often
+        than once per replica since the deploy began, when pods cannot be created for 20s
+        (ReplicaFailure), at the Deployment's progress deadline, or at --timeout. On failure the
+        previous release is restored (unless --no-rollback) and waited for. The image that already
+        runs is not deployed again (exit 0) unless --force, which restarts the Pods.
         Every deploy is recorded in the ConfigMap platform-releases-NAME ('platform releases NAME').
+        The release records the commit the image was built from: --commit SHA, else HEAD when run in
+        the app's git repository (DORA lead time runs from its commit time). A protected environment
+        (environments.ENV.protected in the config) asks first on a terminal and needs --yes otherwise.
         Exit codes: 0 deployed, 3 failed and rolled back, 4 failed and not rolled back (or the rollback
         failed), 1 other errors, 64 bad input.
         """,
@@ -31,11 +43,15 @@ struct DeployCommand: PlatformCommand {
         options: [OptionSpec("image", value: "IMAGE", help: "Image to deploy, e.g. registry.example.com/shop:1.2.3")]
             + RolloutFlags.specs(timeout: "How long to wait for the rollout (default 5m; 90s, 5m, 1h)",
                                  rollbackTimeout: "How long the rollback may take (default 5m)",
-                                 noRollback: "Leave a failed deploy in place (exit 4)"),
+                                 noRollback: "Leave a failed deploy in place (exit 4)")
+            + [OptionSpec("force", help: "Deploy the image that already runs: restart the Pods and record a release"),
+               OptionSpec("commit", value: "SHA", help: "The git commit the image was built from (default: HEAD of the app's repository)"),
+               Confirmation.yesOption],
         examples: [
             "platform deploy shop --image registry.example.com/shop:1.2.0 -e staging",
             "platform deploy shop --image registry.example.com/shop:1.2.1 --timeout 90s -m 'fix checkout'",
             "platform deploy shop --image registry.example.com/shop:1.3.0 --no-rollback -o json",
+            "platform deploy shop -e prod --image registry.example.com/shop:3f2a9c1 --commit 3f2a9c1 --yes",
         ],
         usesGlobals: ["environment", "output", "dry-run", "quiet", "verbose", "kube-context", "kubeconfig"])
 
@@ -45,19 +61,39 @@ struct DeployCommand: PlatformCommand {
         let flags = try RolloutFlags.parse(parsed)
         return Options(name: name, environment: globals.environment, image: image, timeout: flags.timeout,
                        rollbackTimeout: flags.rollbackTimeout, wait: flags.wait, rollback: flags.rollback,
-                       message: flags.message, dryRun: globals.dryRun, output: globals.output, kube: globals.kube)
+                       message: flags.message, force: parsed.flag("force"), dryRun: globals.dryRun, output: globals.output, kube: globals.kube,
+                       commit: parsed.value("commit"), yes: parsed.flag("yes"),
+                       protected: globals.protectedEnvironments.contains(globals.environment))
     }
 
     static func validate(_ options: Options) throws {
         try Validate.name(options.name)
         try Validate.environment(options.environment)
         try Validate.image(options.image)
+        if let commit = options.commit { try Validate.commit(commit) }
     }
 
     static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
-        let request = DeployRequest(app: options.name, environment: options.environment, image: options.image,
+        var request = DeployRequest(app: options.name, environment: options.environment, image: options.image,
                                     timeout: options.timeout, rollbackTimeout: options.rollbackTimeout,
-                                    wait: options.wait, rollback: options.rollback, message: options.message)
+                                    wait: options.wait, rollback: options.rollback, message: options.message,
+                                    force: options.force)
+        if !options.dryRun {
+            try Confirmation.protectedEnvironment(options.environment, protected: options.protected, yes: options.yes,
+                                                  action: "deploy \(options.image) to \(options.name)",
+                                                  command: spec.name, context)
+            request.commit = await CommitLookup.commit(options.commit, app: options.name, context)
+        }
+        let service = await deployService(options.kube, context)
+        // A configuration staged with 'vars set --stage' ships with the image, in one release.
+        let configs = ConfigService(deployer: service)
+        let staged = options.dryRun ? nil : try await configs.staged(app: options.name, namespace: options.environment)
+        if let staged {
+            request.config = staged.config
+            let notes = [options.message].compactMap { $0 } + (staged.messages ?? [])
+            request.message = notes.isEmpty ? nil : notes.joined(separator: "; ")
+            context.console.progress("Shipping the staged configuration too (\(staged.config.summary), staged by \(staged.user))")
+        }
         let plan = DeployPlan(request, kubectl: deployKubectl(options.kube, context))
         if options.dryRun {
             return .render(plan.patch, as: options.output) { patch in
@@ -67,7 +103,15 @@ struct DeployCommand: PlatformCommand {
                     + (plan.request.rollback ? ", rolling back on failure" : "")
             }
         }
-        return outcome(of: await deployService(options.kube, context).run(plan), options.output)
+        let run = await service.run(plan)
+        if let staged, case .success = run.result {
+            try await configs.clearStaged(staged.config, app: options.name, namespace: options.environment)
+        }
+        var result = outcome(of: run, options.output)
+        result.event.commit = request.commit
+        result.ci = await CIReporting.report(command: spec.name, app: options.name, environment: options.environment,
+                                             image: options.image, run: run, kube: options.kube, context)
+        return result
     }
 
     /// The outcome of a deploy or rollback: its result (or its failure) and, for the metrics, the image
@@ -77,8 +121,18 @@ struct DeployCommand: PlatformCommand {
         switch run.result {
         case .failure(let error):
             return CommandOutcome(failure: error, event: event)
+        case .success(let outcome) where outcome.unchanged == true:
+            var result = CommandOutcome.render(outcome, as: output) { outcome in
+                "\(outcome.app) in \(outcome.environment) already runs \(outcome.image)"
+                    + (outcome.revision > 0 ? " (release \(outcome.revision))" : "") + ": nothing to deploy"
+            }
+            if output == .text {
+                result.notes = [.detail("Not a new release; '--force' restarts the Pods with the same image")]
+            }
+            result.event = event
+            return result
         case .success(let outcome):
-            let what = outcome.result == .applied ? "Applied" : "Deployed"
+            let what = outcome.result == .applied ? "Applied" : outcome.restarted == true ? "Restarted" : "Deployed"
             var result = CommandOutcome.render(outcome, as: output) { outcome in
                 "\(what) \(outcome.image) to \(outcome.app) in \(outcome.environment) (release \(outcome.revision))"
             }

@@ -6,9 +6,12 @@ struct DestroyCommand: PlatformCommand {
         var name: String
         var environment: String
         var yes: Bool
+        /// The config marks the environment `protected` (destroy always confirms; this says so).
+        var protected = false
         var dryRun: Bool
         var output: OutputFormat
         var kube = KubeTarget()
+        var timeout: Double = DestroyService.defaultTimeout
     }
 
     static let spec = CommandSpec(
@@ -18,17 +21,24 @@ struct DestroyCommand: PlatformCommand {
         environment's namespace (the namespace itself stays), then runs 'terraform destroy' in the app's
         workspace (STATE/workspaces/ENV/NAME) and removes the workspace. On a terminal it asks you to type
         the app's name; without one it needs --yes (exit 64 otherwise). Destroying an app that does not
-        exist says so and exits 0.
+        exist says so and exits 0. Only objects labelled app.kubernetes.io/managed-by=platform and
+        app.kubernetes.io/instance=NAME-ENV are deleted; others with the same names are left alone. The
+        objects are deleted in the foreground and waited for (--timeout), so the app's pods are gone
+        before 'terraform destroy'; an object still there at the timeout (a finalizer that never
+        clears) is named with its finalizer, exit 1, and the infrastructure is not touched.
         """,
         arguments: [ArgumentSpec("NAME", help: "The app", completion: .apps)],
-        options: [OptionSpec("yes", short: "y", help: "Do not ask for confirmation (required without a terminal)")],
+        options: [OptionSpec("yes", short: "y", help: "Do not ask for confirmation (required without a terminal)"),
+                  OptionSpec("timeout", value: "DURATION", help: "How long the objects and their pods may take to be gone (default 5m)")],
         examples: ["platform destroy shop -e staging", "platform destroy shop -e staging --yes -o json"],
         usesGlobals: ["environment", "output", "dry-run", "quiet", "verbose", "kube-context", "kubeconfig"])
 
     static func parse(_ parsed: ParsedCommandLine, globals: GlobalOptions, environment: [String: String]) throws -> Options {
         let name = try positionals(parsed, min: 1, max: 1)[0]
-        return Options(name: name, environment: globals.environment, yes: parsed.flag("yes"), dryRun: globals.dryRun,
-                       output: globals.output, kube: globals.kube)
+        return Options(name: name, environment: globals.environment, yes: parsed.flag("yes"),
+                       protected: globals.protectedEnvironments.contains(globals.environment), dryRun: globals.dryRun,
+                       output: globals.output, kube: globals.kube,
+                       timeout: try durationOption(parsed, "timeout", default: DestroyService.defaultTimeout))
     }
 
     static func validate(_ options: Options) throws {
@@ -38,7 +48,7 @@ struct DestroyCommand: PlatformCommand {
 
     static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
         try context.requireTools(["kubectl", "terraform"])
-        if !options.yes && !options.dryRun && !context.io.canPrompt {
+        if !options.yes && !options.dryRun && !Confirmation.canAsk(context) {
             throw usage("destroy needs confirmation: pass --yes (no terminal to ask on)")
         }
         var lockTimeout = 600.0
@@ -47,7 +57,8 @@ struct DestroyCommand: PlatformCommand {
         }
         let request = DestroyRequest(app: options.name, environment: options.environment,
                                      stateDirectory: StateDirectory.resolve(environment: context.environment),
-                                     processEnvironment: context.environment, lockTimeout: lockTimeout)
+                                     processEnvironment: context.environment, lockTimeout: lockTimeout,
+                                     timeout: options.timeout)
         let service = DestroyService(runner: context.runner,
                                      target: options.kube,
                                      reporter: context.console, signals: context.signals)
@@ -62,16 +73,16 @@ struct DestroyCommand: PlatformCommand {
         if options.dryRun {
             return .render(plan, as: options.output) { plan in
                 (["Would destroy \(options.name) in \(options.environment):"] + plan.objects.map { "  delete \($0)" }
+                    + plan.left.map { "  leave \($0) (not managed by platform for \(options.name)-\(options.environment))" }
                     + (plan.workspace.map { ["  terraform destroy in \($0), then remove it"] } ?? []))
                     .joined(separator: "\n")
             }
         }
         if !options.yes {
-            context.io.stderr.write("This deletes \(describe(plan)).\nType the app name (\(options.name)) to confirm: ")
-            let answer = context.io.readLine()?.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard answer == options.name else {
-                throw PlatformError.failed("not confirmed; nothing was destroyed")
-            }
+            try Confirmation.ask("This deletes \(describe(plan)).\n"
+                                 + (options.protected ? "\(options.environment) is a protected environment.\n" : "")
+                                 + "Type the app name (\(options.name)) to confirm: ",
+                                 expected: options.name, refused: "nothing was destroyed", context)
         }
         let result = try await service.destroy(plan, request)
         return .render(result, as: options.output,

@@ -36,9 +36,12 @@ struct DoctorCommand: PlatformCommand {
     }
 
     static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
+        // A broken config file is one of doctor's findings, not a reason to stop: look up templates without it.
+        var store = try? await templateStore(options.templatesDirectory, context, cachedOnly: true)
+        if store == nil { store = try await templateStore(options.templatesDirectory, context, useSource: false) }
         let doctor = Doctor(runner: context.runner, environment: context.environment, kubeTarget: options.kube,
                             stateDirectory: EventLog.stateDirectory(environment: context.environment),
-                            templates: templateStore(options.templatesDirectory, context),
+                            templates: store ?? TemplateStore(directories: []),
                             requestTimeout: options.requestTimeout)
         let checks = await doctor.run()
         let failed = checks.filter { !$0.ok }

@@ -13,6 +13,8 @@ struct LogsCommand: PlatformCommand {
         var grep: String?
         var followLimit: Double?
         var kube = KubeTarget()
+        var previous = false
+        var maxStreams = LogsService.defaultMaxStreams
     }
 
     static let spec = CommandSpec(
@@ -22,7 +24,9 @@ struct LogsCommand: PlatformCommand {
         never torn or interleaved mid-line. With --follow the logs keep streaming: Pods that appear later
         (after a deploy) are picked up within a second and Pods that are gone stop being followed, until
         Ctrl-C (exit 130) or --follow-for (also $PLATFORM_LOGS_FOLLOW_LIMIT) ends it with exit 0.
-        No pods or no app: exit 1.
+        Init containers, native sidecars and ephemeral containers are shown too (and -c accepts them), as
+        stern does; pods without logs (Evicted, not started) are skipped. At most 50 streams at once
+        ($PLATFORM_LOGS_MAX_STREAMS). No pods or no app: exit 1.
         """,
         arguments: [ArgumentSpec.app()],
         options: [
@@ -31,6 +35,7 @@ struct LogsCommand: PlatformCommand {
             OptionSpec("since", value: "DURATION", help: "Only lines newer than this (10m, 1h)"),
             OptionSpec("container", short: "c", value: "CONTAINER", help: "Only this container (default: all)"),
             OptionSpec("timestamps", help: "Prefix each line with its timestamp"),
+            OptionSpec("previous", short: "p", help: "The previous instance's log of each container that restarted"),
             OptionSpec("grep", value: "TEXT", help: "Only lines containing TEXT"),
             OptionSpec("follow-for", value: "DURATION", help: "With --follow: stop after DURATION (scripts, tests)"),
         ],
@@ -49,10 +54,14 @@ struct LogsCommand: PlatformCommand {
         if limit == nil, let text = environment["PLATFORM_LOGS_FOLLOW_LIMIT"], !text.isEmpty {
             limit = try Validate.duration(text, what: "PLATFORM_LOGS_FOLLOW_LIMIT")
         }
+        var maxStreams = LogsService.defaultMaxStreams
+        if let text = environment["PLATFORM_LOGS_MAX_STREAMS"], !text.isEmpty {
+            maxStreams = try Validate.positiveInteger(text, what: "PLATFORM_LOGS_MAX_STREAMS", range: 1...1000)
+        }
         return Options(name: name, environment: globals.environment, lines: lines, follow: parsed.flag("follow"),
                        sinceSeconds: since, container: parsed.value("container"),
                        timestamps: parsed.flag("timestamps"), grep: parsed.value("grep"), followLimit: limit,
-                       kube: globals.kube)
+                       kube: globals.kube, previous: parsed.flag("previous"), maxStreams: maxStreams)
     }
 
     static func validate(_ options: Options) throws {
@@ -61,16 +70,20 @@ struct LogsCommand: PlatformCommand {
         if let container = options.container {
             try Validate.name(container, what: "--container")
         }
+        if options.previous && options.follow {
+            throw usage("--previous shows a finished log; it cannot be combined with --follow")
+        }
     }
 
     static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
-        let request = LogsRequest(app: options.name, environment: options.environment, lines: options.lines,
+        var request = LogsRequest(app: options.name, environment: options.environment, lines: options.lines,
                                   follow: options.follow, sinceSeconds: options.sinceSeconds,
                                   container: options.container, timestamps: options.timestamps, grep: options.grep,
                                   followLimit: options.followLimit)
+        request.previous = options.previous
         let stdout = context.io.stdout
         var service = LogsService(kubectl: deployKubectl(options.kube, context), reporter: context.console,
-                                  signals: context.signals)
+                                  signals: context.signals, maxStreams: options.maxStreams)
         if context.io.stdoutIsProcessStdout { service.passthrough = .standardOutput }
         try await service.run(request) { stdout.write($0) }
         return .done

@@ -56,12 +56,14 @@ struct MetricsCommand: PlatformCommand {
         guard let log = EventLog.standard(environment: context.environment) else {
             throw PlatformError.failed("no state folder: set PLATFORM_STATE_DIR or HOME")
         }
-        let (events, skipped) = try log.read()
+        let now = Date()
+        let window = try Validate.duration(options.since, what: "--since")
+        // Streamed, and only the files and events that can matter for the window (a restore may
+        // follow a failure from before it, so a month more is read).
+        let (events, skipped) = try log.read(notBefore: now.addingTimeInterval(-window - EventLog.lookBehind))
         if skipped > 0 {
             context.console.warning("skipped \(skipped) unreadable line\(skipped == 1 ? "" : "s") in \(log.path)")
         }
-        let now = Date()
-        let window = try Validate.duration(options.since, what: "--since")
         let metrics = PlatformMetrics.compute(events, since: now.addingTimeInterval(-window), until: now)
         switch options.format {
         case .json: return CommandOutcome(.json(metrics))

@@ -8,7 +8,9 @@ struct ReleasesCommand: PlatformCommand {
         "releases", summary: "Show the release history of an app (shared by the team, kept in the cluster)",
         discussion: """
         The history is the ConfigMap platform-releases-NAME in the environment's namespace: the last 50
-        deploys and rollbacks, newest last, with image, who, when, message and result
+        deploys, rollbacks and configuration changes ('platform vars', 'platform secrets'), newest last,
+        with image, what changed against the release before (image; vars and secrets by key:
+        +ADDED ~CHANGED -REMOVED, never a value), who, when, message and result
         (succeeded, rolled-back, failed, applied, pending, superseded). '*' marks the release that runs now:
         the newest one of the image in the Deployment (none when no release has that image).
         """,
@@ -26,18 +28,30 @@ struct ReleasesCommand: PlatformCommand {
     }
 
     static func table(_ report: ReleasesReport) -> String {
-        var rows = [["REVISION", "IMAGE", "RESULT", "WHO", "WHEN", "MESSAGE"]]
-        for release in report.releases {
+        var rows = [["REVISION", "IMAGE", "DIGEST", "CHANGE", "RESULT", "WHO", "WHEN", "MESSAGE"]]
+        let changes = report.changes ?? ReleaseChange.all(report.releases)
+        for (index, release) in report.releases.enumerated() {
             var result = release.result.rawValue
             if let restored = release.rolledBackTo { result += " (to \(restored))" }
             var message = release.message ?? ""
             if release.kind == .rollback {
                 message = "rollback" + (release.rollbackOf.map { " to \($0)" } ?? "") + (message.isEmpty ? "" : ": \(message)")
+            } else if let source = release.promotedFrom {
+                let from = "promoted from \(source.environment)" + (source.revision.map { " release \($0)" } ?? "")
+                message = message.isEmpty || message == from ? from : "\(from): \(message)"
             }
+            let change = index < changes.count ? changes[index].summary : "-"
             rows.append([(release.revision == report.current ? "*" : " ") + String(release.revision), release.image,
-                         result, release.user, release.time, message])
+                         Self.shortDigest(release.digest), change, result, release.user, release.time, message])
         }
         return formatTable(rows)
+    }
+
+    /// `sha256:` and the first 12 hex digits of the digest the release's pods ran (`-`: not recorded);
+    /// `-o json` has it in full.
+    static func shortDigest(_ pinned: String?) -> String {
+        guard let pinned, let at = pinned.range(of: "@sha256:") else { return "-" }
+        return "sha256:" + pinned[at.upperBound...].prefix(12)
     }
 }
 

@@ -13,6 +13,9 @@ struct RollbackCommand: PlatformCommand {
         var message: String?
         var output: OutputFormat
         var kube = KubeTarget()
+        var yes = false
+        /// The config marks the environment `protected`: ask first, or `--yes`.
+        var protected = false
     }
 
     static let spec = CommandSpec(
@@ -20,14 +23,15 @@ struct RollbackCommand: PlatformCommand {
         discussion: """
         Re-deploys the image of release REVISION (default: the newest successful release whose image is
         not the one the Deployment runs now) through the same wait and fail-fast path as 'platform deploy',
-        and records itself as a new release. Exit codes as for deploy: 0, 3 (failed, restored), 4 (failed), 1, 64.
+        and records itself as a new release. A protected environment asks first on a terminal and needs
+        --yes otherwise. Exit codes as for deploy: 0, 3 (failed, restored), 4 (failed), 1, 64.
         """,
         arguments: [ArgumentSpec.app()],
         options: [
             OptionSpec("to", value: "REVISION", help: "Release to go back to (see 'platform releases NAME')"),
         ] + RolloutFlags.specs(timeout: "How long to wait for the rollout (default 5m)",
                                rollbackTimeout: "How long restoring may take if it fails (default 5m)",
-                               noRollback: "Leave a failed rollback in place (exit 4)"),
+                               noRollback: "Leave a failed rollback in place (exit 4)") + [Confirmation.yesOption],
         examples: ["platform rollback shop -e staging", "platform rollback shop --to 12 -m 'bad cache'"],
         usesGlobals: ["environment", "output", "quiet", "verbose", "kube-context", "kubeconfig"])
 
@@ -37,7 +41,8 @@ struct RollbackCommand: PlatformCommand {
         let flags = try RolloutFlags.parse(parsed)
         return Options(name: name, environment: globals.environment, revision: revision, timeout: flags.timeout,
                        rollbackTimeout: flags.rollbackTimeout, wait: flags.wait, rollback: flags.rollback,
-                       message: flags.message, output: globals.output, kube: globals.kube)
+                       message: flags.message, output: globals.output, kube: globals.kube, yes: parsed.flag("yes"),
+                       protected: globals.protectedEnvironments.contains(globals.environment))
     }
 
     static func validate(_ options: Options) throws {
@@ -49,6 +54,12 @@ struct RollbackCommand: PlatformCommand {
         let request = RollbackRequest(app: options.name, environment: options.environment, revision: options.revision,
                                       timeout: options.timeout, rollbackTimeout: options.rollbackTimeout,
                                       wait: options.wait, rollback: options.rollback, message: options.message)
-        return DeployCommand.outcome(of: await deployService(options.kube, context).rollback(request), options.output)
+        try Confirmation.protectedEnvironment(options.environment, protected: options.protected, yes: options.yes,
+                                              action: "roll back \(options.name)", command: spec.name, context)
+        let run = await deployService(options.kube, context).rollback(request)
+        var result = DeployCommand.outcome(of: run, options.output)
+        result.ci = await CIReporting.report(command: spec.name, app: options.name, environment: options.environment,
+                                             image: run.appliedImage ?? "", run: run, kube: options.kube, context)
+        return result
     }
 }

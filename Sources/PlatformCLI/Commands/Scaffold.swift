@@ -13,6 +13,8 @@ struct ScaffoldCommand: PlatformCommand {
         var templatesDirectory: String?
         var dryRun: Bool
         var output: OutputFormat
+        /// Fetch the config's git `templates_source` again now.
+        var refresh = false
     }
 
     static let spec = CommandSpec(
@@ -33,6 +35,7 @@ struct ScaffoldCommand: PlatformCommand {
                        completion: .choices(CIChoice.all)),
             OptionSpec("no-git", help: "Do not create a git repository"),
             OptionSpec("templates-dir", value: "DIR", help: "Look up template ids in DIR first", completion: .directories),
+            OptionSpec("refresh", help: "Fetch the configured templates_source git repository again now"),
         ],
         examples: [
             "platform scaffold shop --template python/flask",
@@ -65,8 +68,9 @@ struct ScaffoldCommand: PlatformCommand {
             variables["ci"] = ci
         }
         var defaults: [String: String] = [:]
-        let userPath = ConfigLoader.userConfigPath(environment: environment)
-        if let ci = try ConfigLoader.loadUserConfig(at: userPath)?.ci {
+        let layers = try ConfigLayers.load(environment: environment)
+        if let ci = layers.merged.ci {
+            let userPath = layers.source(of: "ci").map { "\($0)" } ?? "config"
             guard CIChoice.all.contains(ci) else {
                 throw PlatformError.invalidInput("\(userPath): invalid ci \(Validate.quoted(ci)): use \(CIChoice.all.joined(separator: ", "))")
             }
@@ -74,7 +78,7 @@ struct ScaffoldCommand: PlatformCommand {
         }
         return Options(name: name, template: template, directory: parsed.value("dir") ?? ".", variables: variables,
                        defaults: defaults, git: !parsed.flag("no-git"), templatesDirectory: parsed.value("templates-dir"),
-                       dryRun: globals.dryRun, output: globals.output)
+                       dryRun: globals.dryRun, output: globals.output, refresh: parsed.flag("refresh"))
     }
 
     static func validate(_ options: Options) throws {
@@ -89,7 +93,7 @@ struct ScaffoldCommand: PlatformCommand {
 
     static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
         let service = ScaffoldService(
-            runner: context.runner, store: templateStore(options.templatesDirectory, context),
+            runner: context.runner, store: try await templateStore(options.templatesDirectory, context, refresh: options.refresh),
             reporter: context.console, signals: context.signals, version: platformVersion)
         let parent = options.directory.hasPrefix("/")
             ? options.directory
@@ -120,29 +124,54 @@ enum CIChoice {
     static let all = ["github", "gitlab", "none"]
 }
 
-/// The template store for this run, from `--templates-dir`, the environment and the binary's location.
-func templateStore(_ explicit: String?, _ context: CommandContext) -> TemplateStore {
-    TemplateStore.standard(explicit: explicit, environment: context.environment, executablePath: context.executablePath)
+/// The template folders for this run: `--templates-dir`, `PLATFORM_TEMPLATES_DIR`, the config's
+/// `templates_source` (git sources cloned or refreshed now, unless `cachedOnly`), the install prefix, the
+/// checkout, the embedded set. `useSource: false` leaves `templates_source` out (create's module lookup).
+func templateStore(_ explicit: String?, _ context: CommandContext, refresh: Bool = false,
+                   cachedOnly: Bool = false, useSource: Bool = true) async throws -> TemplateStore {
+    var configured: String?
+    if useSource {
+        let layers = try ConfigLayers.load(environment: context.environment)
+        if let source = layers.merged.templatesSource {
+            var file: String?
+            if case .organisation(let path)? = layers.source(of: "templates_source") { file = path }
+            if case .user(let path)? = layers.source(of: "templates_source") { file = path }
+            configured = try await TemplateSource(runner: context.runner, environment: context.environment,
+                                                  reporter: context.console)
+                .folder(for: source, configFile: file, refresh: refresh, cachedOnly: cachedOnly)
+        }
+    }
+    return TemplateStore.standard(explicit: explicit, environment: context.environment,
+                                  executablePath: context.executablePath,
+                                  configured: configured)
 }
 
 struct TemplatesCommand: PlatformCommand {
     struct Options: Sendable, Equatable {
         var output: OutputFormat
         var templatesDirectory: String?
+        var refresh = false
     }
 
     static let spec = CommandSpec(
         "templates", summary: "List the templates scaffold can use",
-        options: [OptionSpec("templates-dir", value: "DIR", help: "Look up templates in DIR first", completion: .directories)],
-        examples: ["platform templates", "platform templates -o json"], usesGlobals: ["output"])
+        discussion: """
+        Lists the templates found in --templates-dir, $PLATFORM_TEMPLATES_DIR, the config's
+        templates_source (a folder, or a git+URL@REF repository cloned into $XDG_CACHE_HOME/platform
+        and refreshed with --refresh, or hourly when REF is a branch), the installed templates, and the
+        templates embedded in the binary. First match wins.
+        """,
+        options: [OptionSpec("templates-dir", value: "DIR", help: "Look up templates in DIR first", completion: .directories),
+                  OptionSpec("refresh", help: "Fetch the configured templates_source git repository again now")],
+        examples: ["platform templates", "platform templates -o json", "platform templates --refresh"], usesGlobals: ["output"])
 
     static func parse(_ parsed: ParsedCommandLine, globals: GlobalOptions, environment: [String: String]) throws -> Options {
         _ = try positionals(parsed, min: 0, max: 0)
-        return Options(output: globals.output, templatesDirectory: parsed.value("templates-dir"))
+        return Options(output: globals.output, templatesDirectory: parsed.value("templates-dir"), refresh: parsed.flag("refresh"))
     }
 
     static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
-        let templates = try templateStore(options.templatesDirectory, context).list()
+        let templates = try await templateStore(options.templatesDirectory, context, refresh: options.refresh).list()
             .filter { !$0.id.hasPrefix("terraform/") }
         if options.output == .text && templates.isEmpty {
             return CommandOutcome(notes: [.warning("no templates found; set PLATFORM_TEMPLATES_DIR or --templates-dir")])

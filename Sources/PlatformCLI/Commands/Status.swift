@@ -24,9 +24,11 @@ struct StatusCommand: PlatformCommand {
         lines.append("  URL:       " + one(status.url ?? "(no ingress)"))
         lines.append("  Image:     " + one(status.image ?? "?"))
         lines.append("  Replicas:  \(r.ready)/\(r.desired) ready, \(r.updated)/\(r.desired) updated, \(r.available) available")
+        lines.append("  Config:    " + (status.config?.detailed ?? "(no vars or secrets)"))
         if let release = status.release {
             lines.append("  Release:   \(release.revision) \(one(release.image)) \(release.result.rawValue) by \(one(release.user)) at \(one(release.time))"
                          + (release.message.map { " (\(one($0)))" } ?? ""))
+            lines.append("  Digest:    " + one(release.digest ?? "(not recorded)"))
         } else {
             lines.append("  Release:   (no recorded release runs this image)")
         }

@@ -76,7 +76,7 @@ struct UpgradeCommand: PlatformCommand {
     static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
         try context.requireTools(["git"])
         let mode: UpgradeRequest.Mode = options.check ? .check : options.diff ? .diff : options.dryRun ? .dryRun : .apply
-        let service = UpgradeService(runner: context.runner, store: templateStore(options.templatesDirectory, context),
+        let service = UpgradeService(runner: context.runner, store: try await templateStore(options.templatesDirectory, context),
                                      reporter: context.console, signals: context.signals, version: platformVersion)
         let result = try await service.upgrade(UpgradeRequest(
             directory: context.currentDirectory, version: options.version, conflict: options.conflict,

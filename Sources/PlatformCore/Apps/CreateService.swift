@@ -11,9 +11,13 @@ public struct CreateRequest: Sendable {
     public var dryRun: Bool
     /// How long to wait for another run holding the workspace lock.
     public var lockTimeout: Double
+    /// `--allow-mutable-tag`: accept `:latest` or a tagless image outside development.
+    public var allowMutableTag: Bool
 
     public init(settings: AppSettings, moduleSource: String, stateDirectory: String,
-                processEnvironment: [String: String], dryRun: Bool = false, lockTimeout: Double = 600) {
+                processEnvironment: [String: String], dryRun: Bool = false, lockTimeout: Double = 600,
+                allowMutableTag: Bool = false) {
+        self.allowMutableTag = allowMutableTag
         self.settings = settings
         self.moduleSource = moduleSource
         self.stateDirectory = stateDirectory
@@ -79,7 +83,9 @@ public struct CreateService: Sendable {
         // Plan: read the cluster, render the documents and the root module.
         reporter.progress("Reading the cluster for \(name) in \(environment)")
         let monitors = try await step { try await kubectl.hasResource("servicemonitors", group: Self.monitoringGroup) }
-        var references = ["namespace/\(environment)", "deployment/\(name)", "service/\(name)", "ingress/\(name)"]
+        var references = ["namespace/\(environment)", "serviceaccount/\(name)", "deployment/\(name)", "service/\(name)",
+                          "ingress/\(name)", "networkpolicy/\(name)", "poddisruptionbudget/\(name)",
+                          "horizontalpodautoscaler.autoscaling/\(name)"]
         if monitors { references.append("servicemonitors.\(Self.monitoringGroup)/\(name)") }
         // The live objects matter for a dry run (what would change) and for keeping the running image;
         // a real run with --image needs only the Namespace (whose it is).
@@ -94,6 +100,7 @@ public struct CreateService: Sendable {
         if let liveImage, !settings.imageIsExplicit, liveImage != settings.image.value {
             reporter.detail("Keeping the image running in the cluster, \(liveImage) (use --image to change it)")
         }
+        try Self.checkImmutable(image, environment: environment, allowed: request.allowMutableTag)
         var documents = try Manifests.render(.init(settings: settings, image: image, serviceMonitor: monitors))
         var skipped: [CreateResult.Skipped] = []
         if let reason = namespace.reason(namespace: environment) {
@@ -101,14 +108,20 @@ public struct CreateService: Sendable {
             skipped.append(.init(kind: "Namespace", reason: reason))
             if case .unreadable = namespace { reporter.warning(reason) } else { reporter.progress(reason) }
         }
-        if !monitors {
+        let metrics = "port metrics (\(settings.metricsPort.value)), path \(settings.metricsPath.value)"
+        if monitors {
+            reporter.progress("Metrics: the ServiceMonitor \(name) has Prometheus scrape \(metrics)")
+        } else {
             let reason = "the cluster has no \(Self.monitoringGroup) ServiceMonitor resource (Prometheus Operator CRD)"
             skipped.append(.init(kind: "ServiceMonitor", reason: reason))
             reporter.progress("Skipping the ServiceMonitor: \(reason)")
+            reporter.progress("Metrics: the pods carry prometheus.io/scrape, /port and /path annotations (\(metrics)) for a Prometheus that discovers pods by them")
         }
-        let rootModule = try RootModule(settings: settings, moduleSource: request.moduleSource).encoded()
-        let moduleHash = SHA256.hex(rootModule)
-        let secrets = settings.variables.filter { Redactor.isSecretKey($0.key) }.map(\.value)
+        let root = RootModule(settings: settings, moduleSource: request.moduleSource)
+        let rootModule = try root.encoded()
+        // Changed backend credentials need a new `terraform init` too.
+        let moduleHash = SHA256.hex(root.backendSecrets.isEmpty ? rootModule : rootModule + (try stableJSONDocument(root.backendSecrets)))
+        let secrets = settings.variables.filter { Redactor.isSecretKey($0.key) }.map(\.value) + root.backendSecretValues
         let terraformEnvironment = Terraform.toolEnvironment(processEnvironment: request.processEnvironment,
                                                              stateDirectory: request.stateDirectory,
                                                              variables: settings.variables)
@@ -122,6 +135,7 @@ public struct CreateService: Sendable {
                 ? try await workspace.lock(timeout: request.lockTimeout, reporter: reporter, signals: signals) : nil
             defer { lock?.release() }
             let terraformChanges = try await planInScratchCopy(workspace: workspace, rootModule: rootModule,
+                                                               backendSecrets: root.backendSecrets,
                                                                environment: terraformEnvironment, secrets: secrets)
             let (serverDocuments, changed) = try await dryRunApply(kubectl, documents: documents, live: live,
                                                                    namespaceExists: namespace != .missing,
@@ -141,12 +155,17 @@ public struct CreateService: Sendable {
         if workspace.isInitialized(for: moduleHash) {
             reporter.progress("Terraform workspace \(workspace.path) is initialised for this module")
         } else {
-            reporter.progress("Initialising Terraform in \(workspace.path)")
-            try await step { try await terraform.initialize() }
+            try await reporter.phase(.terraformInit) { try await step { try await terraform.initialize(backendSecrets: root.backendSecrets) } }
             try workspace.recordHash(moduleHash)
         }
-        reporter.progress("Applying the infrastructure for \(name) (\(environment))")
-        if let outputs = try await step({ try await terraform.apply() }) {
+        defer { Workspace.protectFiles(in: workspace.path) }  // state and backups 0600, also after a failure
+        let applied = try await reporter.phase(.terraformApply, summary: { (_: [String: JSONValue]?, changes: [String: Int]?) in
+            guard let changes else { return (nil, [:]) }
+            return ("\(changes["add"] ?? 0) added, \(changes["change"] ?? 0) changed"
+                    + ((changes["remove"] ?? 0) > 0 ? ", \(changes["remove"] ?? 0) destroyed" : ""),
+                    ["added": changes["add"] ?? 0, "changed": changes["change"] ?? 0, "destroyed": changes["remove"] ?? 0])
+        }) { try await step { try await terraform.applyReporting() } }
+        if let outputs = applied.0 {
             result.terraform.outputs = outputs
         } else {
             // apply -json did not report its outputs in the documented form: ask for them.
@@ -165,9 +184,21 @@ public struct CreateService: Sendable {
                 try await kubectl.apply(namespaces, fieldManager: AppConventions.fieldManager(name), forceConflicts: false)
             }
         }
-        reporter.progress("Applying \(appObjects.count) objects to namespace \(environment)")
-        _ = try await step { try await kubectl.apply(appObjects, fieldManager: AppConventions.fieldManager(name)) }
+        let count = appObjects.count
+        _ = try await reporter.phase(.kubernetesApply, summary: { (_: CommandResult) in
+            ("\(count) objects in namespace \(environment)", ["objects": count])
+        }) { try await step { try await kubectl.apply(appObjects, fieldManager: AppConventions.fieldManager(name)) } }
         return result
+    }
+
+    /// Outside `development`, an image must have an immutable tag (not `:latest`, not tagless) or a
+    /// digest, unless `--allow-mutable-tag`: a mutable tag makes what runs depend on when a node pulls.
+    public static func checkImmutable(_ image: String, environment: String, allowed: Bool) throws {
+        guard environment != "development", !allowed, !image.contains("@") else { return }
+        let tag = Validate.splitImage(image).tag
+        guard tag == nil || tag == "latest" else { return }
+        throw PlatformError.invalidInput(
+            "image \(Validate.quoted(image)) has a mutable tag (\(tag.map { ":" + $0 } ?? "no tag")) outside development: use a fixed tag such as :1.2.0 or a digest (@sha256:...), or pass --allow-mutable-tag")
     }
 
     /// `kubectl get` of the references (the Namespace first). Credentials scoped to the namespace may
@@ -204,20 +235,21 @@ public struct CreateService: Sendable {
     }
 
     /// `terraform plan` in a scratch copy of the workspace, so a dry run changes no file of it.
-    private func planInScratchCopy(workspace: Workspace, rootModule: Data, environment: [String: String],
-                                   secrets: [String]) async throws -> Bool {
+    private func planInScratchCopy(workspace: Workspace, rootModule: Data, backendSecrets: [String: JSONValue],
+                                   environment: [String: String], secrets: [String]) async throws -> Bool {
         let files = FileManager.default
         let scratch = files.temporaryDirectory.appendingPathComponent("platform-plan-\(UUID().uuidString)").path
-        try files.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        try files.createDirectory(atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         defer { try? files.removeItem(atPath: scratch) }
         try rootModule.write(to: URL(fileURLWithPath: scratch + "/" + Workspace.moduleFile))
         for file in [Workspace.stateFile, ".terraform.lock.hcl"] where files.fileExists(atPath: workspace.path + "/" + file) {
             try files.copyItem(atPath: workspace.path + "/" + file, toPath: scratch + "/" + file)
         }
+        Workspace.protectFiles(in: scratch)
         let terraform = Terraform(runner: runner, directory: scratch, environment: environment, reporter: reporter,
                                   secrets: secrets)
         reporter.progress("Planning the infrastructure (dry run)")
-        try await step { try await terraform.initialize() }
+        try await step { try await terraform.initialize(backendSecrets: backendSecrets) }
         return try await step { try await terraform.plan(detailedExitCode: true, lock: false) }
     }
 

@@ -4,7 +4,8 @@ import Foundation
 /// this same value (gh's `pr checkout` builds its command queue the same way before running it).
 public struct DeployPlan: Sendable, Equatable {
     public var request: DeployRequest
-    /// The partial Deployment applied with the deploy field manager: only the app container's image.
+    /// The partial Deployment applied with the deploy field manager: the app container's image (and
+    /// `envFrom` when the request names a configuration version; see Vars/).
     public var patch: JSONValue
     public var fieldManager: String
 
@@ -17,6 +18,6 @@ public struct DeployPlan: Sendable, Equatable {
     /// The plan of `request` for the app's Deployment as `kubectl` addresses it. Touches nothing.
     public init(_ request: DeployRequest, kubectl: Kubectl) {
         self.init(request: request, patch: kubectl.imagePatch(app: request.app, namespace: request.environment,
-                                                              image: request.image))
+                                                              image: request.image, config: request.config ?? .empty))
     }
 }

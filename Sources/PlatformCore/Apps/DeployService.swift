@@ -15,10 +15,19 @@ public struct DeployRequest: Sendable, Equatable {
     public var kind: Release.Kind
     /// For `rollback`: the revision being re-deployed.
     public var rollbackOf: Int?
+    /// The commit the image was built from (`--commit`, or HEAD of the app's repository).
+    public var commit: Release.Commit?
+    /// `platform promote`: where the image comes from.
+    public var promotedFrom: Release.Promotion?
+    /// The configuration version to run (vars and secrets, see Vars/); nil keeps the one the
+    /// Deployment references now, `.empty` runs without.
+    public var config: ConfigReference?
+    /// Deploy even when the image already runs: restart the Pods (kubectl.kubernetes.io/restartedAt).
+    public var force: Bool
 
     public init(app: String, environment: String, image: String, timeout: Double = 300, rollbackTimeout: Double = 300,
                 wait: Bool = true, rollback: Bool = true, message: String? = nil, kind: Release.Kind = .deploy,
-                rollbackOf: Int? = nil) {
+                rollbackOf: Int? = nil, config: ConfigReference? = nil, force: Bool = false) {
         self.app = app
         self.environment = environment
         self.image = image
@@ -29,6 +38,8 @@ public struct DeployRequest: Sendable, Equatable {
         self.message = message
         self.kind = kind
         self.rollbackOf = rollbackOf
+        self.config = config
+        self.force = force
     }
 }
 
@@ -41,6 +52,12 @@ public struct DeployOutcome: Codable, Sendable, Equatable {
     public var previousImage: String?
     public var result: Release.Result
     public var replicas: RolloutProgress?
+    /// The configuration version the release runs (nil: none).
+    public var config: ConfigReference?
+    /// True when the image (and configuration) already ran: nothing was deployed, no release recorded.
+    public var unchanged: Bool? = nil
+    /// True for `--force`: the Pods were restarted (kubectl.kubernetes.io/restartedAt).
+    public var restarted: Bool? = nil
 }
 
 /// How a deploy (or rollback) ended, whether it succeeded or not, and whether it got as far as
@@ -63,8 +80,13 @@ public struct DeployService: Sendable {
     public let kubectl: Kubectl
     public let reporter: ProgressReporter
     public let signals: SignalForwarder
-    /// Seconds between two looks at the rollout.
+    /// Seconds between two looks at the rollout (each look is one kubectl process).
     public var pollInterval: Double
+    public static let defaultPollInterval = 2.0
+    /// Seconds a pull error may last (RolloutRules.pullGrace; tests set 0).
+    public var pullGrace: Double = RolloutRules.pullGrace
+    /// Seconds a ReplicaSet may fail to create Pods (RolloutRules.createGrace).
+    public var createGrace: Double = RolloutRules.createGrace
     /// Seconds since some fixed point (injectable so timeouts can be tested without waiting).
     public var clock: @Sendable () -> Double
     /// Who deploys (git user.name, $USER, "unknown").
@@ -72,7 +94,7 @@ public struct DeployService: Sendable {
     public var now: @Sendable () -> Date
 
     public init(kubectl: Kubectl, reporter: ProgressReporter, signals: SignalForwarder, user: String,
-                pollInterval: Double = 0.5,
+                pollInterval: Double = DeployService.defaultPollInterval,
                 clock: @escaping @Sendable () -> Double = { ProcessInfo.processInfo.systemUptime },
                 now: @escaping @Sendable () -> Date = { Date() }) {
         self.kubectl = kubectl
@@ -125,11 +147,14 @@ public struct DeployService: Sendable {
             let liveImage = try await kubectl.deployment(request.app, namespace: request.environment)
                 .flatMap { RolloutRules.image(of: $0, container: request.app) }
             let target = try RollbackPlanner.target(history, to: request.revision, liveImage: liveImage, app: request.app)
-            reporter.progress("Going back to release \(target.revision) of \(request.app): \(target.image)")
-            let deploy = DeployRequest(app: request.app, environment: request.environment, image: target.image,
+            reporter.progress("Going back to release \(target.revision) of \(request.app): \(target.redeployImage)"
+                              + (target.config.map { " (\($0.summary))" } ?? ""))
+            // The image (pinned by the digest its pods ran, when recorded) and the configuration
+            // version of that release, together.
+            let deploy = DeployRequest(app: request.app, environment: request.environment, image: target.redeployImage,
                                        timeout: request.timeout, rollbackTimeout: request.rollbackTimeout,
                                        wait: request.wait, rollback: request.rollback, message: request.message,
-                                       kind: .rollback, rollbackOf: target.revision)
+                                       kind: .rollback, rollbackOf: target.revision, config: target.config ?? .empty)
             return await run(plan(deploy))
         } catch {
             return DeployRun(result: .failure(error), appliedImage: nil)
@@ -139,7 +164,10 @@ public struct DeployService: Sendable {
     private func deployHandlingInterruption(_ plan: DeployPlan, applied: inout String?) async throws -> DeployOutcome {
         let request = plan.request
         let app = request.app, namespace = request.environment
-        guard let deployment = try await kubectl.deployment(app, namespace: namespace) else {
+        let start = clock()
+        guard let deployment = try await retrying("reading the Deployment", until: start + request.timeout, {
+            try await kubectl.deployment(app, namespace: namespace)
+        }) else {
             throw PlatformError.failed("app \(Validate.quoted(app)) not found in environment \(Validate.quoted(namespace)) (no Deployment \(app) in namespace \(namespace)); run 'platform create \(app) -e \(namespace)' first")
         }
         let containers = (deployment["spec", "template", "spec", "containers"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
@@ -148,33 +176,64 @@ public struct DeployService: Sendable {
             throw PlatformError.failed("the Deployment \(app) in \(namespace) has no container named \(app) (it has: \(containers.joined(separator: ", "))); deploy changes the container named after the app, as 'platform create' makes it")
         }
         let previousImage = RolloutRules.image(of: deployment, container: app)
+        // A deploy keeps the configuration version the Deployment references (see Vars/).
+        let liveConfig = ConfigReference.live(in: deployment, app: app)
         let store = ReleaseStore(kubectl: kubectl)
-        let livePods = try await kubectl.pods(app: app, namespace: namespace)
+        let config = request.config ?? liveConfig
+        if previousImage == request.image, config.sameVersion(as: liveConfig), !request.force {
+            // Not a new release: the template would not change, so nothing would roll out.
+            let current = try await store.read(app: app, namespace: namespace).current(liveImage: previousImage)
+            return DeployOutcome(app: app, environment: namespace, revision: current?.revision ?? 0, image: request.image,
+                                 previousImage: previousImage, result: current?.result ?? .succeeded, replicas: nil,
+                                 config: current?.config, unchanged: true)
+        }
+        if RolloutRules.isPaused(deployment) {
+            throw PlatformError.failed("the Deployment \(app) in \(namespace) is paused (spec.paused: true): a new image would not roll out; resume it with 'kubectl rollout resume deployment/\(app) -n \(namespace)' and deploy again (nothing was changed)")
+        }
+        let selector = Self.selector(of: deployment, app: app)
+        let before = try await retrying("looking at the app", until: start + request.timeout, {
+            try await kubectl.rolloutSnapshot(app: app, namespace: namespace, selector: selector)
+        })
         var release = Release(revision: 0, image: request.image, user: user, time: Self.timestamp(now()),
                               message: request.message, result: .pending, kind: request.kind,
-                              rollbackOf: request.rollbackOf)
+                              rollbackOf: request.rollbackOf, config: config.isEmpty ? nil : config)
+        release.commit = request.commit
+        let restartedAt = request.force && previousImage == request.image ? Self.timestamp(now()) : nil
+        release.restartedAt = restartedAt
+        release.promotedFrom = request.promotedFrom
         // The pending release takes the next revision in the same write that records it.
         let pending = release
-        let (revision, lastServing) = try await store.update(app: app, namespace: namespace) { history in
+        let (revision, lastServing, known) = try await store.update(app: app, namespace: namespace) { history in
             var recorded = pending
             recorded.revision = try history.checkedNextRevision()
-            let serving = history.lastSucceeded?.image
+            // The key fingerprints of a kept version come from the release that recorded it.
+            let known = history.releases.last {
+                $0.config?.sameVersion(as: config) == true && ($0.config?.varKeys != nil || $0.config?.secretKeys != nil)
+            }?.config
+            if request.config == nil, let known { recorded.config = known }
+            let serving = history.lastSucceeded
             history.record(recorded)
-            return (recorded.revision, serving)
+            return (recorded.revision, serving, known)
         }
         release.revision = revision
-        // What an automatic rollback restores: what runs now when it is healthy (whoever put it there),
-        // else the release that served last, else what runs now anyway.
-        var rollbackImage = lastServing ?? previousImage
-        if let previousImage,
-           case .ready = RolloutRules.assess(deployment: deployment, pods: livePods, app: app, image: previousImage) {
+        if request.config == nil, let known { release.config = known }
+        // What an automatic rollback restores: what runs now when its rollout is complete (whoever
+        // put it there; judged like `status`, never by lifetime restarts), else the release that
+        // served last, else what runs now anyway.
+        var rollbackImage = lastServing?.redeployImage ?? previousImage
+        var rollbackConfig = lastServing.map { $0.config ?? .empty } ?? liveConfig
+        if previousImage != nil, RolloutRules.isComplete(before) {
             rollbackImage = previousImage
+            rollbackConfig = liveConfig
         }
 
-        reporter.progress("\(request.kind == .rollback ? "Rolling back" : "Deploying") \(app) in \(namespace): \(request.image) (release \(release.revision))")
+        let verb = request.kind == .rollback ? "Rolling back" : (restartedAt != nil ? "Restarting" : "Deploying")
+        reporter.progress("\(verb) \(app) in \(namespace): \(request.image) (release \(release.revision))")
         do {
             return try await rollout(plan, release: &release, previousImage: previousImage,
-                                     rollbackImage: rollbackImage, store: store, applied: &applied)
+                                     rollbackImage: rollbackImage, rollbackConfig: rollbackConfig, store: store,
+                                     applied: &applied, selector: selector, podsBefore: before.pods,
+                                     restartedAt: restartedAt, start: start)
         } catch PlatformError.interrupted(let signal) {
             // Not left pending: record how far it got, then stop as interrupted.
             if release.result == .pending {
@@ -190,61 +249,127 @@ public struct DeployService: Sendable {
                 reporter.warning("could not record release \(final.revision) as interrupted: \(error)")
             }
             throw PlatformError.interrupted(signal: signal)
+        } catch {
+            // Any other error: never left pending.
+            if release.result == .pending {
+                release.result = .failed
+                let note = "stopped by an error before the rollout was confirmed: \(error)"
+                release.reason = release.reason.map { $0 + "; " + note } ?? note
+                await recordFinal(release, store: store, app: app, namespace: namespace)
+            }
+            throw error
         }
     }
 
+    /// Records the final state of `release`, retrying transient API errors for a while; a warning
+    /// when it cannot (the error that stopped the deploy is what the user sees).
+    private func recordFinal(_ release: Release, store: ReleaseStore, app: String, namespace: String) async {
+        do {
+            try await record(release, store: store, app: app, namespace: namespace)
+        } catch {
+            reporter.warning("could not record release \(release.revision) as \(release.result.rawValue): \(error)")
+        }
+    }
+
+    /// Records a release, retrying transient API errors (an outage must not leave it pending).
+    private func record(_ release: Release, store: ReleaseStore, app: String, namespace: String) async throws {
+        try await retrying("recording release \(release.revision)", until: clock() + Self.recordPatience, {
+            try await store.record(release, app: app, namespace: namespace)
+        })
+    }
+
+    /// Seconds a final release record is retried through API errors.
+    static let recordPatience: Double = 30
+
     /// Applies the image and watches it (and the automatic rollback); records the outcome in `release`.
     private func rollout(_ plan: DeployPlan, release: inout Release, previousImage: String?,
-                         rollbackImage: String?, store: ReleaseStore,
-                         applied: inout String?) async throws -> DeployOutcome {
+                         rollbackImage: String?, rollbackConfig: ConfigReference, store: ReleaseStore,
+                         applied: inout String?, selector: String, podsBefore: [JSONValue], restartedAt: String?,
+                         start: Double) async throws -> DeployOutcome {
         let request = plan.request
         let app = request.app, namespace = request.environment
-        try await kubectl.applyAsDeploy(plan.patch)
+        // The image and envFrom go together (see Kubectl.imagePatch); the plan has the image only
+        // when it ran without a configuration version.
+        let config = release.config ?? .empty
+        let patch = config.isEmpty && restartedAt == nil ? plan.patch
+            : kubectl.imagePatch(app: app, namespace: namespace, image: request.image, config: config,
+                                 restartedAt: restartedAt)
+        try await retrying("applying the image", until: start + request.timeout, {
+            try await kubectl.applyAsDeploy(patch)
+        })
         applied = request.image  // from now on this run is a deployment (metrics)
         guard request.wait else {
             release.result = .applied
-            try await store.record(release, app: app, namespace: namespace)
+            try await record(release, store: store, app: app, namespace: namespace)
             return DeployOutcome(app: app, environment: namespace, revision: release.revision, image: request.image,
-                                 previousImage: previousImage, result: .applied, replicas: nil)
+                                 previousImage: previousImage, result: .applied, replicas: nil, config: release.config,
+                                 restarted: restartedAt == nil ? nil : true)
         }
 
+        var lastPods = podsBefore
         let verdict = try await waitForRollout(app: app, namespace: namespace, image: request.image,
-                                               timeout: request.timeout)
+                                               timeout: request.timeout, since: start, config: config,
+                                               selector: selector, podsBefore: podsBefore, lastPods: &lastPods)
         switch verdict {
         case .ready(let progress):
             release.result = .succeeded
-            try await store.record(release, app: app, namespace: namespace)
+            // Record the digest the ready pods run (from the last look: no extra kubectl process).
+            release.digest = ImageDigest.running(pods: lastPods, app: app, image: request.image)
+            try await record(release, store: store, app: app, namespace: namespace)
             return DeployOutcome(app: app, environment: namespace, revision: release.revision, image: request.image,
-                                 previousImage: previousImage, result: .succeeded, replicas: progress)
+                                 previousImage: previousImage, result: .succeeded, replicas: progress,
+                                 config: release.config, restarted: restartedAt == nil ? nil : true)
         case .superseded(let other):
             try await supersede(&release, by: other, store: store, app: app, namespace: namespace)
         case .failed(let reason):
             release.reason = reason
             reporter.warning("the rollout of \(request.image) failed: \(reason)")
-            guard request.rollback, let target = rollbackImage, target != request.image else {
+            guard request.rollback, let target = rollbackImage,
+                  target != request.image || !rollbackConfig.sameVersion(as: config) else {
                 release.result = .failed
-                try await store.record(release, app: app, namespace: namespace)
-                let why = !request.rollback ? "not rolled back (--no-rollback)" : "no previous release to roll back to"
-                throw PlatformError.deployFailed("deploy of \(request.image) failed: \(reason); \(why)")
+                try await record(release, store: store, app: app, namespace: namespace)
+                let why = !request.rollback ? "not rolled back (--no-rollback)"
+                    : rollbackImage == request.image ? "not rolled back (nothing else to go back to)"
+                    : "no previous release to roll back to"
+                throw PlatformError.deployFailed("\(Self.what(release)) failed: \(reason); \(why)")
             }
-            reporter.progress("Rolling back \(app) to \(target)")
-            try await kubectl.setImage(app: app, namespace: namespace, image: target)
+            let restored = target + (rollbackConfig.sameVersion(as: config) ? "" : " (\(rollbackConfig.summary))")
+            reporter.progress("Rolling back \(app) to \(restored)")
+            let rollbackStart = clock()
+            do {
+                try await retrying("applying the rollback", until: rollbackStart + request.rollbackTimeout, {
+                    try await kubectl.setImage(app: app, namespace: namespace, image: target, config: rollbackConfig)
+                })
+            } catch let error as PlatformError where Self.isTransient(error) {
+                release.result = .failed
+                release.reason = reason + "; the rollback to \(restored) could not be applied: \(Self.apiError(error))"
+                try await record(release, store: store, app: app, namespace: namespace)
+                throw PlatformError.deployFailed("\(Self.what(release)) failed: \(reason); the rollback to \(restored) could not be applied: \(Self.apiError(error))")
+            }
+            // The rollback's own baseline: restarts of the Pods seen last do not count against it.
             let back = try await waitForRollout(app: app, namespace: namespace, image: target,
-                                                timeout: request.rollbackTimeout)
+                                                timeout: request.rollbackTimeout, since: rollbackStart,
+                                                config: rollbackConfig, selector: selector, podsBefore: lastPods,
+                                                lastPods: &lastPods)
             if case .superseded(let other) = back {
                 try await supersede(&release, by: other, store: store, app: app, namespace: namespace)
             }
             if case .failed(let rollbackReason) = back {
                 release.result = .failed
-                release.reason = reason + "; rollback to \(target) failed too: \(rollbackReason)"
-                try await store.record(release, app: app, namespace: namespace)
-                throw PlatformError.deployFailed("deploy of \(request.image) failed: \(reason); the rollback to \(target) failed too: \(rollbackReason)")
+                release.reason = reason + "; rollback to \(restored) failed too: \(rollbackReason)"
+                try await record(release, store: store, app: app, namespace: namespace)
+                throw PlatformError.deployFailed("\(Self.what(release)) failed: \(reason); the rollback to \(restored) failed too: \(rollbackReason)")
             }
             release.result = .rolledBack
             release.rolledBackTo = target
-            try await store.record(release, app: app, namespace: namespace)
-            throw PlatformError.deployRolledBack("deploy of \(request.image) failed: \(reason); rolled back to \(target), which is serving again")
+            try await record(release, store: store, app: app, namespace: namespace)
+            throw PlatformError.deployRolledBack("\(Self.what(release)) failed: \(reason); rolled back to \(restored), which is serving again")
         }
+    }
+
+    /// `deploy of IMAGE`, or for a configuration change `configuration change (vars …, secrets …)`.
+    static func what(_ release: Release) -> String {
+        release.kind == .config ? "configuration change (\((release.config ?? .empty).summary))" : "deploy of \(release.image)"
     }
 
     /// Someone else changed the image while this deploy waited: stop, record it, leave their image alone.
@@ -252,7 +377,7 @@ public struct DeployService: Sendable {
                            namespace: String) async throws -> Never {
         release.result = .superseded
         release.reason = "superseded by a deploy of \(other)"
-        try await store.record(release, app: app, namespace: namespace)
+        try await record(release, store: store, app: app, namespace: namespace)
         throw PlatformError.failed("deploy of \(release.image) was superseded by another deploy of \(other) while waiting; not rolling back (see 'platform releases \(app)')")
     }
 
@@ -263,50 +388,189 @@ public struct DeployService: Sendable {
         case superseded(String)
     }
 
-    /// Polls the Deployment and the app's Pods until the rollout is ready, a Pod is stuck, or the
-    /// time is up. Progress goes to the reporter, one line per change.
-    public func waitForRollout(app: String, namespace: String, image: String, timeout: Double) async throws -> Verdict {
-        let start = clock()
+    /// The label selector of the Deployment's Pods (`spec.selector.matchLabels`), the app's name
+    /// label when it has none.
+    public static func selector(of deployment: JSONValue, app: String) -> String {
+        guard case .object(let labels)? = deployment["spec", "selector", "matchLabels"], !labels.isEmpty else {
+            return AppConventions.selector(app)
+        }
+        return labels.keys.sorted().compactMap { key in labels[key]?.stringValue.map { "\(key)=\($0)" } }
+            .joined(separator: ",")
+    }
+
+    /// Looks at the Deployment, its ReplicaSets and Pods (one kubectl process per look: first at
+    /// once, then every `pollInterval`) until the rollout is complete, fails, or the time is up.
+    /// Transient API errors are retried with back-off within the same timeout. Progress goes to the
+    /// reporter, one line per change.
+    /// `timeout` counts from `since` (default: now); `lastPods` gets the Pods of the last look.
+    /// With `config`, another configuration version in the Deployment supersedes this one (a new
+    /// version is a new pod template, hence a new ReplicaSet: only its Pods are judged).
+    public func waitForRollout(app: String, namespace: String, image: String, timeout: Double, since: Double? = nil,
+                               config: ConfigReference? = nil, selector: String? = nil, podsBefore: [JSONValue] = [],
+                               lastPods: inout [JSONValue]) async throws -> Verdict {
+        let started = Date()
+        reporter.phaseStarted(.rollout)
+        do {
+            let verdict = try await pollRollout(app: app, namespace: namespace, image: image, timeout: timeout,
+                                                since: since, config: config, selector: selector,
+                                                podsBefore: podsBefore, lastPods: &lastPods)
+            if case .ready(let progress) = verdict {
+                reporter.phaseFinished(.rollout, summary: "\(progress.ready)/\(progress.desired) ready",
+                                       counts: Self.counts(progress), seconds: Date().timeIntervalSince(started))
+            } else {
+                reporter.phaseFailed(.rollout, seconds: Date().timeIntervalSince(started))
+            }
+            return verdict
+        } catch {
+            reporter.phaseFailed(.rollout, seconds: Date().timeIntervalSince(started))
+            throw error
+        }
+    }
+
+    static func counts(_ progress: RolloutProgress) -> [String: Int] {
+        ["desired": progress.desired, "updated": progress.updated, "ready": progress.ready,
+         "available": progress.available, "old": progress.old]
+    }
+
+    private func pollRollout(app: String, namespace: String, image: String, timeout: Double, since: Double?,
+                             config: ConfigReference?, selector: String?, podsBefore: [JSONValue],
+                             lastPods: inout [JSONValue]) async throws -> Verdict {
+        let start = since ?? clock()
+        let selector = selector ?? AppConventions.selector(app)
+        var tracker = RolloutTracker(app: app, image: image, podsBefore: podsBefore, pullGrace: pullGrace,
+                                     createGrace: createGrace)
         var lastSummary = ""
-        var last: RolloutAssessment?
+        var lastProgress: RolloutProgress?
+        var lastNotes: [String] = []
+        var shown: Set<String> = []
+        var apiError: String?
+        var retryDelay = 1.0
         while true {
             try signals.checkInterrupted()
-            let deployment = try await kubectl.deployment(app, namespace: namespace)
-            let pods = try await kubectl.pods(app: app, namespace: namespace)
-            let assessment = RolloutRules.assess(deployment: deployment, pods: pods, app: app, image: image)
-            last = assessment
-            switch assessment {
-            case .ready(let progress):
-                reporter.detail("  " + progress.summary)
-                reporter.detail("  rollout of \(image) complete")
-                return .ready(progress)
-            case .failed(var failure):
-                failure.logs = await lastLogLines(failure, namespace: namespace)
-                reporter.detail("  pod \(failure.pod): \(failure.container) \(failure.reason)"
-                                + (failure.message.isEmpty ? "" : ": \(failure.message)"))
-                if !failure.logs.isEmpty {
-                    reporter.detail("  last log lines of \(failure.pod)/\(failure.container):")
-                    for line in failure.logs { reporter.detail("    " + line) }
+            let remaining = timeout - (clock() - start)
+            var snapshot: RolloutSnapshot?
+            do {
+                snapshot = try await kubectl.rolloutSnapshot(app: app, namespace: namespace, selector: selector,
+                                                             requestTimeout: max(1, min(10, Int(remaining.rounded(.up)))))
+                if apiError != nil { reporter.detail("  the API server answers again") }
+                apiError = nil
+                retryDelay = 1
+            } catch let error as PlatformError where Self.isTransient(error) {
+                if apiError == nil {
+                    reporter.warning("could not look at the rollout (\(Self.apiError(error))); retrying until the timeout")
                 }
-                return .failed("pod \(failure.pod) is \(failure.reason)" + (failure.message.isEmpty ? "" : " (\(failure.message))"))
-            case .stalled(let message):
-                return .failed(message)
-            case .superseded(let other):
-                reporter.warning("the Deployment now runs \(other): another deploy changed it while waiting")
-                return .superseded(other)
-            case .progressing(let progress):
-                if progress.summary != lastSummary {
-                    reporter.detail("  " + progress.summary)
-                    lastSummary = progress.summary
+                apiError = Self.apiError(error)
+            }
+            if let config, let deployment = snapshot?.deployment {
+                let running = ConfigReference.live(in: deployment, app: app)
+                if RolloutRules.image(of: deployment, container: app) == image, !running.sameVersion(as: config) {
+                    reporter.warning("the Deployment now runs configuration \(running.summary): another change replaced it while waiting")
+                    return .superseded("\(image) with configuration \(running.summary)")
                 }
             }
-            if clock() - start >= timeout {
+            if let snapshot {
+                lastPods = snapshot.pods
+                switch tracker.assess(snapshot, now: clock()) {
+                case .ready(let progress):
+                    reporter.phaseUpdated(.rollout, progress.summary, counts: Self.counts(progress))
+                    reporter.detail("  rollout of \(image) complete")
+                    return .ready(progress)
+                case .failed(var failure):
+                    failure.logs = await lastLogLines(failure, namespace: namespace)
+                    reporter.detail("  pod \(failure.pod): \(failure.container) \(failure.reason)"
+                                    + (failure.message.isEmpty ? "" : ": \(failure.message)"))
+                    if !failure.logs.isEmpty {
+                        reporter.detail("  last log lines of \(failure.pod)/\(failure.container):")
+                        for line in failure.logs { reporter.detail("    " + line) }
+                    }
+                    return .failed("pod \(failure.pod) is \(failure.reason)" + (failure.message.isEmpty ? "" : " (\(failure.message))"))
+                case .stalled(let message):
+                    return .failed(message)
+                case .superseded(let other):
+                    reporter.warning("the Deployment now runs \(other): another deploy changed it while waiting")
+                    return .superseded(other)
+                case .progressing(let progress, let notes):
+                    lastProgress = progress
+                    lastNotes = notes
+                    if progress.summary != lastSummary {
+                        reporter.phaseUpdated(.rollout, progress.summary, counts: Self.counts(progress))
+                        lastSummary = progress.summary
+                    }
+                    for note in notes where !shown.contains(Self.noteKey(note)) {
+                        shown.insert(Self.noteKey(note))
+                        reporter.detail("  " + note)
+                    }
+                }
+            }
+            let elapsed = clock() - start
+            if elapsed >= timeout {
                 var detail = "timed out after \(Self.format(duration: timeout))"
-                if case .progressing(let progress)? = last { detail += " (\(progress.summary))" }
+                if let apiError {
+                    detail += "; the API server did not answer: \(apiError)"
+                } else if let progress = lastProgress {
+                    detail += " (\(progress.summary))" + (lastNotes.last.map { "; \($0)" } ?? "")
+                }
                 return .failed(detail)
             }
-            try await pause(pollInterval)
+            let wait = apiError == nil ? pollInterval : retryDelay
+            if apiError != nil { retryDelay = min(retryDelay * 2, Self.maxRetryDelay) }
+            try await pause(min(wait, max(0, timeout - elapsed)))
         }
+    }
+
+    /// A note without the parts that change from look to look (durations), to show it once.
+    static func noteKey(_ note: String) -> String {
+        note.split(separator: ":").prefix(2).joined(separator: ":")
+    }
+
+    static let maxRetryDelay = 5.0
+
+    /// Runs `operation`, retrying transient API errors with back-off (1 s, 2 s, … 5 s) until
+    /// `deadline`; then the last error is thrown.
+    @discardableResult
+    func retrying<T: Sendable>(_ what: String, until deadline: Double,
+                               _ operation: () async throws -> T) async throws -> T {
+        var delay = 1.0
+        var warned = false
+        while true {
+            do {
+                return try await operation()
+            } catch let error as PlatformError where Self.isTransient(error) {
+                let remaining = deadline - clock()
+                guard remaining > 0 else { throw error }
+                if !warned {
+                    reporter.warning("\(what): \(Self.apiError(error)); retrying")
+                    warned = true
+                }
+                try await pause(min(delay, remaining))
+                delay = min(delay * 2, Self.maxRetryDelay)
+            }
+        }
+    }
+
+    /// kubectl's messages for errors that a retry can get past: the API server unavailable,
+    /// overloaded or timing out, the connection refused or dropped (client-go's
+    /// `IsServiceUnavailable`/`IsTooManyRequests`/`IsTimeout`/`IsServerTimeout`/`IsInternalError`
+    /// and net errors). Forbidden, NotFound, Invalid and the like are not transient.
+    static let transientMarkers = [
+        "(ServiceUnavailable)", "(InternalError)", "(TooManyRequests)", "(Timeout)", "(ServerTimeout)",
+        "the server is currently unable to handle the request", "Unable to connect to the server",
+        "connection refused", "connection reset", "i/o timeout", "context deadline exceeded",
+        "TLS handshake timeout", "http2: client connection lost", "unexpected EOF", "etcdserver:",
+        "the server was unable to return a response in the time allotted", "Client.Timeout exceeded",
+        "was refused - did you specify the right host or port?",
+    ]
+
+    public static func isTransient(_ error: PlatformError) -> Bool {
+        guard case .toolFailed(_, _, let tail) = error else { return false }
+        return transientMarkers.contains { tail.contains($0) }
+    }
+
+    /// The API's message of a failed kubectl call, short.
+    static func apiError(_ error: PlatformError) -> String {
+        guard case .toolFailed(_, let status, let tail) = error else { return "\(error)" }
+        let line = tail.split(separator: "\n").last.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
+        return line.isEmpty ? "kubectl exited with status \(status)" : line
     }
 
     /// Sleeps `seconds` in slices of at most 100 ms, throwing `interrupted` as soon as a signal came.

@@ -14,6 +14,8 @@ public struct LogsRequest: Sendable, Equatable {
     public var sinceSeconds: Int?
     public var container: String?
     public var timestamps: Bool
+    /// The previous instance's log of each container that restarted (`kubectl logs --previous`).
+    public var previous = false
     /// Only lines containing this text.
     public var grep: String?
     /// With `follow`: stop after this many seconds (for tests and scripts); nil = until Ctrl-C.

@@ -28,25 +28,51 @@ public struct LogsService: Sendable {
     /// process's; nil (the default) sends every line through the `output` closure of `run`.
     public var passthrough: OutputTarget?
 
-    public init(kubectl: Kubectl, reporter: ProgressReporter, signals: SignalForwarder, pollInterval: Double = 1) {
+    /// At most this many `kubectl logs -f` at once (stern's `--max-log-requests` default is 50).
+    public var maxStreams: Int
+
+    public static let defaultMaxStreams = 50
+
+    public init(kubectl: Kubectl, reporter: ProgressReporter, signals: SignalForwarder, pollInterval: Double = 1,
+                maxStreams: Int = LogsService.defaultMaxStreams) {
         self.kubectl = kubectl
         self.reporter = reporter
         self.signals = signals
         self.pollInterval = pollInterval
+        self.maxStreams = maxStreams
+    }
+
+    /// Every container of a pod the kubelet keeps a log for, as stern shows them: init containers
+    /// (native sidecars are init containers with `restartPolicy: Always`), the containers, then
+    /// ephemeral (debug) containers, each with its status from the matching status list.
+    static func containers(of pod: JSONValue) -> [(name: String, status: JSONValue?)] {
+        var out: [(String, JSONValue?)] = []
+        for (specKey, statusKey) in [("initContainers", "initContainerStatuses"), ("containers", "containerStatuses"),
+                                     ("ephemeralContainers", "ephemeralContainerStatuses")] {
+            let statuses = pod["status", statusKey]?.arrayValue ?? []
+            for name in (pod["spec", specKey]?.arrayValue ?? []).compactMap({ $0["name"]?.stringValue }) {
+                out.append((name, statuses.first { $0["name"]?.stringValue == name }))
+            }
+        }
+        return out
+    }
+
+    /// A pod whose containers the kubelet has removed has no logs (an Evicted pod: `kubectl logs` only
+    /// answers `unable to retrieve container logs`); stern leaves such pods out too.
+    static func cannotHaveLogs(_ pod: JSONValue) -> Bool {
+        pod["status", "reason"]?.stringValue == "Evicted"
     }
 
     /// The containers of `pods` that have a log to read (started at least once), sorted by pod name.
     /// `container` limits to that container; nil = every container of the pod.
-    public static func sources(_ pods: [JSONValue], container: String?) -> [LogSource] {
+    /// With `previous`, only containers that have a terminated earlier instance (`lastState.terminated`).
+    public static func sources(_ pods: [JSONValue], container: String?, previous: Bool = false) -> [LogSource] {
         var sources: [LogSource] = []
-        for pod in pods.sorted(by: { RolloutRules.podName($0) < RolloutRules.podName($1) }) {
+        for pod in pods.sorted(by: { RolloutRules.podName($0) < RolloutRules.podName($1) }) where !cannotHaveLogs(pod) {
             let name = RolloutRules.podName(pod)
             let uid = pod["metadata", "uid"]?.stringValue ?? name
-            let statuses = pod["status", "containerStatuses"]?.arrayValue ?? []
-            let names = (pod["spec", "containers"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
-            for containerName in names where container == nil || container == containerName {
-                let status = statuses.first { $0["name"]?.stringValue == containerName }
-                guard let status, hasLog(status) else { continue }
+            for (containerName, status) in containers(of: pod) where container == nil || container == containerName {
+                guard let status, previous ? status["lastState", "terminated"] != nil : hasLog(status) else { continue }
                 sources.append(LogSource(pod: name, uid: uid, container: containerName,
                                          restarts: status["restartCount"]?.intValue ?? 0))
             }
@@ -71,7 +97,7 @@ public struct LogsService: Sendable {
             throw PlatformError.failed("app \(request.app) has no pods in environment \(request.environment)")
         }
         if let container = request.container {
-            let known = Set(pods.flatMap { ($0["spec", "containers"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue } })
+            let known = Set(pods.flatMap { Self.containers(of: $0).map(\.name) })
             guard known.contains(container) else {
                 throw PlatformError.invalidInput("container \(Validate.quoted(container)) not found in the pods of \(request.app); containers: \(known.sorted().joined(separator: ", "))")
             }
@@ -80,7 +106,10 @@ public struct LogsService: Sendable {
             try await follow(request, initial: pods, writer: writer)
             return
         }
-        let sources = Self.sources(pods, container: request.container)
+        let sources = Self.sources(pods, container: request.container, previous: request.previous)
+        if request.previous && sources.isEmpty {
+            throw PlatformError.failed("no container of \(request.app) in \(request.environment) has restarted; there is no previous log (drop --previous)")
+        }
         guard !sources.isEmpty else {
             throw PlatformError.failed("no pod of \(request.app) in \(request.environment) has started yet; nothing to show (see 'platform status \(request.app)')")
         }
@@ -98,7 +127,7 @@ public struct LogsService: Sendable {
     func stream(_ source: LogSource, _ request: LogsRequest, writer: PrefixedLineWriter, follow: Bool) async throws -> Int32 {
         let command = kubectl.logsCommand(pod: source.pod, namespace: request.environment, container: source.container,
                                           tail: request.lines, sinceSeconds: request.sinceSeconds,
-                                          timestamps: request.timestamps, follow: follow)
+                                          timestamps: request.timestamps, previous: request.previous, follow: follow)
         let errors = BoundedText(limit: 4096)
         let status: Int32
         if let passthrough, !follow, request.grep == nil {
@@ -126,13 +155,25 @@ public struct LogsService: Sendable {
             var running: [String: LogSource] = [:]
             let ended = EndedStreams()
             var pods = initial
+            var capped = false
             while true {
                 try signals.checkInterrupted()
                 let live = Set(pods.compactMap { $0["metadata", "uid"]?.stringValue })
-                for source in Self.sources(pods, container: request.container) where started[source] == nil {
+                let wanted = Self.sources(pods, container: request.container)
+                for source in wanted where started[source] == nil {
                     // A container that restarted gets a new stream; one still streaming keeps its stream.
                     let key = source.uid + "/" + source.container
                     if let current = running[key], !ended.contains(current) { continue }
+                    let streaming = running.values.filter { !ended.contains($0) }.count
+                    guard streaming < maxStreams else {
+                        // stern's cap (--max-log-requests 50): more streams would exhaust the API
+                        // server's and the kubelets' connection limits; said once, then waited out.
+                        if !capped {
+                            capped = true
+                            reporter.warning("following \(maxStreams) of \(wanted.count) containers: at most \(maxStreams) log streams at once (as stern); narrow it down with --container, or set PLATFORM_LOGS_MAX_STREAMS")
+                        }
+                        break
+                    }
                     started[source] = ()
                     running[key] = source
                     group.addTask {

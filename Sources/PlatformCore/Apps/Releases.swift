@@ -16,8 +16,34 @@ public struct Release: Codable, Sendable, Equatable {
         case superseded
     }
 
+    /// The git commit a release was built from (`deploy --commit SHA`, or HEAD of the app's
+    /// repository): DORA lead time runs from `time` to the successful rollout.
+    public struct Commit: Codable, Sendable, Equatable {
+        /// The commit as given or, when the repository has it, in full.
+        public var sha: String
+        /// The committer date, ISO 8601; nil when the commit is not in the repository at hand.
+        public var time: String?
+
+        public init(sha: String, time: String?) {
+            self.sha = sha
+            self.time = time
+        }
+    }
+
+    /// Where a promoted build came from (`platform promote`): the environment and its release.
+    public struct Promotion: Codable, Sendable, Equatable {
+        public var environment: String
+        public var revision: Int?
+
+        public init(environment: String, revision: Int?) {
+            self.environment = environment
+            self.revision = revision
+        }
+    }
+
     public enum Kind: String, Codable, Sendable, Equatable {
-        case deploy, rollback
+        /// `config`: a change of vars or secrets (`platform vars`, `platform secrets`), same image.
+        case deploy, rollback, config
     }
 
     public var revision: Int
@@ -35,9 +61,29 @@ public struct Release: Codable, Sendable, Equatable {
     public var rolledBackTo: String?
     /// For `rollback`: the revision whose image was re-deployed.
     public var rollbackOf: Int?
+    /// `deploy --force` of the running image: when the Pods were restarted
+    /// (the template annotation kubectl.kubernetes.io/restartedAt, as `kubectl rollout restart` sets).
+    public var restartedAt: String?
+    /// The configuration version (vars and secrets) the release runs; nil: none. Never a secret value.
+    public var config: ConfigReference?
+    /// The commit the image was built from, when known.
+    public var commit: Commit?
+    /// For a promotion: the environment and release the image was taken from (kind stays `deploy`, so
+    /// older binaries reading the shared history keep working).
+    public var promotedFrom: Promotion?
+    /// What the pods of a succeeded release ran, pinned by digest (`REPOSITORY@sha256:…`, from
+    /// `status.containerStatuses[].imageID`); rollback re-deploys this rather than the tag.
+    public var digest: String?
+
+    /// What re-deploying this release applies: the digest when one was recorded, else the image.
+    public var redeployImage: String { digest ?? image }
+
+    /// Whether a Deployment whose image is `image` runs this release (by its tag or its digest).
+    public func runs(_ image: String) -> Bool { image == self.image || image == digest }
 
     public init(revision: Int, image: String, user: String, time: String, message: String?, result: Result,
-                kind: Kind = .deploy, reason: String? = nil, rolledBackTo: String? = nil, rollbackOf: Int? = nil) {
+                kind: Kind = .deploy, reason: String? = nil, rolledBackTo: String? = nil, rollbackOf: Int? = nil,
+                config: ConfigReference? = nil) {
         self.revision = revision
         self.image = image
         self.user = user
@@ -48,6 +94,7 @@ public struct Release: Codable, Sendable, Equatable {
         self.reason = reason
         self.rolledBackTo = rolledBackTo
         self.rollbackOf = rollbackOf
+        self.config = config
     }
 }
 
@@ -112,9 +159,15 @@ public struct ReleaseHistory: Sendable, Equatable {
 
     /// The release that runs now: the newest one of `liveImage`, the image in the Deployment's
     /// template; none when no release has it (or there is no Deployment).
-    public func current(liveImage: String?) -> Release? {
+    /// With `config` (the version the Deployment references), the newest release of both wins.
+    public func current(liveImage: String?, config: ConfigReference? = nil) -> Release? {
         guard let liveImage else { return nil }
-        return releases.last { $0.image == liveImage }
+        if let config, let both = releases.last(where: {
+            $0.runs(liveImage) && ($0.config ?? .empty).sameVersion(as: config)
+        }) {
+            return both
+        }
+        return releases.last { $0.runs(liveImage) }
     }
 
     /// The newest release that succeeded (whatever runs now).
@@ -125,7 +178,7 @@ public struct ReleaseHistory: Sendable, Equatable {
     /// What `rollback` goes back to by default: the newest successful release whose image is not
     /// the one running now (after a failed deploy left its image, that is the last good release).
     public func rollbackTarget(liveImage: String?) -> Release? {
-        releases.last { $0.result == .succeeded && $0.image != liveImage }
+        releases.last { $0.result == .succeeded && !(liveImage.map($0.runs) ?? false) }
     }
 
     /// Adds or replaces (same revision) a release, keeping the newest `limit`.
@@ -228,6 +281,8 @@ public struct ReleasesReport: Codable, Sendable, Equatable {
     /// The revision of the release that runs now (see `ReleaseHistory.current(liveImage:)`).
     public var current: Int?
     public var releases: [Release]
+    /// What each release changed against the one before it (image, vars, secrets).
+    public var changes: [ReleaseChange]?
 }
 
 public extension ReleaseStore {
@@ -238,7 +293,9 @@ public extension ReleaseStore {
             throw PlatformError.failed("app \(Validate.quoted(name)) not found in environment \(Validate.quoted(namespace)) (no Deployment and no release history)")
         }
         let liveImage = deployment.flatMap { RolloutRules.image(of: $0, container: name) }
-        return ReleasesReport(app: name, environment: namespace, current: history.current(liveImage: liveImage)?.revision,
-                              releases: history.releases)
+        let config = ConfigReference.live(in: deployment, app: name)
+        return ReleasesReport(app: name, environment: namespace,
+                              current: history.current(liveImage: liveImage, config: config)?.revision,
+                              releases: history.releases, changes: ReleaseChange.all(history.releases))
     }
 }

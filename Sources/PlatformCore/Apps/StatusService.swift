@@ -39,6 +39,8 @@ public struct AppStatus: Codable, Sendable, Equatable {
     public var healthy: Bool
     /// The release that runs now: the newest one of `image`; nil when no release has that image.
     public var release: Release?
+    /// The configuration version (vars and secrets) the Deployment references; nil: none.
+    public var config: ConfigReference?
     public var pods: [Pod]
 }
 
@@ -53,34 +55,45 @@ public struct StatusService: Sendable {
         guard let deployment = try await kubectl.deployment(app, namespace: environment) else {
             throw PlatformError.failed("app \(Validate.quoted(app)) not found in environment \(Validate.quoted(environment)) (no Deployment \(app) in namespace \(environment))")
         }
-        let pods = try await kubectl.pods(app: app, namespace: environment)
+        let snapshot = try await kubectl.rolloutSnapshot(app: app, namespace: environment,
+                                                         selector: DeployService.selector(of: deployment, app: app))
+        let pods = snapshot.deployment == nil ? [] : RolloutSnapshot(deployment: deployment, replicaSets: snapshot.replicaSets,
+                                                                      pods: snapshot.pods).ownPods
         let ingress = try await kubectl.get("ingress", app, namespace: environment)
         let history = try await ReleaseStore(kubectl: kubectl).read(app: app, namespace: environment)
-        return Self.status(app: app, environment: environment, deployment: deployment, pods: pods, ingress: ingress,
-                           history: history)
+        return Self.status(app: app, environment: environment, deployment: deployment, pods: pods,
+                           replicaSets: snapshot.replicaSets, ingress: ingress, history: history)
     }
 
-    /// The report from the objects (pure, for tests).
+    /// The report from the objects (pure, for tests). `pods` are the Deployment's own (those of its
+    /// ReplicaSets, not Failed/Succeeded); `replicaSets` decide health like a deploy's wait does.
     public static func status(app: String, environment: String, deployment: JSONValue, pods: [JSONValue],
-                              ingress: JSONValue?, history: ReleaseHistory, now: Date = Date()) -> AppStatus {
+                              replicaSets: [JSONValue] = [], ingress: JSONValue?, history: ReleaseHistory,
+                              now: Date = Date()) -> AppStatus {
         let status = deployment["status"] ?? .object([:])
         let replicas = AppStatus.Replicas(desired: deployment["spec", "replicas"]?.intValue ?? 1,
                                           updated: status["updatedReplicas"]?.intValue ?? 0,
                                           ready: status["readyReplicas"]?.intValue ?? 0,
                                           available: status["availableReplicas"]?.intValue ?? 0)
         let host = (ingress?["spec", "rules"]?.arrayValue ?? []).compactMap { $0["host"]?.stringValue }.first
-        let url = host.map { "https://" + $0 }  // the platform's convention: TLS at the ingress
+        // https only when the Ingress terminates TLS for that host (spec.tls[].hosts).
+        let tlsHosts = (ingress?["spec", "tls"]?.arrayValue ?? []).flatMap { $0["hosts"]?.arrayValue ?? [] }.compactMap(\.stringValue)
+        let url = host.map { (tlsHosts.contains($0) ? "https://" : "http://") + $0 }
         let podReports = pods.sorted { RolloutRules.podName($0) < RolloutRules.podName($1) }.map { pod in
             podReport(pod, app: app, now: now)
         }
         let image = RolloutRules.image(of: deployment, container: app)
-        var healthy = false
-        if let image, case .ready = RolloutRules.assess(deployment: deployment, pods: pods, app: app, image: image) {
-            healthy = true
-        }
+        // The rules of a deploy's wait (RolloutRules.isComplete: kubectl's status viewer and the new
+        // ReplicaSet), never lifetime restart counts or Pods of other owners.
+        let healthy = image != nil
+            && RolloutRules.isComplete(RolloutSnapshot(deployment: deployment, replicaSets: replicaSets, pods: pods))
+        let config = ConfigReference.live(in: deployment, app: app)
+        let release = history.current(liveImage: image, config: config)
+        // The key fingerprints come from the release that recorded this version.
+        let recorded = release?.config.flatMap { $0.sameVersion(as: config) ? $0 : nil } ?? config
         return AppStatus(app: app, environment: environment, namespace: environment, url: url, image: image,
-                         replicas: replicas, healthy: healthy, release: history.current(liveImage: image),
-                         pods: podReports)
+                         replicas: replicas, healthy: healthy, release: release,
+                         config: config.isEmpty ? nil : recorded, pods: podReports)
     }
 
     static func podReport(_ pod: JSONValue, app: String, now: Date) -> AppStatus.Pod {

@@ -49,6 +49,16 @@ public struct Git: Sendable {
         return overrides
     }
 
+    /// The commit `revision` names in the repository at `directory`, in full, with its committer
+    /// date; nil when there is no repository there or it lacks the commit.
+    public func commitInfo(_ revision: String, in directory: String) async -> Release.Commit? {
+        let command = Command("git", ["-C", directory, "show", "-s", "--format=%H %cI", revision + "^{commit}"])
+        guard let result = try? await runner.capture(command, limit: 4096), result.succeeded else { return nil }
+        let fields = result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ")
+        guard fields.count == 2, let time = parseTimestamp(String(fields[1])) else { return nil }
+        return Release.Commit(sha: String(fields[0]), time: DeployService.timestamp(time))  // UTC, as release times
+    }
+
     /// Points `ref` at `target` (a commit or a revision like HEAD).
     public func updateRef(_ ref: String, to target: String, in directory: String, reason: String) async throws {
         _ = try await runner.checked(Command("git", ["update-ref", "-m", reason, ref, target], directory: directory))

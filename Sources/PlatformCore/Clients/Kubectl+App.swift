@@ -16,6 +16,9 @@ public enum AppConventions {
     public static func fieldManager(_ name: String) -> String { "platform/\(name)" }
     public static let legacyFieldManager = "platform"
 
+    /// The template annotation `kubectl rollout restart` sets; `deploy --force` sets it too.
+    public static let restartedAtAnnotation = "kubectl.kubernetes.io/restartedAt"
+
     public static func selector(_ name: String) -> String { "\(nameLabel)=\(name)" }
     public static func releasesConfigMap(_ name: String) -> String { "platform-releases-\(name)" }
 
@@ -38,21 +41,51 @@ public extension Kubectl {
         try await list("pods", selector: AppConventions.selector(name), namespace: namespace)
     }
 
-    /// Changes only the image of the app's container: a partial server-side apply with its own
-    /// field manager, so create's fields stay with `platform`.
-    func setImage(app name: String, namespace: String, image: String) async throws {
-        try await applyAsDeploy(imagePatch(app: name, namespace: namespace, image: image))
+    /// The Deployment, its ReplicaSets and their Pods in one kubectl process:
+    /// `kubectl get deployments,replicasets,pods -n NS -l SELECTOR -o json`. The Deployment is looked
+    /// up by name separately only when it does not carry its own selector's labels.
+    func rolloutSnapshot(app name: String, namespace: String, selector: String,
+                         requestTimeout: Int? = nil) async throws -> RolloutSnapshot {
+        var arguments = ["get", "deployments,replicasets,pods", "-n", namespace, "-l", selector]
+        if let requestTimeout { arguments.append("--request-timeout=\(requestTimeout)s") }
+        let result = try await runner.checked(command(arguments + ["-o", "json"]))
+        let list = try JSONDecoder().decode(JSONValue.self, from: result.stdout)
+        var snapshot = RolloutSnapshot(items: list["items"]?.arrayValue ?? [], deployment: name)
+        if snapshot.deployment == nil {
+            snapshot.deployment = try await deployment(name, namespace: namespace)
+        }
+        return snapshot
     }
 
-    /// The partial Deployment that `setImage` applies: only the container's image.
-    func imagePatch(app name: String, namespace: String, image: String) -> JSONValue {
-        JSONValue.object([
+    /// Changes only the image of the app's container and its configuration version: a partial
+    /// server-side apply with its own field manager, so create's fields stay with `platform/NAME`.
+    /// `restartedAt` also sets the template annotation `kubectl.kubernetes.io/restartedAt` (what
+    /// `kubectl rollout restart` does), so the Pods are replaced even though nothing else changed.
+    func setImage(app name: String, namespace: String, image: String, config: ConfigReference = .empty,
+                  restartedAt: String? = nil) async throws {
+        try await applyAsDeploy(imagePatch(app: name, namespace: namespace, image: image, config: config,
+                                           restartedAt: restartedAt))
+    }
+
+    /// The partial Deployment that `setImage` applies: the container's image and, when there is a
+    /// configuration version, its `envFrom`. Both are always sent together: server-side apply
+    /// removes what the field manager applied before and leaves out now, so a deploy that sent the
+    /// image alone would drop the configuration.
+    func imagePatch(app name: String, namespace: String, image: String, config: ConfigReference = .empty,
+                    restartedAt: String? = nil) -> JSONValue {
+        var container: [String: JSONValue] = ["name": .string(name), "image": .string(image)]
+        if !config.isEmpty { container["envFrom"] = .array(config.envFrom) }
+        var template: [String: JSONValue] = ["spec": .object(["containers": .array([.object(container)])])]
+        if let restartedAt {
+            template["metadata"] = .object(["annotations": .object([
+                AppConventions.restartedAtAnnotation: .string(restartedAt),
+            ])])
+        }
+        return JSONValue.object([
             "apiVersion": .string("apps/v1"),
             "kind": .string("Deployment"),
             "metadata": .object(["name": .string(name), "namespace": .string(namespace)]),
-            "spec": .object(["template": .object(["spec": .object([
-                "containers": .array([.object(["name": .string(name), "image": .string(image)])]),
-            ])])]),
+            "spec": .object(["template": .object(template)]),
         ])
     }
 

@@ -38,21 +38,49 @@ public struct Terraform: Sendable {
         Command("terraform", arguments, environment: environment, directory: directory)
     }
 
-    public func initialize() async throws {
+    /// The file `initialize` passes backend credentials in (removed again after `init`).
+    public static let backendConfigFile = ".platform-backend.json"
+
+    /// `terraform init`; `backendSecrets` (see `RootModule.backendSecrets`) go in a `-backend-config`
+    /// JSON file of mode 0600 that exists only while init runs, never in main.tf.json or argv.
+    /// (Terraform itself keeps the backend settings it was given in `.terraform/terraform.tfstate`.)
+    public func initialize(backendSecrets: [String: JSONValue] = [:]) async throws {
         if let cache = environment["TF_PLUGIN_CACHE_DIR"] {
             try? FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
         }
-        try await streamChecked(["init", "-input=false", "-no-color"])
+        var arguments = ["init", "-input=false", "-no-color"]
+        if !backendSecrets.isEmpty {
+            let path = directory + "/" + Self.backendConfigFile
+            try writePrivate(path, try stableJSONDocument(backendSecrets))
+            arguments.append("-backend-config=" + Self.backendConfigFile)
+        }
+        defer { if !backendSecrets.isEmpty { try? FileManager.default.removeItem(atPath: directory + "/" + Self.backendConfigFile) } }
+        try await streamChecked(arguments)
+    }
+
+    /// Creates (or truncates) `path` with mode 0600 before any byte is written.
+    private func writePrivate(_ path: String, _ data: Data) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw PlatformError.failed("could not write \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        guard fchmod(fd, 0o600) == 0 else { throw PlatformError.failed("could not protect \(path): \(String(cString: strerror(errno)))") }
+        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == data.count else { throw PlatformError.failed("could not write \(path): \(String(cString: strerror(errno)))") }
     }
 
     /// `terraform apply -json`; returns the root module's outputs as its final `outputs` message reported
     /// them (sensitive ones as `"(sensitive)"`), or nil when that message is missing or not in the
     /// documented form, so the caller reads `terraform output -json` instead.
     public func apply() async throws -> [String: JSONValue]? {
+        try await applyReporting().outputs
+    }
+
+    /// The same, with the counts of the apply's `change_summary` message (`add`, `change`, `remove`).
+    public func applyReporting() async throws -> (outputs: [String: JSONValue]?, changes: [String: Int]?) {
         let arguments = ["apply", "-input=false", "-auto-approve", "-json", "-lock-timeout=\(lockTimeout)"]
         let run = try await stream(arguments, machineReadable: true)
         guard run.status == 0 else { throw failure(arguments, status: run.status, tail: run.tail) }
-        return run.outputs
+        return (run.outputs, run.changes)
     }
 
     /// Plans (`-json`); returns whether anything would change (with `detailedExitCode`, from terraform's
@@ -62,7 +90,7 @@ public struct Terraform: Sendable {
         var arguments = ["plan", "-input=false", "-json"]
         if detailedExitCode { arguments.append("-detailed-exitcode") }
         arguments.append(lock ? "-lock-timeout=\(lockTimeout)" : "-lock=false")
-        let run = try await stream(arguments, machineReadable: true)
+        let run = try await stream(arguments, machineReadable: true, isResult: true)
         switch run.status {
         case 0: return !detailedExitCode
         case 2 where detailedExitCode: return true
@@ -107,14 +135,15 @@ public struct Terraform: Sendable {
         var status: Int32
         var tail: String
         var outputs: [String: JSONValue]?
+        var changes: [String: Int]?
     }
 
     /// Runs with both streams passed line by line to the reporter (JSON UI messages rendered first);
     /// returns the status, the last lines and the reported outputs.
-    private func stream(_ arguments: [String], machineReadable: Bool) async throws -> Run {
-        let sink = LineForwarder(reporter: reporter, redactor: redactor, machineReadable: machineReadable)
+    private func stream(_ arguments: [String], machineReadable: Bool, isResult: Bool = false) async throws -> Run {
+        let sink = LineForwarder(reporter: reporter, redactor: redactor, machineReadable: machineReadable, isResult: isResult)
         let status = try await runner.stream(command(arguments), stdout: .chunks(sink.feedOut), stderr: .chunks(sink.feedErr))
         sink.finish()
-        return Run(status: status, tail: sink.tail, outputs: sink.outputs)
+        return Run(status: status, tail: sink.tail, outputs: sink.outputs, changes: sink.changes)
     }
 }

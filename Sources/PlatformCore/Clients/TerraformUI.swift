@@ -75,14 +75,18 @@ final class LineForwarder: @unchecked Sendable {
     private var errors: [String] = []
     private var supportedUI = false
     private var lastOutputs: JSONValue?
+    private var lastChanges: [String: Int]?
     private let reporter: ProgressReporter
     private let redactor: Redactor
     private let machineReadable: Bool
+    /// The lines are the result (a dry run's plan): details, shown without `-v` too.
+    private let isResult: Bool
 
-    init(reporter: ProgressReporter, redactor: Redactor, machineReadable: Bool = false) {
+    init(reporter: ProgressReporter, redactor: Redactor, machineReadable: Bool = false, isResult: Bool = false) {
         self.reporter = reporter
         self.redactor = redactor
         self.machineReadable = machineReadable
+        self.isResult = isResult
     }
 
     func feedOut(_ chunk: Data) { feed(chunk, error: false) }
@@ -112,6 +116,11 @@ final class LineForwarder: @unchecked Sendable {
                 supportedUI = message["ui"]?.stringValue.map { $0 == "1" || $0.hasPrefix("1.") } ?? false
             case "outputs":
                 lastOutputs = message
+            case "change_summary":
+                // UI 1.x: {"changes": {"add": 1, "change": 0, "remove": 0, "operation": "apply"}}
+                var counts: [String: Int] = [:]
+                for key in ["add", "change", "remove"] { counts[key] = message["changes", key]?.intValue }
+                lastChanges = counts
             default:
                 break
             }
@@ -129,7 +138,7 @@ final class LineForwarder: @unchecked Sendable {
     }
 
     private func emit(_ text: String) {
-        reporter.detail(text)
+        if isResult { reporter.detail(text) } else { reporter.toolOutput(text) }
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if !trimmed.isEmpty {
             last.append(trimmed)
@@ -143,6 +152,13 @@ final class LineForwarder: @unchecked Sendable {
         defer { lock.unlock() }
         let lines = errors.isEmpty ? last : errors.suffix(12).map { $0.trimmingCharacters(in: .whitespaces) }
         return lines.joined(separator: "\n")
+    }
+
+    /// The counts of the last `change_summary` message (UI 1.x only).
+    var changes: [String: Int]? {
+        lock.lock()
+        defer { lock.unlock() }
+        return supportedUI ? lastChanges : nil
     }
 
     /// The outputs from the last `outputs` message, when it is the after-apply kind in UI 1.x.

@@ -3,6 +3,13 @@ import Foundation
 /// The Kubernetes documents `platform create` applies, as Codable types. Rendered to JSONValue so the
 /// project's `overrides` (RFC 7386 merge patches per kind) can be applied before they go out.
 public enum Manifests {
+    /// The numeric user and group the pods run as (every template's Dockerfile uses the same
+    /// `USER 10001:10001`). Above 10000 so it never collides with a host user (checkov CKV_K8S_40).
+    public static let runAsUser = 10001
+
+    /// The Pod Security Standard a Namespace made by `create` enforces (and warns and audits).
+    public static let podSecurityLevel = "restricted"
+
     /// `spec.progressDeadlineSeconds` of the Deployment: 300 s, deploy's default --timeout.
     public static let progressDeadlineSeconds = 300
 
@@ -19,6 +26,13 @@ public enum Manifests {
         public var metadata: ObjectMeta
     }
 
+    public struct ServiceAccount: Codable, Sendable, Equatable {
+        public var apiVersion = "v1"
+        public var kind = "ServiceAccount"
+        public var metadata: ObjectMeta
+        public var automountServiceAccountToken: Bool
+    }
+
     public struct HTTPGetAction: Codable, Sendable, Equatable {
         public var path: String
         public var port: String
@@ -28,6 +42,7 @@ public enum Manifests {
         public var httpGet: HTTPGetAction
         public var initialDelaySeconds: Int?
         public var periodSeconds: Int
+        public var timeoutSeconds: Int?
         public var failureThreshold: Int
     }
 
@@ -42,34 +57,97 @@ public enum Manifests {
         public var limits: [String: String]?
     }
 
+    public struct Capabilities: Codable, Sendable, Equatable {
+        public var drop: [String]
+    }
+
+    public struct SeccompProfile: Codable, Sendable, Equatable {
+        public var type: String
+    }
+
+    public struct SecurityContext: Codable, Sendable, Equatable {
+        public var allowPrivilegeEscalation: Bool
+        public var capabilities: Capabilities
+        public var privileged: Bool
+        public var readOnlyRootFilesystem: Bool
+        public var runAsNonRoot: Bool
+        public var runAsUser: Int
+        public var runAsGroup: Int
+        public var seccompProfile: SeccompProfile
+    }
+
+    public struct PodSecurityContext: Codable, Sendable, Equatable {
+        public var runAsNonRoot: Bool
+        public var runAsUser: Int
+        public var runAsGroup: Int
+        public var fsGroup: Int
+        public var seccompProfile: SeccompProfile
+    }
+
+    public struct VolumeMount: Codable, Sendable, Equatable {
+        public var name: String
+        public var mountPath: String
+    }
+
+    public struct EnvVar: Codable, Sendable, Equatable {
+        public var name: String
+        public var value: String
+    }
+
     public struct Container: Codable, Sendable, Equatable {
         public var name: String
         public var image: String
+        public var imagePullPolicy: String
+        public var env: [EnvVar]
         public var ports: [ContainerPort]
+        public var startupProbe: Probe
         public var readinessProbe: Probe
         public var livenessProbe: Probe
         public var resources: Resources
+        public var securityContext: SecurityContext
+        public var volumeMounts: [VolumeMount]
     }
 
-    public struct PodSpec: Codable, Sendable, Equatable {
-        public var containers: [Container]
-    }
-
-    public struct PodTemplate: Codable, Sendable, Equatable {
-        public struct Metadata: Codable, Sendable, Equatable {
-            public var labels: [String: String]
-        }
-        public var metadata: Metadata
-        public var spec: PodSpec
+    public struct Volume: Codable, Sendable, Equatable {
+        public struct EmptyDir: Codable, Sendable, Equatable { public var sizeLimit: String }
+        public var name: String
+        public var emptyDir: EmptyDir
     }
 
     public struct LabelSelector: Codable, Sendable, Equatable {
         public var matchLabels: [String: String]
     }
 
+    public struct TopologySpreadConstraint: Codable, Sendable, Equatable {
+        public var maxSkew: Int
+        public var topologyKey: String
+        public var whenUnsatisfiable: String
+        public var labelSelector: LabelSelector
+        public var matchLabelKeys: [String]
+    }
+
+    public struct PodSpec: Codable, Sendable, Equatable {
+        public var serviceAccountName: String
+        public var automountServiceAccountToken: Bool
+        public var securityContext: PodSecurityContext
+        public var containers: [Container]
+        public var volumes: [Volume]
+        public var topologySpreadConstraints: [TopologySpreadConstraint]?
+    }
+
+    public struct PodTemplate: Codable, Sendable, Equatable {
+        public struct Metadata: Codable, Sendable, Equatable {
+            public var labels: [String: String]
+            public var annotations: [String: String]?
+        }
+        public var metadata: Metadata
+        public var spec: PodSpec
+    }
+
     public struct Deployment: Codable, Sendable, Equatable {
         public struct Spec: Codable, Sendable, Equatable {
-            public var replicas: Int
+            /// nil with an HPA: the autoscaler owns it.
+            public var replicas: Int?
             /// The Deployment's own verdict on a stuck rollout, equal to deploy's default --timeout
             /// (the API server's default, 600 s, would never fire within it; see docs/deploy.md).
             public var progressDeadlineSeconds: Int = Manifests.progressDeadlineSeconds
@@ -118,7 +196,15 @@ public enum Manifests {
             public var host: String
             public var http: HTTP
         }
-        public struct Spec: Codable, Sendable, Equatable { public var rules: [Rule] }
+        public struct TLS: Codable, Sendable, Equatable {
+            public var hosts: [String]
+            public var secretName: String
+        }
+        public struct Spec: Codable, Sendable, Equatable {
+            public var ingressClassName: String
+            public var tls: [TLS]?
+            public var rules: [Rule]
+        }
         public var apiVersion = "networking.k8s.io/v1"
         public var kind = "Ingress"
         public var metadata: ObjectMeta
@@ -141,6 +227,72 @@ public enum Manifests {
         public var spec: Spec
     }
 
+    public struct NetworkPolicy: Codable, Sendable, Equatable {
+        public struct Peer: Codable, Sendable, Equatable {
+            public var namespaceSelector: LabelSelector?
+            public var podSelector: LabelSelector?
+        }
+        public struct Port: Codable, Sendable, Equatable {
+            public var port: String
+            public var `protocol` = "TCP"
+        }
+        public struct IngressRule: Codable, Sendable, Equatable {
+            public var from: [Peer]
+            public var ports: [Port]?
+        }
+        public struct Spec: Codable, Sendable, Equatable {
+            public var podSelector: LabelSelector
+            public var policyTypes: [String]
+            public var ingress: [IngressRule]
+            public var egress: [JSONValue]?
+        }
+        public var apiVersion = "networking.k8s.io/v1"
+        public var kind = "NetworkPolicy"
+        public var metadata: ObjectMeta
+        public var spec: Spec
+    }
+
+    public struct PodDisruptionBudget: Codable, Sendable, Equatable {
+        public struct Spec: Codable, Sendable, Equatable {
+            public var maxUnavailable: Int
+            public var selector: LabelSelector
+        }
+        public var apiVersion = "policy/v1"
+        public var kind = "PodDisruptionBudget"
+        public var metadata: ObjectMeta
+        public var spec: Spec
+    }
+
+    public struct HorizontalPodAutoscaler: Codable, Sendable, Equatable {
+        public struct Target: Codable, Sendable, Equatable {
+            public var apiVersion = "apps/v1"
+            public var kind = "Deployment"
+            public var name: String
+        }
+        public struct Utilization: Codable, Sendable, Equatable {
+            public var type = "Utilization"
+            public var averageUtilization: Int
+        }
+        public struct ResourceMetric: Codable, Sendable, Equatable {
+            public var name: String
+            public var target: Utilization
+        }
+        public struct Metric: Codable, Sendable, Equatable {
+            public var type = "Resource"
+            public var resource: ResourceMetric
+        }
+        public struct Spec: Codable, Sendable, Equatable {
+            public var scaleTargetRef: Target
+            public var minReplicas: Int
+            public var maxReplicas: Int
+            public var metrics: [Metric]
+        }
+        public var apiVersion = "autoscaling/v2"
+        public var kind = "HorizontalPodAutoscaler"
+        public var metadata: ObjectMeta
+        public var spec: Spec
+    }
+
     /// What the manifests are rendered from.
     public struct Input: Sendable, Equatable {
         public var name: String
@@ -148,35 +300,53 @@ public enum Manifests {
         public var image: String
         public var replicas: Int
         public var port: Int
+        public var metricsPort: Int
         public var host: String
         public var healthPath: String
         public var metricsPath: String
         public var resources: ResourceSettings
         public var serviceMonitor: Bool
         public var overrides: [String: JSONValue]
+        public var autoscale: AutoscaleSettings?
+        public var serviceAccountToken: Bool
+        public var ingress: IngressSettings
+        public var networkPolicy: NetworkPolicySettings
 
         public init(name: String, environment: String, image: String, replicas: Int, port: Int, host: String,
                     healthPath: String, metricsPath: String, resources: ResourceSettings, serviceMonitor: Bool,
-                    overrides: [String: JSONValue] = [:]) {
+                    overrides: [String: JSONValue] = [:], metricsPort: Int = 9090, autoscale: AutoscaleSettings? = nil,
+                    serviceAccountToken: Bool = false, ingress: IngressSettings = IngressSettings(),
+                    networkPolicy: NetworkPolicySettings = NetworkPolicySettings()) {
             self.name = name
             self.environment = environment
             self.image = image
             self.replicas = replicas
             self.port = port
+            self.metricsPort = metricsPort
             self.host = host
             self.healthPath = healthPath
             self.metricsPath = metricsPath
             self.resources = resources
             self.serviceMonitor = serviceMonitor
             self.overrides = overrides
+            self.autoscale = autoscale
+            self.serviceAccountToken = serviceAccountToken
+            self.ingress = ingress
+            self.networkPolicy = networkPolicy
         }
 
         public init(settings: AppSettings, image: String, serviceMonitor: Bool) {
             self.init(name: settings.name, environment: settings.environment.value, image: image,
                       replicas: settings.replicas.value, port: settings.port.value, host: settings.host,
                       healthPath: settings.healthPath.value, metricsPath: settings.metricsPath.value,
-                      resources: settings.resources.value, serviceMonitor: serviceMonitor, overrides: settings.overrides)
+                      resources: settings.resources.value, serviceMonitor: serviceMonitor, overrides: settings.overrides,
+                      metricsPort: settings.metricsPort.value, autoscale: settings.autoscale.value,
+                      serviceAccountToken: settings.serviceAccountToken, ingress: settings.ingress.value,
+                      networkPolicy: settings.networkPolicy.value)
         }
+
+        /// The fewest pods the app runs with: `replicas`, or the autoscaler's minimum.
+        public var minimumReplicas: Int { autoscale?.min ?? replicas }
     }
 
     /// The recommended labels shared with deploy/status/destroy.
@@ -189,50 +359,127 @@ public enum Manifests {
         ]
     }
 
-    /// Namespace, Deployment, Service, Ingress and (when asked) ServiceMonitor, overrides applied.
+    /// The conventional annotations Prometheus' kubernetes_sd `pod` role scrapes by (used when the
+    /// cluster has no Prometheus Operator, so no ServiceMonitor can be made).
+    public static func scrapeAnnotations(port: Int, path: String) -> [String: String] {
+        ["prometheus.io/scrape": "true", "prometheus.io/port": String(port), "prometheus.io/path": path]
+    }
+
+    /// The label every namespace carries with its own name (set by the API server since 1.21), which
+    /// NetworkPolicy peers select namespaces by.
+    public static let namespaceNameLabel = "kubernetes.io/metadata.name"
+
+    /// Namespace, ServiceAccount, Deployment, Service, Ingress, NetworkPolicy and, when they apply,
+    /// PodDisruptionBudget (2+ replicas), HorizontalPodAutoscaler (`autoscale`) and ServiceMonitor
+    /// (the cluster has the CRD); overrides applied.
     public static func render(_ input: Input) throws -> [JSONValue] {
         let labels = labels(name: input.name, environment: input.environment)
         let selector = ["app.kubernetes.io/name": input.name]
         // The Namespace is shared by every app of the environment, so it carries only the labels
-        // they agree on (app labels on it would flip with each app's create).
-        let namespaceLabels = labels.filter { $0.key == "app.kubernetes.io/managed-by" || $0.key == "platform.dev/environment" }
-        func meta(namespaced: Bool = true) -> ObjectMeta {
-            ObjectMeta(name: namespaced ? input.name : input.environment,
-                       namespace: namespaced ? input.environment : nil, labels: namespaced ? labels : namespaceLabels)
+        // they agree on (app labels on it would flip with each app's create), plus Pod Security
+        // admission's labels (https://kubernetes.io/docs/concepts/security/pod-security-admission/).
+        var namespaceLabels = labels.filter { $0.key == "app.kubernetes.io/managed-by" || $0.key == "platform.dev/environment" }
+        for mode in ["enforce", "warn", "audit"] {
+            namespaceLabels["pod-security.kubernetes.io/\(mode)"] = podSecurityLevel
+            namespaceLabels["pod-security.kubernetes.io/\(mode)-version"] = "latest"
         }
-        func probe(initialDelay: Int?, period: Int, failures: Int) -> Probe {
-            Probe(httpGet: HTTPGetAction(path: input.healthPath, port: "http"), initialDelaySeconds: initialDelay,
-                  periodSeconds: period, failureThreshold: failures)
+        func meta(annotations: [String: String]? = nil) -> ObjectMeta {
+            ObjectMeta(name: input.name, namespace: input.environment, labels: labels, annotations: annotations)
         }
+        func probe(period: Int, failures: Int) -> Probe {
+            Probe(httpGet: HTTPGetAction(path: input.healthPath, port: "http"), initialDelaySeconds: nil,
+                  periodSeconds: period, timeoutSeconds: 2, failureThreshold: failures)
+        }
+        let seccomp = SeccompProfile(type: "RuntimeDefault")
         let container = Container(
             name: input.name, image: input.image,
-            ports: [ContainerPort(name: "http", containerPort: input.port)],
-            readinessProbe: probe(initialDelay: nil, period: 5, failures: 3),
-            livenessProbe: probe(initialDelay: 10, period: 10, failures: 3),
-            resources: Resources(requests: input.resources.requests, limits: input.resources.limits))
+            // Always: the kubelet checks the registry (cheap when the layers are cached), so a pod
+            // never runs a cached image its node pulled for someone allowed to, and tags are re-resolved.
+            imagePullPolicy: "Always",
+            env: [EnvVar(name: "PORT", value: String(input.port)), EnvVar(name: "METRICS_PORT", value: String(input.metricsPort))],
+            ports: [ContainerPort(name: "http", containerPort: input.port),
+                    ContainerPort(name: "metrics", containerPort: input.metricsPort)],
+            // Up to 60 s to start before liveness applies (slow starters are not killed).
+            startupProbe: probe(period: 2, failures: 30),
+            readinessProbe: probe(period: 5, failures: 3),
+            livenessProbe: probe(period: 10, failures: 3),
+            resources: Resources(requests: input.resources.requests, limits: input.resources.limits),
+            securityContext: SecurityContext(
+                allowPrivilegeEscalation: false, capabilities: Capabilities(drop: ["ALL"]), privileged: false,
+                readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: runAsUser, runAsGroup: runAsUser,
+                seccompProfile: seccomp),
+            volumeMounts: [VolumeMount(name: "tmp", mountPath: "/tmp")])
+        let spread: [TopologySpreadConstraint]? = input.minimumReplicas >= 2 ? [
+            // Soft spreading (ScheduleAnyway): a one-zone or small cluster still schedules every pod.
+            // matchLabelKeys pod-template-hash spreads each rollout's pods on their own (Kubernetes docs,
+            // "Pod Topology Spread Constraints").
+            TopologySpreadConstraint(maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway",
+                                     labelSelector: LabelSelector(matchLabels: selector), matchLabelKeys: ["pod-template-hash"]),
+            TopologySpreadConstraint(maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway",
+                                     labelSelector: LabelSelector(matchLabels: selector), matchLabelKeys: ["pod-template-hash"]),
+        ] : nil
+        let podAnnotations = input.serviceMonitor ? nil : scrapeAnnotations(port: input.metricsPort, path: input.metricsPath)
+        let podSpec = PodSpec(
+            serviceAccountName: input.name, automountServiceAccountToken: input.serviceAccountToken,
+            securityContext: PodSecurityContext(runAsNonRoot: true, runAsUser: runAsUser, runAsGroup: runAsUser,
+                                                fsGroup: runAsUser, seccompProfile: seccomp),
+            containers: [container],
+            volumes: [Volume(name: "tmp", emptyDir: .init(sizeLimit: "64Mi"))],
+            topologySpreadConstraints: spread)
         let deployment = Deployment(
             metadata: meta(),
-            spec: .init(replicas: input.replicas, selector: LabelSelector(matchLabels: selector),
-                        template: PodTemplate(metadata: .init(labels: labels), spec: PodSpec(containers: [container]))))
+            spec: .init(replicas: input.autoscale == nil ? input.replicas : nil, selector: LabelSelector(matchLabels: selector),
+                        template: PodTemplate(metadata: .init(labels: labels, annotations: podAnnotations), spec: podSpec)))
         let service = Service(metadata: meta(), spec: .init(selector: selector, ports: [
             ServicePort(name: "http", port: 80, targetPort: "http"),
+            ServicePort(name: "metrics", port: input.metricsPort, targetPort: "metrics"),
         ]))
-        let ingress = Ingress(metadata: meta(), spec: .init(rules: [
-            .init(host: input.host, http: .init(paths: [
-                .init(path: "/", pathType: "Prefix",
-                      backend: .init(service: .init(name: input.name, port: .init(name: "http")))),
-            ])),
-        ]))
+        let tls = input.ingress.tls
+        let ingress = Ingress(
+            metadata: meta(annotations: tls?.clusterIssuer.map { [IngressSettings.clusterIssuerAnnotation: $0] }),
+            spec: .init(ingressClassName: input.ingress.className,
+                        tls: tls.map { _ in [.init(hosts: [input.host], secretName: IngressSettings.secretName(input.name))] },
+                        rules: [
+                            // Only port `http`: /metrics is on `metrics`, which no Ingress routes.
+                            .init(host: input.host, http: .init(paths: [
+                                .init(path: "/", pathType: "Prefix",
+                                      backend: .init(service: .init(name: input.name, port: .init(name: "http")))),
+                            ])),
+                        ]))
+        func namespacePeer(_ namespace: String) -> NetworkPolicy.Peer {
+            .init(namespaceSelector: LabelSelector(matchLabels: [namespaceNameLabel: namespace]), podSelector: nil)
+        }
+        let egress = input.networkPolicy.egress
+        let networkPolicy = NetworkPolicy(metadata: meta(), spec: .init(
+            podSelector: LabelSelector(matchLabels: selector),
+            policyTypes: egress == nil ? ["Ingress"] : ["Ingress", "Egress"],
+            ingress: [
+                .init(from: [namespacePeer(input.networkPolicy.ingressNamespace)], ports: [.init(port: "http")]),
+                .init(from: [namespacePeer(input.networkPolicy.monitoringNamespace)], ports: [.init(port: "metrics")]),
+                .init(from: [.init(namespaceSelector: nil, podSelector: LabelSelector(matchLabels: selector))], ports: nil),
+            ],
+            egress: egress))
         var documents: [JSONValue] = [
-            try JSONValue(encoding: Namespace(metadata: meta(namespaced: false))),
+            try JSONValue(encoding: Namespace(metadata: ObjectMeta(name: input.environment, namespace: nil, labels: namespaceLabels))),
+            try JSONValue(encoding: ServiceAccount(metadata: meta(), automountServiceAccountToken: input.serviceAccountToken)),
             try JSONValue(encoding: deployment),
             try JSONValue(encoding: service),
             try JSONValue(encoding: ingress),
+            try JSONValue(encoding: networkPolicy),
         ]
+        if input.minimumReplicas >= 2 {
+            documents.append(try JSONValue(encoding: PodDisruptionBudget(metadata: meta(), spec: .init(
+                maxUnavailable: 1, selector: LabelSelector(matchLabels: selector)))))
+        }
+        if let autoscale = input.autoscale {
+            documents.append(try JSONValue(encoding: HorizontalPodAutoscaler(metadata: meta(), spec: .init(
+                scaleTargetRef: .init(name: input.name), minReplicas: autoscale.min, maxReplicas: autoscale.max,
+                metrics: [.init(resource: .init(name: "cpu", target: .init(averageUtilization: autoscale.cpu)))]))))
+        }
         if input.serviceMonitor {
             documents.append(try JSONValue(encoding: ServiceMonitor(metadata: meta(), spec: .init(
                 selector: LabelSelector(matchLabels: selector),
-                endpoints: [.init(port: "http", path: input.metricsPath, interval: "30s")]))))
+                endpoints: [.init(port: "metrics", path: input.metricsPath, interval: "30s")]))))
         }
         return try documents.map { document in
             guard let kind = document["kind"]?.stringValue, let patch = input.overrides[kind] else { return document }

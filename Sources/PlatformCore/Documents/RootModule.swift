@@ -19,6 +19,9 @@ public struct RootModule: Encodable, Sendable, Equatable {
     public var variable: [String: Variable]?
     public var module: [String: [String: JSONValue]]
     public var output: [String: Output]
+    /// Backend settings that are credentials (`secret_key`, `token`, `password`, ...): never written
+    /// into main.tf.json, passed to `terraform init` in a `-backend-config` file of mode 0600 instead.
+    public var backendSecrets: [String: JSONValue] = [:]
 
     enum CodingKeys: String, CodingKey {
         case comment = "//"
@@ -45,7 +48,11 @@ public struct RootModule: Encodable, Sendable, Equatable {
             arguments[key] = .string("${var.\(key)}")
         }
         if let backend = settings.backend.value {
-            terraform = ["backend": .object([backend.type: .object(Self.perAppBackendConfig(backend, settings: settings))])]
+            var config = Self.perAppBackendConfig(backend, settings: settings)
+            for key in config.keys where Self.isBackendSecret(key) {
+                backendSecrets[key] = config.removeValue(forKey: key)
+            }
+            terraform = ["backend": .object([backend.type: .object(config)])]
         }
         variable = variables.isEmpty ? nil : variables
         module = [Self.moduleName: arguments]
@@ -72,6 +79,16 @@ public struct RootModule: Encodable, Sendable, Equatable {
         }
         return config
     }
+
+    /// Backend arguments that hold credentials (s3 `access_key`/`secret_key`/`token`, azurerm
+    /// `sas_token`/`client_secret`, gcs `credentials`/`access_token`, http `password`, pg `conn_str`);
+    /// s3's `key` is the state path, not a secret.
+    public static func isBackendSecret(_ key: String) -> Bool {
+        key != "key" && (Redactor.isSecretKey(key) || key == "conn_str")
+    }
+
+    /// The string values of `backendSecrets`, for the redactor.
+    public var backendSecretValues: [String] { backendSecrets.values.compactMap(\.stringValue) }
 
     /// Stable bytes for `main.tf.json`.
     public func encoded() throws -> Data {

@@ -17,16 +17,12 @@ public struct EventRecorder: Sendable {
     /// Fills the commit fields of a deploy event whose image tag is a commit of the git repository in
     /// `directory` (`git show -s --format=%cI SHA`); leaves them empty otherwise.
     public func withCommit(_ event: PlatformEvent, directory: String) async -> PlatformEvent {
-        guard let runner, let image = event.image, let candidate = PlatformEvent.commitCandidate(image: image) else {
+        guard let runner, let image = event.image, let candidate = PlatformEvent.commitCandidate(image: image),
+              let commit = await Git(runner: runner).commitInfo(candidate, in: directory), commit.time != nil else {
             return event
         }
-        let command = Command("git", ["-C", directory, "show", "-s", "--format=%H %cI", candidate + "^{commit}"])
-        guard let result = try? await runner.capture(command, limit: 4096), result.succeeded else { return event }
-        let fields = result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ")
-        guard fields.count == 2, let date = parseTimestamp(String(fields[1])) else { return event }
         var event = event
-        event.commit = String(fields[0])
-        event.committedAt = date
+        event.record(commit)
         return event
     }
 

@@ -54,7 +54,7 @@ public struct PlatformEvent: Codable, Sendable, Equatable {
 
     /// The commands whose events are deployments (when they carry an outcome): `deploy` and
     /// `rollback`, which re-deploys an earlier image through the same path.
-    public static let deployCommands: Set<String> = ["deploy", "rollback"]
+    public static let deployCommands: Set<String> = ["deploy", "rollback", "promote"]
 
     /// The outcome of a deploy that applied its image, from the error it ended with (nil = success).
     public static func deployOutcome(errorType: String?) -> String {
@@ -63,6 +63,12 @@ public struct PlatformEvent: Codable, Sendable, Equatable {
         case "deploy_rolled_back"?: return Outcome.rolledBack
         default: return Outcome.failed
         }
+    }
+
+    /// The commit fields from a release's commit (its time, when known, for lead time).
+    public mutating func record(_ commit: Release.Commit) {
+        self.commit = commit.sha
+        committedAt = commit.time.flatMap(parseTimestamp)
     }
 
     /// The commit an image tag names: a 7-40 digit hex tag, optionally after a prefix ending in '-'

@@ -31,6 +31,12 @@ public enum TerminalText {
         return String(out)
     }
 
+    /// What every human line we print goes through (the console on stderr, results on stdout):
+    /// control characters escaped with lines kept, and URL userinfo masked (`Redactor`).
+    public static func forHuman(_ text: String) -> String {
+        Redactor.maskingURLCredentials(escape(text, keepingLines: true))
+    }
+
     static func needsEscape(_ scalar: Unicode.Scalar, keepingLines: Bool) -> Bool {
         switch scalar.value {
         case 0x0a, 0x09: return !keepingLines

@@ -20,7 +20,15 @@ public struct ScaffoldService: Sendable {
     }
 
     /// Plans and, unless `dryRun`, renders into a temporary sibling folder, commits, and renames it into place.
+    /// A Ctrl-C or SIGTERM does not stop the process in the middle of writing: the render loop and the
+    /// steps between git calls notice it (`checkInterrupted`), the temporary folder is removed on the
+    /// normal error path, and the run ends as `interrupted` (exit 130/143, event recorded). Only a
+    /// second signal stops at once, after the registered cleanup removed the folder.
     public func scaffold(_ request: ScaffoldRequest, dryRun: Bool) async throws -> (ScaffoldPlan, ScaffoldResult?) {
+        try await signals.handlesInterruption { try await scaffoldSteps(request, dryRun: dryRun) }
+    }
+
+    private func scaffoldSteps(_ request: ScaffoldRequest, dryRun: Bool) async throws -> (ScaffoldPlan, ScaffoldResult?) {
         try Validate.name(request.name)
         let parent = URL(fileURLWithPath: request.parentDirectory).standardizedFileURL.path
         var isDirectory: ObjCBool = false
@@ -37,6 +45,7 @@ public struct ScaffoldService: Sendable {
         let plan = try makePlan(request, template: checkout.info, source: request.template.description, target: target,
                                 version: checkout.version, commit: checkout.commit)
         if dryRun { return (plan, nil) }
+        try signals.checkInterrupted()
 
         let temporary = try makeTemporaryFolder(in: parent, name: request.name)
         let cleanup = signals.addCleanup { try? FileManager.default.removeItem(atPath: temporary) }
@@ -63,6 +72,8 @@ public struct ScaffoldService: Sendable {
                                          commit: commit, variables: plan.variables))
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
+            // A git child stopped by the forwarded signal fails; the run was interrupted, not broken.
+            try signals.checkInterrupted()
             throw error
         }
     }

@@ -19,7 +19,7 @@ public struct TemplateInfo: Sendable, Equatable, Encodable {
 }
 
 /// The folders templates are looked up in, first match wins: `--templates-dir`,
-/// `PLATFORM_TEMPLATES_DIR`, the installed `PREFIX/share/platform/templates`, the source checkout's
+/// `PLATFORM_TEMPLATES_DIR`, the config's `templates_source` (`TemplateSource`), the installed `PREFIX/share/platform/templates`, the source checkout's
 /// `templates/`; then the templates embedded in the binary (`EmbeddedTemplates`, written into the
 /// cache only when a lookup gets that far).
 public struct TemplateStore: Sendable {
@@ -43,12 +43,15 @@ public struct TemplateStore: Sendable {
         return directories + [try EmbeddedTemplates.materialize(environment: embeddedEnvironment)]
     }
 
-    public static func standard(explicit: String?, environment: [String: String], executablePath: String) -> TemplateStore {
+    /// `configured`: the folder `templates_source` gives (a folder, or a git source's cached clone).
+    public static func standard(explicit: String?, environment: [String: String], executablePath: String,
+                                configured: String? = nil) -> TemplateStore {
         var directories: [String] = []
         if let explicit { directories.append(explicit) }
         if let fromEnvironment = environment["PLATFORM_TEMPLATES_DIR"], !fromEnvironment.isEmpty {
             directories.append(fromEnvironment)
         }
+        if let configured { directories.append(configured) }
         let executable = URL(fileURLWithPath: executablePath).resolvingSymlinksInPath()
         let prefix = executable.deletingLastPathComponent().deletingLastPathComponent()
         directories.append(prefix.appendingPathComponent("share/platform/templates").path)

@@ -54,6 +54,14 @@ public struct AppSettings: Sendable, Equatable {
     public var configLayers: [ConfigLayer]
     /// nil: the bundled templates only.
     public var templatesSource: Sourced<String?>
+    /// The port `/metrics` is served on, named `metrics`.
+    public var metricsPort = Sourced(9090, .builtIn)
+    /// nil: no HorizontalPodAutoscaler; `replicas` is set by create.
+    public var autoscale = Sourced<AutoscaleSettings?>(nil, .builtIn)
+    /// Whether the pods get the ServiceAccount token (off unless the project asks).
+    public var serviceAccountToken = false
+    public var ingress = Sourced(IngressSettings(), .builtIn)
+    public var networkPolicy = Sourced(NetworkPolicySettings(), .builtIn)
 
     /// Whether the image was chosen on purpose (a flag), so it may replace what runs in the cluster.
     public var imageIsExplicit: Bool {
@@ -62,7 +70,8 @@ public struct AppSettings: Sendable, Equatable {
     }
 
     public var host: String { "\(name).\(environment.value).\(domain.value)" }
-    public var url: String { "https://\(host)" }
+    /// `https` only when the environment's Ingress has TLS.
+    public var url: String { (ingress.value.tls == nil ? "http://" : "https://") + host }
 
     /// Every setting as (key, shown value, origin), for `platform config show`.
     public var origins: [(key: String, value: String, source: SettingSource)] {
@@ -83,6 +92,11 @@ public struct AppSettings: Sendable, Equatable {
             ("healthPath", healthPath.value, healthPath.source),
             ("metricsPath", metricsPath.value, metricsPath.source),
             ("templates_source", templatesSource.value ?? "(bundled templates)", templatesSource.source),
+            ("metricsPort", String(metricsPort.value), metricsPort.source),
+            ("autoscale", autoscale.value.map { "min \($0.min), max \($0.max), cpu \($0.cpu)%" } ?? "(off)", autoscale.source),
+            ("ingress_class", ingress.value.className, ingress.source),
+            ("tls", ingress.value.tls.map { "secret \(IngressSettings.secretName(name))" + ($0.clusterIssuer.map { " from cluster issuer \($0)" } ?? "") } ?? "(off)", ingress.source),
+            ("network_policy", "from namespaces \(networkPolicy.value.ingressNamespace) (http), \(networkPolicy.value.monitoringNamespace) (metrics); egress " + (networkPolicy.value.egress == nil ? "open" : "restricted"), networkPolicy.source),
         ]
     }
 }

@@ -7,7 +7,8 @@ public enum ConfigLoader {
     public static let projectFileName = "platform.json"
     /// The kinds `overrides` may patch: the app's own objects. Not the Namespace, which every app of
     /// the environment shares (one project's patch would change it for all of them).
-    public static let overridableKinds = ["Deployment", "Service", "Ingress", "ServiceMonitor"]
+    public static let overridableKinds = ["ServiceAccount", "Deployment", "Service", "Ingress", "NetworkPolicy",
+                                          "PodDisruptionBudget", "HorizontalPodAutoscaler", "ServiceMonitor"]
 
     public static func userConfigPath(environment: [String: String]) -> String {
         if let xdg = environment["XDG_CONFIG_HOME"], xdg.hasPrefix("/") {
@@ -65,8 +66,14 @@ public enum ConfigLoader {
         try checkKeys(value, allowed: allowed, path: path, text: text, context: nil)
         if let environments = value["environments"]?.objectValue {
             for (name, entry) in environments.sorted(by: { $0.key < $1.key }) {
-                try checkKeys(entry, allowed: ["kube_context", "domain"], path: path, text: text, context: "environments.\(name)")
+                try checkKeys(entry, allowed: UserConfig.Environment.keys, path: path, text: text, context: "environments.\(name)")
+                if let tls = entry["tls"] {
+                    try checkKeys(tls, allowed: IngressSettings.TLS.keys, path: path, text: text, context: "environments.\(name).tls")
+                }
             }
+        }
+        if let network = value["network_policy"] {
+            try checkKeys(network, allowed: NetworkPolicySettings.keys, path: path, text: text, context: "network_policy")
         }
         if let backend = value["backend"] {
             try checkKeys(backend, allowed: ["type", "config"], path: path, text: text, context: "backend")
@@ -99,6 +106,9 @@ public enum ConfigLoader {
         try checkKeys(value, allowed: ProjectConfig.keys, path: path, text: text, context: nil)
         if let resources = value["resources"] {
             try checkKeys(resources, allowed: ["requests", "limits"], path: path, text: text, context: "resources")
+        }
+        if let autoscale = value["autoscale"] {
+            try checkKeys(autoscale, allowed: AutoscaleSettings.keys, path: path, text: text, context: "autoscale")
         }
         if let overrides = value["overrides"] {
             guard let kinds = overrides.objectValue else {
@@ -190,6 +200,14 @@ public enum ConfigLoader {
                                  project.resources, user.resources, ResourceSettings.builtIn)
         let healthPath = try pick(nil, (nil, ""), nil, parse: { $0 }, project.healthPath, nil, "/healthz")
         let metricsPath = try pick(nil, (nil, ""), nil, parse: { $0 }, project.metricsPath, nil, "/metrics")
+        let metricsPort = try pick(nil, (nil, ""), nil, parse: { Int($0) ?? 0 }, project.metricsPort, nil, port.value == 9090 ? 9091 : 9090)
+        let autoscale: Sourced<AutoscaleSettings?> = project.autoscale.map { Sourced($0, projectSource) } ?? Sourced(nil, .builtIn)
+        let ingress = IngressSettings(className: envConfig?.ingressClass ?? user.ingressClass ?? IngressSettings.defaultClassName,
+                                      tls: envConfig?.tls)
+        let ingressSource: SettingSource = envConfig?.tls != nil ? fromEnvironment("tls")
+            : envConfig?.ingressClass != nil ? fromEnvironment("ingress_class")
+            : (layers.source(of: "ingress_class") ?? .builtIn)
+        let networkPolicy = Sourced(user.networkPolicy ?? NetworkPolicySettings(), layers.source(of: "network_policy") ?? .builtIn)
 
         let domain: Sourced<String>
         if let value = env("PLATFORM_DOMAIN") {
@@ -218,7 +236,10 @@ public enum ConfigLoader {
             backend: Sourced(user.backend, layers.source(of: "backend") ?? .builtIn), kubeContext: kubeContext,
             kubeconfig: flags.kubeconfig, resources: resources, healthPath: healthPath, metricsPath: metricsPath,
             overrides: project.overrides ?? [:], variables: flags.variables, userConfigPath: layers.user.path,
-            projectConfigPath: projectPath, configLayers: layers.layers, templatesSource: templatesSource)
+            projectConfigPath: projectPath, configLayers: layers.layers, templatesSource: templatesSource,
+            metricsPort: metricsPort, autoscale: autoscale,
+            serviceAccountToken: project.serviceAccountToken ?? false, ingress: Sourced(ingress, ingressSource),
+            networkPolicy: networkPolicy)
         try validate(settings)
         return settings
     }
@@ -270,6 +291,35 @@ public enum ConfigLoader {
             if !path.value.hasPrefix("/") || path.value.contains(where: { $0.isWhitespace }) {
                 throw PlatformError.invalidInput(
                     "invalid \(label) \(Validate.quoted(path.value)): use an absolute URL path such as /healthz" + from(path.source))
+            }
+        }
+        if !(1...65535).contains(settings.metricsPort.value) || settings.metricsPort.value == settings.port.value {
+            throw PlatformError.invalidInput(
+                "invalid metricsPort \(settings.metricsPort.value): use a whole number from 1 to 65535 other than port \(settings.port.value)" + from(settings.metricsPort.source))
+        }
+        if let autoscale = settings.autoscale.value {
+            if autoscale.min < 1 || autoscale.max < autoscale.min || autoscale.max > replicaRange.upperBound {
+                throw PlatformError.invalidInput(
+                    "invalid autoscale min \(autoscale.min) max \(autoscale.max): use 1 <= min <= max <= \(replicaRange.upperBound)" + from(settings.autoscale.source))
+            }
+            if !(1...100).contains(autoscale.cpu) {
+                throw PlatformError.invalidInput(
+                    "invalid autoscale cpu \(autoscale.cpu): use a target CPU utilisation from 1 to 100 (percent)" + from(settings.autoscale.source))
+            }
+        }
+        for namespace in [settings.networkPolicy.value.ingressNamespace, settings.networkPolicy.value.monitoringNamespace] {
+            if (try? Validate.environment(namespace)) == nil {
+                throw PlatformError.invalidInput(
+                    "invalid network_policy namespace \(Validate.quoted(namespace)): use a namespace name (lowercase letters, digits, '-')" + from(settings.networkPolicy.source))
+            }
+        }
+        for (what, value) in [("ingress_class", settings.ingress.value.className),
+                              ("tls.cluster_issuer", settings.ingress.value.tls?.clusterIssuer ?? "ok")] {
+            let valid = value.count <= 253 && !value.isEmpty
+                && value.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" || $0 == "." }
+            if !valid {
+                throw PlatformError.invalidInput(
+                    "invalid \(what) \(Validate.quoted(value)): use a lowercase Kubernetes object name (letters, digits, '-', '.')" + from(settings.ingress.source))
             }
         }
         for key in settings.variables.keys.sorted() {

@@ -33,6 +33,13 @@ public enum Validate {
     }
 
     /// A container image reference: `[registry[:port]/]path[:tag][@sha256:digest]`.
+    /// A git commit id as CI systems give it: 7 to 64 hex digits (SHA-1 or SHA-256 repositories).
+    public static func commit(_ value: String) throws {
+        guard (7...64).contains(value.utf8.count), value.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) || (0x41...0x46).contains($0) }) else {
+            throw PlatformError.invalidInput("invalid --commit \(quoted(value)): expected a git commit id, 7 to 64 hex digits")
+        }
+    }
+
     public static func image(_ value: String) throws {
         guard isImageReference(value) else {
             throw PlatformError.invalidInput(

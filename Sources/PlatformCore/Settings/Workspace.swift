@@ -30,11 +30,30 @@ public struct Workspace: Sendable, Equatable {
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 
+    /// Creates the workspace (and `workspaces/ENV`) private to the user, 0700: Terraform writes
+    /// secrets into state. An existing workspace from an older release is tightened too.
     public func create() throws {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
             throw PlatformError.failed("could not create the workspace \(path): \(error.localizedDescription)")
+        }
+        let environmentFolder = (path as NSString).deletingLastPathComponent
+        for folder in [(environmentFolder as NSString).deletingLastPathComponent, environmentFolder, path] {
+            _ = chmod(folder, 0o700)
+        }
+    }
+
+    /// The files that may hold secrets: state, its backup, and plans.
+    public static func isPrivateFile(_ name: String) -> Bool {
+        name.hasPrefix(stateFile) || name.hasSuffix(".tfplan") || name == lockFile || name == moduleFile
+    }
+
+    /// Makes the state, state backup and plan files in `folder` 0600 (Terraform creates them 0644
+    /// under the usual umask). Called after every Terraform run that can write them.
+    public static func protectFiles(in folder: String) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where isPrivateFile(name) {
+            _ = chmod(folder + "/" + name, 0o600)
         }
     }
 
@@ -67,7 +86,7 @@ public struct Workspace: Sendable, Equatable {
                      signals: SignalForwarder? = nil) async throws -> WorkspaceLock {
         try create()
         let lockPath = path + "/" + Self.lockFile
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw PlatformError.failed("could not open the lock \(lockPath): \(String(cString: strerror(errno)))")
         }
@@ -105,6 +124,7 @@ public struct Workspace: Sendable, Equatable {
     private func atomicWrite(_ data: Data, to file: String) throws {
         do {
             try data.write(to: URL(fileURLWithPath: file), options: .atomic)
+            _ = chmod(file, 0o600)
         } catch {
             throw PlatformError.failed("could not write \(file): \(error.localizedDescription)")
         }

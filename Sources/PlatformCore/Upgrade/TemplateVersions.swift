@@ -89,18 +89,20 @@ struct TemplateVersions: Sendable {
         return candidates.first { $0.version == version }
     }
 
-    /// The candidate a project's record was rendered from, if this source still has it.
-    func recorded(_ record: TemplateRecord) async -> Candidate? {
+    /// The candidates a project's record may have been rendered from: the recorded version (any
+    /// version, for a record from before templates had versions), or the recorded git commit. The
+    /// caller checks the template hash.
+    func recorded(_ record: TemplateRecord) async -> [Candidate] {
         switch origin {
         case .folders:
-            guard let version = record.version else { return nil }
-            return candidates.first { $0.label == version || ($0.version != nil && $0.version == SemanticVersion(version)) }
+            guard let version = record.version else { return candidates }
+            return candidates.filter { $0.label == version || ($0.version != nil && $0.version == SemanticVersion(version)) }
         case .git(_, _, let clone, _):
             guard let commit = record.commit,
                   (try? await runner.capture(Command("git", ["cat-file", "-e", commit + "^{commit}"], directory: clone)))?
-                    .succeeded == true else { return nil }
-            return Candidate(label: record.version ?? String(commit.prefix(12)),
-                             version: record.version.flatMap(SemanticVersion.init), commit: commit, directory: nil)
+                    .succeeded == true else { return [] }
+            return [Candidate(label: record.version ?? String(commit.prefix(12)),
+                              version: record.version.flatMap(SemanticVersion.init), commit: commit, directory: nil)]
         }
     }
 

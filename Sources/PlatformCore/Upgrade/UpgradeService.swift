@@ -270,24 +270,27 @@ public struct UpgradeService: Sendable {
                                 scratch: String) async throws -> String {
         let hint = "fetch it ('git fetch origin \(Self.pristineRef):\(Self.pristineRef)'), "
             + "or put that version of the template in a folder given with --templates-dir"
-        guard let candidate = await versions.recorded(record) else {
-            throw PlatformError.failed("\(Self.pristineRef) is missing and \(record.template) \(record.version ?? "unversioned") "
-                                       + "is not available to render again; \(hint)")
+        let label = "\(record.template) \(record.version ?? "unversioned")"
+        let candidates = await versions.recorded(record)
+        guard !candidates.isEmpty else {
+            throw PlatformError.failed("\(Self.pristineRef) is missing and \(label) is not available to render again; \(hint)")
         }
-        let info = try await versions.checkout(candidate)
         var values = record.variables
         values["name"] = nil
-        let request = ScaffoldRequest(name: name, template: .path(info.directory), parentDirectory: scratch, variables: values)
         let tree = scratch + "/base"
-        let plan = try scaffolder.makePlan(request, template: info, source: record.source, target: tree)
-        guard plan.templateHash == record.templateHash else {
-            throw PlatformError.failed("\(Self.pristineRef) is missing and the \(record.template) \(record.version ?? "") found "
-                                       + "differs from the one the project was made from (template hash); \(hint)")
+        for candidate in candidates {
+            let info = try await versions.checkout(candidate)
+            let request = ScaffoldRequest(name: name, template: .path(info.directory), parentDirectory: scratch, variables: values)
+            // A folder whose files are not the ones the project was made from (template hash) is no base.
+            guard let plan = try? scaffolder.makePlan(request, template: info, source: record.source, target: tree),
+                  plan.templateHash == record.templateHash else { continue }
+            reporter.progress("\(Self.pristineRef) not found: rendering \(label) again")
+            try FileManager.default.createDirectory(atPath: tree, withIntermediateDirectories: false)
+            try scaffolder.renderPristine(plan, from: info.directory, into: tree, record: record)
+            return tree
         }
-        reporter.progress("\(Self.pristineRef) not found: rendering \(record.template) \(record.version ?? "") again")
-        try FileManager.default.createDirectory(atPath: tree, withIntermediateDirectories: false)
-        try scaffolder.renderPristine(plan, from: info.directory, into: tree, record: record)
-        return tree
+        throw PlatformError.failed("\(Self.pristineRef) is missing and the \(label) found differs from the one the project "
+                                   + "was made from (template hash); \(hint)")
     }
 
     /// Commits a folder as it is (the same `git add --all` scaffold runs) without touching the

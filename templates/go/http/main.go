@@ -16,8 +16,9 @@ import (
 )
 
 const (
-	serviceName = "{{name}}"
-	defaultPort = "{{port}}"
+	serviceName        = "{{name}}"
+	defaultPort        = "{{port}}"
+	defaultMetricsPort = "9090"
 )
 
 // newHandler builds the service's routes; main and the tests both use it.
@@ -36,8 +37,15 @@ func newHandler(m *metrics) http.Handler {
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
+	return m.instrument(mux, []string{"/", "/healthz"})
+}
+
+// newMetricsHandler serves only GET /metrics, on its own port (METRICS_PORT): the platform's
+// Service exposes it to Prometheus as the port named "metrics" and no Ingress routes it.
+func newMetricsHandler(m *metrics) http.Handler {
+	mux := http.NewServeMux()
 	mux.Handle("/metrics", m)
-	return m.instrument(mux, []string{"/", "/healthz", "/metrics"})
+	return mux
 }
 
 func writeJSON(w http.ResponseWriter, status int, v interface{}) {
@@ -48,11 +56,11 @@ func writeJSON(w http.ResponseWriter, status int, v interface{}) {
 	}
 }
 
-func listenPort() string {
-	if p := os.Getenv("PORT"); p != "" {
-		return p
+func envOr(key, fallback string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
 	}
-	return defaultPort
+	return fallback
 }
 
 // healthcheck is used by the container HEALTHCHECK (the runtime image has no shell or curl).
@@ -74,16 +82,15 @@ func healthcheck(port string) int {
 func main() {
 	check := flag.Bool("healthcheck", false, "probe /healthz of a running instance and exit")
 	flag.Parse()
-	port := listenPort()
+	port := envOr("PORT", defaultPort)
+	metricsPort := envOr("METRICS_PORT", defaultMetricsPort)
 	if *check {
 		os.Exit(healthcheck(port))
 	}
 
-	srv := &http.Server{
-		Addr:              ":" + port,
-		Handler:           newHandler(newMetrics()),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
+	m := newMetrics()
+	srv := &http.Server{Addr: ":" + port, Handler: newHandler(m), ReadHeaderTimeout: 10 * time.Second}
+	metricsSrv := &http.Server{Addr: ":" + metricsPort, Handler: newMetricsHandler(m), ReadHeaderTimeout: 10 * time.Second}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -91,11 +98,19 @@ func main() {
 		<-ctx.Done()
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := srv.Shutdown(shutdownCtx); err != nil {
-			log.Printf("shutdown: %v", err)
+		for _, s := range []*http.Server{srv, metricsSrv} {
+			if err := s.Shutdown(shutdownCtx); err != nil {
+				log.Printf("shutdown: %v", err)
+			}
 		}
 	}()
 
+	go func() {
+		log.Printf("%s metrics on :%s/metrics", serviceName, metricsPort)
+		if err := metricsSrv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Fatal(err)
+		}
+	}()
 	log.Printf("%s listening on :%s", serviceName, port)
 	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Fatal(err)

@@ -53,15 +53,22 @@ func TestIndexNamesService(t *testing.T) {
 	}
 }
 
+func TestThePublicHandlerDoesNotServeMetrics(t *testing.T) {
+	if resp := get(t, newHandler(newMetrics()), "/metrics"); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("status = %d, want 404", resp.StatusCode)
+	}
+}
+
 func TestMetricsCountsRequests(t *testing.T) {
-	h := newHandler(newMetrics())
+	m := newMetrics()
+	h := newHandler(m)
 	get(t, h, "/healthz")
 	get(t, h, "/healthz")
 	if resp := get(t, h, "/no-such-page"); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("status = %d, want 404", resp.StatusCode)
 	}
 
-	resp := get(t, h, "/metrics")
+	resp := get(t, newMetricsHandler(m), "/metrics")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status = %d, want 200", resp.StatusCode)
 	}

@@ -30,13 +30,20 @@ function createApp() {
     res.json({ status: 'ok' });
   });
 
+  return app;
+}
+
+// The metrics listener: only GET /metrics, on its own port (METRICS_PORT), which the platform's
+// Service exposes to Prometheus and no Ingress routes. The public app does not serve /metrics.
+function createMetricsApp(metrics) {
+  const app = express();
+  app.disable('x-powered-by');
   app.get('/metrics', (req, res) => {
     // Send a Buffer: for strings Express rewrites the Content-Type parameters.
     res.set('Content-Type', 'text/plain; version=0.0.4; charset=utf-8');
     res.send(Buffer.from(metrics.render(), 'utf8'));
   });
-
   return app;
 }
 
-module.exports = { createApp, SERVICE_NAME };
+module.exports = { createApp, createMetricsApp, SERVICE_NAME };

@@ -4,16 +4,20 @@
 // Each test starts its own app on a free port (port 0) and talks to it with fetch.
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { createApp } = require('../src/app');
+const { createApp, createMetricsApp } = require('../src/app');
 
+// Starts the public app and the metrics app (each on a free port) and passes both base URLs.
 async function withServer(fn) {
-  const server = createApp().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
+  const app = createApp();
+  const servers = [app.listen(0, '127.0.0.1'), createMetricsApp(app.locals.metrics).listen(0, '127.0.0.1')];
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.once('listening', resolve))));
   try {
-    await fn(`http://127.0.0.1:${server.address().port}`);
+    await fn(...servers.map((server) => `http://127.0.0.1:${server.address().port}`));
   } finally {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    for (const server of servers) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   }
 }
 
@@ -30,13 +34,19 @@ test('GET / names the service', () => withServer(async (baseUrl) => {
   assert.equal((await response.json()).service, '{{name}}');
 }));
 
-test('GET /metrics counts requests by path and status', () => withServer(async (baseUrl) => {
+test('the public port does not serve /metrics', () => withServer(async (baseUrl) => {
+  const response = await fetch(`${baseUrl}/metrics`);
+  await response.arrayBuffer();
+  assert.equal(response.status, 404);
+}));
+
+test('GET /metrics on the metrics port counts requests by path and status', () => withServer(async (baseUrl, metricsUrl) => {
   for (const path of ['/healthz', '/healthz', '/no-such-page']) {
     const response = await fetch(`${baseUrl}${path}`);
     await response.arrayBuffer();
   }
 
-  const response = await fetch(`${baseUrl}/metrics`);
+  const response = await fetch(`${metricsUrl}/metrics`);
   assert.equal(response.status, 200);
   assert.equal(response.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
   const text = await response.text();

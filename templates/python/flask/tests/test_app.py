@@ -2,12 +2,17 @@
 
 import unittest
 
-from {{name_snake}} import create_app
+from {{name_snake}} import create_app, create_metrics_app
 
 
 class AppTest(unittest.TestCase):
     def setUp(self) -> None:
-        self.client = create_app().test_client()
+        app = create_app()
+        self.client = app.test_client()
+        self.metrics = create_metrics_app(app.extensions["metrics"]).test_client()
+
+    def test_the_public_app_does_not_serve_metrics(self) -> None:
+        self.assertEqual(self.client.get("/metrics").status_code, 404)
 
     def test_healthz(self) -> None:
         response = self.client.get("/healthz")
@@ -25,7 +30,7 @@ class AppTest(unittest.TestCase):
         self.client.get("/healthz")
         self.assertEqual(self.client.get("/no-such-page").status_code, 404)
 
-        response = self.client.get("/metrics")
+        response = self.metrics.get("/metrics")
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.headers["Content-Type"], "text/plain; version=0.0.4; charset=utf-8")
         text = response.get_data(as_text=True)

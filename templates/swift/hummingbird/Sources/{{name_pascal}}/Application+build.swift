@@ -4,13 +4,20 @@ import Logging
 
 let serviceName = "{{name}}"
 
-/// Builds the application. Tests call this too and drive it in-process.
-func buildApplication(host: String = "127.0.0.1", port: Int = 0) -> some ApplicationProtocol {
+/// The request counters both listeners share.
+func makeMetrics() -> RequestMetrics {
+    RequestMetrics(knownPaths: ["/", "/healthz"])
+}
+
+func makeLogger() -> Logger {
     var logger = Logger(label: serviceName)
     logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"]
         .flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
+    return logger
+}
 
-    let metrics = RequestMetrics(knownPaths: ["/", "/healthz", "/metrics"])
+/// Builds the public application (no /metrics). Tests call this too and drive it in-process.
+func buildApplication(host: String = "127.0.0.1", port: Int = 0, metrics: RequestMetrics = makeMetrics()) -> some ApplicationProtocol {
     let router = Router()
     router.add(middleware: MetricsMiddleware(metrics: metrics))
 
@@ -20,6 +27,18 @@ func buildApplication(host: String = "127.0.0.1", port: Int = 0) -> some Applica
     router.get("/healthz") { _, _ in
         jsonResponse(#"{"status":"ok"}"#)
     }
+
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(host, port: port), serverName: serviceName),
+        logger: makeLogger()
+    )
+}
+
+/// The metrics listener: only GET /metrics, on its own port (METRICS_PORT), which the platform's
+/// Service exposes to Prometheus as the port named "metrics" and no Ingress routes.
+func buildMetricsApplication(host: String = "127.0.0.1", port: Int = 0, metrics: RequestMetrics) -> some ApplicationProtocol {
+    let router = Router()
     router.get("/metrics") { _, _ in
         let text = await metrics.render()
         return Response(
@@ -28,11 +47,10 @@ func buildApplication(host: String = "127.0.0.1", port: Int = 0) -> some Applica
             body: .init(byteBuffer: ByteBuffer(string: text))
         )
     }
-
     return Application(
         router: router,
         configuration: .init(address: .hostname(host, port: port), serverName: serviceName),
-        logger: logger
+        logger: makeLogger()
     )
 }
 

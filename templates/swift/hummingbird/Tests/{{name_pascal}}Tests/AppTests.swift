@@ -26,14 +26,26 @@ final class AppTests: XCTestCase {
         }
     }
 
-    func testMetricsCountsRequests() async throws {
+    func testThePublicAppDoesNotServeMetrics() async throws {
         let app = buildApplication()
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                XCTAssertEqual(response.status, .notFound)
+            }
+        }
+    }
+
+    func testMetricsCountsRequests() async throws {
+        let metrics = makeMetrics()
+        let app = buildApplication(metrics: metrics)
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { _ in }
             try await client.execute(uri: "/healthz", method: .get) { _ in }
             try await client.execute(uri: "/no-such-page", method: .get) { response in
                 XCTAssertEqual(response.status, .notFound)
             }
+        }
+        try await buildMetricsApplication(metrics: metrics).test(.router) { client in
             try await client.execute(uri: "/metrics", method: .get) { response in
                 XCTAssertEqual(response.status, .ok)
                 XCTAssertEqual(response.headers[.contentType], "text/plain; version=0.0.4; charset=utf-8")

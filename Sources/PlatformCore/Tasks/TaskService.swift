@@ -1,0 +1,161 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs one command of an app as a Kubernetes Job (`platform run`, deploy's release phase): creates
+/// the Job from the live Deployment (`TaskJob`), waits for its pod to start (failing at once when it
+/// cannot: `TaskRules`), follows its log with `kubectl logs -f` and returns the container's exit code.
+///
+/// kubectl processes per run: one `get deployment`, one `create -f -`, one `get pods -l job-name=JOB`
+/// per `pollInterval` (1 s) while the pod starts, one `logs -f`, one `get pods` for the exit code
+/// (again each second in the rare case the status lags behind the end of the log), and for a failed
+/// command one `logs --tail` for its last lines.
+public struct TaskService: Sendable {
+    public let kubectl: Kubectl
+    public let reporter: ProgressReporter
+    public let signals: SignalForwarder
+    public var pollInterval: Double
+    public var clock: @Sendable () -> Double
+
+    public init(kubectl: Kubectl, reporter: ProgressReporter, signals: SignalForwarder, pollInterval: Double = 1,
+                clock: @escaping @Sendable () -> Double = { ProcessInfo.processInfo.systemUptime }) {
+        self.kubectl = kubectl
+        self.reporter = reporter
+        self.signals = signals
+        self.pollInterval = pollInterval
+        self.clock = clock
+    }
+
+    /// How many log lines a failed task's reason keeps.
+    public static let lastLineCount = 10
+
+    /// Creates the Job and returns its name (`--detach`, and the first step of `run`).
+    public func start(_ request: TaskRequest) async throws -> String {
+        guard let deployment = try await kubectl.deployment(request.app, namespace: request.environment) else {
+            throw PlatformError.failed("app \(Validate.quoted(request.app)) not found in environment \(Validate.quoted(request.environment)) (no Deployment \(request.app) in namespace \(request.environment)); run 'platform create \(request.app) -e \(request.environment)' first")
+        }
+        let job = try TaskJob.document(request, deployment: deployment)
+        let created = try await kubectl.runner.checked(kubectl.command(["create", "-f", "-", "-o", "json"],
+                                                                       input: try job.encoded()))
+        let value = try? JSONDecoder().decode(JSONValue.self, from: created.stdout)
+        guard let name = value?["metadata", "name"]?.stringValue else {
+            throw PlatformError.failed("kubectl create did not return the Job's name")
+        }
+        return name
+    }
+
+    /// Creates the Job, follows it to the end and returns how it ended. An interruption deletes the Job
+    /// (propagation Background: its pod goes with it) and throws `interrupted`.
+    public func run(_ request: TaskRequest, output: OutputTarget) async throws -> TaskResult {
+        try await signals.handlesInterruption {
+            try signals.checkInterrupted()
+            let job = try await start(request)
+            reporter.progress("Running \(request.argv.joined(separator: " ")) in \(request.app) (\(request.environment)): job \(job)")
+            do {
+                return try await follow(job: job, app: request.app, namespace: request.environment,
+                                        startTimeout: request.timeout, output: output)
+            } catch PlatformError.interrupted(let signal) {
+                try await signals.finishing { try await delete(job: job, namespace: request.environment) }
+                throw PlatformError.interrupted(signal: signal)
+            } catch let error as TaskStartFailure {
+                // It will never run: do not leave it pending until its deadline.
+                _ = try? await delete(job: job, namespace: request.environment)
+                throw PlatformError.failed(error.message)
+            }
+        }
+    }
+
+    /// `--logs JOB`: follows a task that is already there. An interruption stops only the following.
+    public func attach(job: String, app: String, namespace: String, startTimeout: Double,
+                       output: OutputTarget) async throws -> TaskResult {
+        try await signals.handlesInterruption {
+            guard let value = try await kubectl.get("job", job, namespace: namespace) else {
+                throw PlatformError.failed("no Job \(Validate.quoted(job)) in namespace \(namespace) (finished tasks are removed after an hour)")
+            }
+            guard TaskJob.isTask(value, of: app) else {
+                throw PlatformError.invalidInput("the Job \(Validate.quoted(job)) in \(namespace) is not a task of \(app) (it lacks the labels \(AppConventions.nameLabel)=\(app), \(TaskJob.componentLabel)=\(TaskJob.component))")
+            }
+            do {
+                return try await follow(job: job, app: app, namespace: namespace, startTimeout: startTimeout, output: output)
+            } catch let error as TaskStartFailure {
+                throw PlatformError.failed(error.message)
+            }
+        }
+    }
+
+    /// Deletes the Job and, in the background, its pod.
+    public func delete(job: String, namespace: String) async throws {
+        _ = try await kubectl.runner.checked(kubectl.command(
+            ["delete", "job", job, "-n", namespace, "--ignore-not-found", "--cascade=background", "--wait=false"]))
+    }
+
+    private func follow(job: String, app: String, namespace: String, startTimeout: Double,
+                        output: OutputTarget) async throws -> TaskResult {
+        let start = clock()
+        var announced = false
+        // 1. Wait for the container to run (or end, or never start).
+        var state = TaskPodState.waiting
+        while true {
+            try signals.checkInterrupted()
+            state = TaskRules.state(pods: try await pods(job: job, namespace: namespace), app: app)
+            if case .cannotStart(let reason) = state { throw TaskStartFailure(message: "task \(job) did not start: \(reason)") }
+            if case .waiting = state {
+                if !announced { reporter.detail("  waiting for the pod of \(job) to start"); announced = true }
+                if clock() - start >= startTimeout {
+                    throw TaskStartFailure(message: "task \(job) did not start within \(DeployService.format(duration: startTimeout))")
+                }
+                try await pause(pollInterval)
+                continue
+            }
+            break
+        }
+        let (pod, container): (String, String)
+        switch state {
+        case .running(let p, let c), .terminated(let p, let c, _, _): (pod, container) = (p, c)
+        default: (pod, container) = ("", app)
+        }
+        // 2. Follow its log to the end (kubectl logs -f ends when the container ends).
+        let logs = kubectl.logsCommand(pod: pod, namespace: namespace, container: container, tail: -1, follow: true)
+        _ = try await kubectl.runner.stream(logs, stdout: output, stderr: .standardError)
+        try signals.checkInterrupted()
+        // 3. Its exit code, from the container's terminated state.
+        while true {
+            state = TaskRules.state(pods: try await pods(job: job, namespace: namespace), app: app)
+            if case .terminated(let pod, _, let code, let reason) = state {
+                var lines: [String] = []
+                if code != 0 { lines = await lastLines(pod: pod, container: container, namespace: namespace) }
+                return TaskResult(job: job, pod: pod, exitCode: code, reason: reason, lastLines: lines)
+            }
+            if case .cannotStart(let reason) = state { throw TaskStartFailure(message: "task \(job): \(reason)") }
+            try await pause(pollInterval)
+        }
+    }
+
+    private func pods(job: String, namespace: String) async throws -> [JSONValue] {
+        try await kubectl.list("pods", selector: "\(TaskJob.jobNameLabel)=\(job)", namespace: namespace)
+    }
+
+    private func lastLines(pod: String, container: String, namespace: String) async -> [String] {
+        let command = kubectl.logsCommand(pod: pod, namespace: namespace, container: container, tail: Self.lastLineCount)
+        guard let result = try? await kubectl.runner.capture(command, limit: 1 << 20), result.succeeded else { return [] }
+        return result.stdoutText.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+    }
+
+    /// Sleeps in slices of at most 100 ms, throwing `interrupted` as soon as a signal came.
+    private func pause(_ seconds: Double) async throws {
+        var remaining = max(0, seconds)
+        try signals.checkInterrupted()
+        while remaining > 0 {
+            let slice = min(remaining, 0.1)
+            try await Task.sleep(nanoseconds: UInt64(slice * 1_000_000_000))
+            remaining -= slice
+            try signals.checkInterrupted()
+        }
+    }
+}
+
+/// The task's pod never started (or vanished): the message for the user.
+struct TaskStartFailure: Error {
+    var message: String
+}

@@ -1,0 +1,254 @@
+import Foundation
+import PlatformCore
+import PlatformTestSupport
+import XCTest
+
+extension AppFixture {
+    func configMaps() throws -> [JSONValue] {
+        try cluster.objects(kind: "ConfigMap", namespace: environment).filter {
+            $0["metadata", "name"]?.stringValue?.hasPrefix("\(name)-vars-") == true
+        }
+    }
+
+    func secrets() throws -> [JSONValue] {
+        try cluster.objects(kind: "Secret", namespace: environment).filter {
+            $0["metadata", "name"]?.stringValue?.hasPrefix("\(name)-secrets-") == true
+        }
+    }
+
+    /// The configuration version the Deployment references.
+    func liveConfig() throws -> ConfigReference {
+        ConfigReference.live(in: try deployment(), app: name)
+    }
+
+    /// The vars the Deployment's ConfigMap holds.
+    func liveVars() throws -> [String: String] {
+        guard let vars = try liveConfig().vars else { return [:] }
+        return try ConfigSet.values(of: try cluster.object(kind: "ConfigMap", namespace: environment, name: vars), secret: false)
+    }
+
+    /// Ready Pods running configuration version `config` (and no others once the rollout is done).
+    func readyPods(of config: ConfigReference) throws -> [JSONValue] {
+        try pods().filter { ConfigReference.live(in: $0, app: name).sameVersion(as: config) && RolloutRules.isReady($0) }
+    }
+}
+
+final class VarsEndToEndTests: XCTestCase {
+    let v1 = "registry.example.com/shop:1.0.0"
+    let v2 = "registry.example.com/shop:2.0.0"
+
+    func testSetUnsetListRestartPodsOntoTheNewVersionAndRecordReleases() async throws {
+        let app = try await AppFixture()
+        defer { app.stop() }
+        try await app.waitForReadyPods(2)
+
+        let set = await app.platform(["vars", "set", "shop", "DATABASE_URL=postgres://db/shop", "LOG_LEVEL=info", "-m", "db"])
+        XCTAssertEqual(set.status, 0, set.stderr)
+        XCTAssertEqual(set.stdout, "Updated vars of shop in staging: +DATABASE_URL +LOG_LEVEL (release 1)\n")
+        let first = try app.liveConfig()
+        XCTAssertNotNil(first.vars)
+        XCTAssertNil(first.secrets)
+        XCTAssertEqual(try app.liveVars(), ["DATABASE_URL": "postgres://db/shop", "LOG_LEVEL": "info"])
+        // The ConfigMap is immutable and named after its content; the pods were restarted onto it.
+        let configMap = try XCTUnwrap(try app.configMaps().first)
+        XCTAssertEqual(configMap["immutable"]?.boolValue, true)
+        XCTAssertEqual(configMap["metadata", "name"]?.stringValue,
+                       "shop-vars-" + ConfigSet.contentHash(["DATABASE_URL": "postgres://db/shop", "LOG_LEVEL": "info"]))
+        try await app.waitUntil("only pods of the new version") {
+            try app.readyPods(of: first).count == 2 && app.pods().count == 2
+        }
+        XCTAssertEqual(try app.deployedImage(), v1)
+
+        let change = await app.platform(["vars", "set", "shop", "LOG_LEVEL=debug", "FEATURE_X=on"])
+        XCTAssertEqual(change.status, 0, change.stderr)
+        XCTAssertEqual(change.stdout, "Updated vars of shop in staging: +FEATURE_X ~LOG_LEVEL (release 2)\n")
+        let unset = await app.platform(["vars", "unset", "shop", "DATABASE_URL"])
+        XCTAssertEqual(unset.status, 0, unset.stderr)
+        XCTAssertEqual(unset.stdout, "Updated vars of shop in staging: -DATABASE_URL (release 3)\n")
+        let third = try app.liveConfig()
+        try await app.waitUntil("pods of the third version") { try app.readyPods(of: third).count == 2 && app.pods().count == 2 }
+
+        let list = await app.platform(["vars", "list", "shop"])
+        XCTAssertEqual(list.status, 0, list.stderr)
+        XCTAssertEqual(list.stdout, "FEATURE_X=on\nLOG_LEVEL=debug\n")
+        let json = await app.platform(["vars", "list", "shop", "-o", "json"])
+        let listing = try JSONDecoder().decode(ConfigListing.self, from: Data(json.stdout.utf8))
+        XCTAssertEqual(listing.vars, ["FEATURE_X": "on", "LOG_LEVEL": "debug"])
+        XCTAssertEqual(listing.config.vars, third.vars)
+
+        // Every change is a release: the image and the version, what changed, who, the note.
+        let releases = try app.releases()
+        XCTAssertEqual(releases.map(\.kind), [.config, .config, .config])
+        XCTAssertEqual(releases.map(\.result), [.succeeded, .succeeded, .succeeded])
+        XCTAssertEqual(releases.map(\.image), [v1, v1, v1])
+        XCTAssertEqual(releases.first?.message, "db")
+        XCTAssertEqual(releases.last?.config?.vars, third.vars)
+        XCTAssertEqual(releases.last?.config?.varKeys?.keys.sorted(), ["FEATURE_X", "LOG_LEVEL"])
+        let history = await app.platform(["releases", "shop"])
+        XCTAssertEqual(history.status, 0, history.stderr)
+        XCTAssertTrue(history.stdout.contains("vars: +DATABASE_URL +LOG_LEVEL"), history.stdout)
+        XCTAssertTrue(history.stdout.contains("vars: +FEATURE_X ~LOG_LEVEL"), history.stdout)
+        XCTAssertTrue(history.stdout.contains("vars: -DATABASE_URL"), history.stdout)
+
+        // Setting what is already set is no release.
+        let same = await app.platform(["vars", "set", "shop", "LOG_LEVEL=debug"])
+        XCTAssertEqual(same.status, 0, same.stderr)
+        XCTAssertEqual(same.stdout, "No change to the vars of shop in staging\n")
+        XCTAssertEqual(try app.releases().count, 3)
+
+        // A deploy keeps the configuration (and records it with the new image).
+        let deploy = await app.platform(["deploy", "shop", "--image", v2])
+        XCTAssertEqual(deploy.status, 0, deploy.stderr)
+        XCTAssertTrue(try app.liveConfig().sameVersion(as: third))
+        XCTAssertEqual(try app.releases().last?.config?.vars, third.vars)
+        XCTAssertEqual(try app.releases().last?.config?.varKeys?.keys.sorted(), ["FEATURE_X", "LOG_LEVEL"])
+        // Versions no release refers to any more are gone... none yet: all four are in the history.
+        XCTAssertEqual(try app.configMaps().count, 3)
+    }
+
+    func testBadKeysAndValuesAreExit64WithNothingChanged() async throws {
+        let app = try await AppFixture()
+        defer { app.stop() }
+        let before = try app.cluster.requests().count
+        for arguments in [["vars", "set", "shop", "lower=x"], ["vars", "set", "shop", "1ST=x"],
+                          ["vars", "set", "shop", "NOEQUALS"], ["vars", "unset", "shop", "bad-key"],
+                          ["vars", "set", "shop", "BIG=" + String(repeating: "x", count: 40_000)],
+                          ["vars", "set", "shop", "A=1", "A=2"], ["vars", "set", "shop"], ["vars", "frob", "shop"],
+                          ["vars", "list", "shop", "--stage"]] {
+            let run = await app.platform(arguments)
+            XCTAssertEqual(run.status, 64, "\(arguments.prefix(4)): \(run.stderr)")
+            XCTAssertEqual(run.stderr.split(separator: "\n").first?.hasPrefix("error: ") ?? false, true, run.stderr)
+            XCTAssertFalse(run.stderr.contains(String(repeating: "x", count: 100)), "the value is not echoed")
+        }
+        XCTAssertEqual(try app.cluster.requests().count, before, "no request reached the cluster")
+        XCTAssertEqual(try app.configMaps().count, 0)
+    }
+
+    func testAConfigChangeWhosePodsCrashIsRolledBackToThePreviousVersion() async throws {
+        let app = try await AppFixture()
+        defer { app.stop() }
+        let first = await app.platform(["vars", "set", "shop", "MODE=ok"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let good = try app.liveConfig()
+        // The test server crash-loops a container whose environment sets KUBE_TEST_CRASH=1.
+        let bad = await app.platform(["vars", "set", "shop", "KUBE_TEST_CRASH=1", "--timeout", "60s"])
+        XCTAssertEqual(bad.status, 3, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("CrashLoopBackOff"), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("configuration change"), bad.stderr)
+        XCTAssertTrue(try app.liveConfig().sameVersion(as: good), "the previous ConfigMap is referenced again")
+        XCTAssertEqual(try app.liveVars(), ["MODE": "ok"])
+        try await app.waitUntil("only pods of the good version") { try app.readyPods(of: good).count == 2 && app.pods().count == 2 }
+        XCTAssertEqual(try app.releases().map(\.result), [.succeeded, .rolledBack])
+        XCTAssertEqual(try app.releases().last?.config?.varKeys?.keys.sorted(), ["KUBE_TEST_CRASH", "MODE"])
+    }
+
+    func testRollbackToARevisionRestoresImageAndConfiguration() async throws {
+        let app = try await AppFixture()
+        defer { app.stop() }
+        let r1 = await app.platform(["vars", "set", "shop", "LEVEL=one"])
+        XCTAssertEqual(r1.status, 0, r1.stderr)          // 1
+        let one = try app.liveConfig()
+        let r2 = await app.platform(["deploy", "shop", "--image", v2])
+        XCTAssertEqual(r2.status, 0, r2.stderr)              // 2
+        let r3 = await app.platform(["vars", "set", "shop", "LEVEL=three", "NEW=x"])
+        XCTAssertEqual(r3.status, 0, r3.stderr) // 3
+        XCTAssertEqual(try app.liveVars(), ["LEVEL": "three", "NEW": "x"])
+        let back = await app.platform(["rollback", "shop", "--to", "1"])
+        XCTAssertEqual(back.status, 0, back.stderr)
+        // Release 1's image (pinned to its digest when the release recorded one), not release 3's.
+        let image = try XCTUnwrap(try app.deployedImage())
+        XCTAssertTrue(image == v1 || image.hasPrefix("registry.example.com/shop@sha256:"), image)
+        XCTAssertNotEqual(image, v2)
+        XCTAssertTrue(try app.liveConfig().sameVersion(as: one))
+        XCTAssertEqual(try app.liveVars(), ["LEVEL": "one"])
+        let last = try XCTUnwrap(try app.releases().last)
+        XCTAssertEqual(last.kind, .rollback)
+        XCTAssertEqual(last.rollbackOf, 1)
+        XCTAssertEqual(last.config?.vars, one.vars)
+        try await app.waitUntil("pods of release 1") { try app.readyPods(of: one).count == 2 && app.pods().count == 2 }
+        // status shows the configuration version that runs.
+        let status = await app.platform(["status", "shop"])
+        XCTAssertTrue(status.stdout.contains("Config:    vars \(one.vars!.split(separator: "-").last!) (LEVEL), secrets none"),
+                      status.stdout)
+    }
+
+    func testStagedChangesShipWithTheNextDeployInOneRelease() async throws {
+        let app = try await AppFixture()
+        defer { app.stop() }
+        let staged = await app.platform(["vars", "set", "shop", "FLAG=on", "--stage", "-m", "flag"])
+        XCTAssertEqual(staged.status, 0, staged.stderr)
+        XCTAssertEqual(staged.stdout, "Staged vars of shop in staging: +FLAG\n")
+        XCTAssertTrue(try app.liveConfig().isEmpty, "not rolled out")
+        XCTAssertEqual(try app.releases().count, 0)
+        let more = await app.platform(["vars", "set", "shop", "OTHER=1", "--stage"])
+        XCTAssertEqual(more.stdout, "Staged vars of shop in staging: +OTHER\n")
+        let list = await app.platform(["vars", "list", "shop"])
+        XCTAssertTrue(list.stderr.contains("Staged, not rolled out yet: +FLAG +OTHER"), list.stderr)
+
+        let deploy = await app.platform(["deploy", "shop", "--image", v2, "-m", "release"])
+        XCTAssertEqual(deploy.status, 0, deploy.stderr)
+        XCTAssertEqual(try app.deployedImage(), v2)
+        XCTAssertEqual(try app.liveVars(), ["FLAG": "on", "OTHER": "1"])
+        let releases = try app.releases()
+        XCTAssertEqual(releases.count, 1, "image and configuration in one release")
+        XCTAssertEqual(releases.first?.image, v2)
+        XCTAssertEqual(releases.first?.message, "release; flag")
+        XCTAssertEqual(releases.first?.config?.varKeys?.keys.sorted(), ["FLAG", "OTHER"])
+        let apply = await app.platform(["vars", "apply", "shop"])
+        XCTAssertEqual(apply.status, 0, apply.stderr)
+        XCTAssertTrue(apply.stderr.contains("Nothing staged"), apply.stderr)
+
+        // vars apply rolls out a staged change alone.
+        let r4 = await app.platform(["vars", "unset", "shop", "OTHER", "--stage"])
+        XCTAssertEqual(r4.status, 0, r4.stderr)
+        let applied = await app.platform(["vars", "apply", "shop"])
+        XCTAssertEqual(applied.status, 0, applied.stderr)
+        XCTAssertEqual(applied.stdout, "Updated vars of shop in staging: -OTHER (release 2)\n")
+        XCTAssertEqual(try app.liveVars(), ["FLAG": "on"])
+    }
+
+    func testTwoConcurrentChangesLoseNothing() async throws {
+        let app = try await AppFixture()
+        defer { app.stop() }
+        async let first = app.platform(["vars", "set", "shop", "FIRST=1"])
+        async let second = app.platform(["vars", "set", "shop", "SECOND=2"])
+        let (a, b) = await (first, second)
+        XCTAssertEqual(a.status, 0, a.stderr)
+        XCTAssertEqual(b.status, 0, b.stderr)
+        XCTAssertEqual(try app.liveVars(), ["FIRST": "1", "SECOND": "2"])
+        XCTAssertEqual(try app.releases().map(\.result), [.succeeded, .succeeded])
+        XCTAssertEqual(try app.releases().last?.config?.varKeys?.keys.sorted(), ["FIRST", "SECOND"])
+        let state = try app.cluster.object(kind: "ConfigMap", namespace: "staging", name: "platform-config-shop")
+        XCTAssertNil(state?["data", "lease"], "the lease is given back")
+    }
+
+    func testCreateRerunKeepsEnvFromAndDestroyDeletesTheVersions() async throws {
+        let app = try await AppFixture()
+        defer { app.stop() }
+        let r5 = await app.platform(["vars", "set", "shop", "KEEP=me"])
+        XCTAssertEqual(r5.status, 0, r5.stderr)
+        let config = try app.liveConfig()
+        // create's field manager re-applies the whole Deployment without envFrom: it stays.
+        let live = try XCTUnwrap(try app.deployment())
+        let labels = live["metadata", "labels"] ?? .object([:])
+        let document: JSONValue = .object([
+            "apiVersion": .string("apps/v1"), "kind": .string("Deployment"),
+            "metadata": .object(["name": .string("shop"), "namespace": .string("staging"), "labels": labels]),
+            "spec": .object([
+                "replicas": .number(2),
+                "selector": live["spec", "selector"] ?? .null,
+                "template": .object(["metadata": .object(["labels": live["spec", "template", "metadata", "labels"] ?? .null]),
+                                     "spec": .object(["containers": .array([.object([
+                                        "name": .string("shop"), "image": .string(v1)])])])]),
+            ]),
+        ])
+        let documents = [document]
+        _ = try await Kubectl(runner: ProcessRunner(environment: app.environmentVariables), target: KubeTarget())
+            .apply(documents, fieldManager: AppConventions.fieldManager("shop"))
+        XCTAssertTrue(try app.liveConfig().sameVersion(as: config))
+        let destroy = await app.platform(["destroy", "shop", "--yes"])
+        XCTAssertEqual(destroy.status, 0, destroy.stderr)
+        XCTAssertEqual(try app.configMaps().count, 0)
+        XCTAssertNil(try app.cluster.object(kind: "ConfigMap", namespace: "staging", name: "platform-config-shop"))
+    }
+}
