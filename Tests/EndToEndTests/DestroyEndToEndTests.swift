@@ -47,14 +47,14 @@ final class DestroyEndToEndTests: XCTestCase {
     func testDestroyRemovesObjectsStateAndWorkspaceAndASecondDestroyExits0() async throws {
         let setup = try await created()
         defer { setup.cluster.stop(); setup.cluster.removeFiles() }
-        let run = await setup.platform(["destroy", "shop", "-e", "dev", "--yes", "-o", "json"])
+        let run = await setup.platform(["destroy", "shop", "-e", "dev", "--yes", "-o", "json", "-v"])
         XCTAssertEqual(run.status, 0, run.stderr)
         let result = try JSONDecoder().decode(DestroyResult.self, from: Data(run.stdout.utf8))
         XCTAssertTrue(result.existed)
         XCTAssertTrue(result.terraformDestroyed)
         XCTAssertEqual(result.workspaceRemoved, setup.workspace)
         XCTAssertEqual(result.deleted.count, 5, "\(result.deleted)")
-        XCTAssertTrue(run.stderr.contains("Destroy complete!"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("Destroy complete!"), "Terraform's own output with -v: \(run.stderr)")
         XCTAssertFalse(run.stderr.contains("hunter2xyz"))
         XCTAssertEqual(try setup.appObjects(), [])
         XCTAssertNotNil(try setup.cluster.object(kind: "Namespace", namespace: nil, name: "dev"), "the namespace is shared")
