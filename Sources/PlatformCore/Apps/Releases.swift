@@ -248,24 +248,10 @@ public struct ReleaseStore: Sendable {
             let current = try await kubectl.get("configmap", AppConventions.releasesConfigMap(name), namespace: namespace)
             var history = try ReleaseHistory(configMap: current)
             let value = try change(&history)
-            var document = try history.configMap(app: name, namespace: namespace, environment: namespace)
-            let verb: String
-            if let version = current?["metadata", "resourceVersion"] {
-                document = document.merging(patch: .object(["metadata": .object(["resourceVersion": version])]))
-                verb = "replace"
-            } else {
-                verb = "create"
-            }
-            let command = kubectl.command(
-                [verb, "--field-manager=\(AppConventions.deployFieldManager)", "-f", "-"], input: try document.encoded())
-            let result = try await kubectl.runner.capture(command)
-            if result.succeeded { return value }
-            let error = result.stderrText
-            let raced = ["AlreadyExists", "already exists", "Conflict", "the object has been modified"].contains {
-                error.contains($0)
-            }
-            guard raced, attempt < Self.maxAttempts else {
-                throw PlatformError.toolFailed(argv: command.argv, status: result.status, stderrTail: tail(of: error))
+            if try await kubectl.guardedWrite(
+                try history.configMap(app: name, namespace: namespace, environment: namespace),
+                over: current, finalAttempt: attempt >= Self.maxAttempts) {
+                return value
             }
             try await Task.sleep(nanoseconds: UInt64.random(in: 20_000_000...120_000_000))
         }

@@ -91,24 +91,10 @@ public struct ConfigStateStore: Sendable {
             var state = try ConfigState(configMap: current)
             let (write, value) = change(&state)
             guard write else { return value }
-            var document = try state.configMap(app: app, namespace: namespace)
-            let verb: String
-            if let version = current?["metadata", "resourceVersion"] {
-                document = document.merging(patch: .object(["metadata": .object(["resourceVersion": version])]))
-                verb = "replace"
-            } else {
-                verb = "create"
-            }
-            let command = kubectl.command(
-                [verb, "--field-manager=\(AppConventions.deployFieldManager)", "-f", "-"], input: try document.encoded())
-            let result = try await kubectl.runner.capture(command)
-            if result.succeeded { return value }
-            let error = result.stderrText
-            let raced = ["AlreadyExists", "already exists", "Conflict", "the object has been modified"].contains {
-                error.contains($0)
-            }
-            guard raced, attempt < 20 else {
-                throw PlatformError.toolFailed(argv: command.argv, status: result.status, stderrTail: tail(of: error))
+            if try await kubectl.guardedWrite(
+                try state.configMap(app: app, namespace: namespace),
+                over: current, finalAttempt: attempt >= 20) {
+                return value
             }
             try await Task.sleep(nanoseconds: UInt64.random(in: 20_000_000...120_000_000))
         }
