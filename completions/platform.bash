@@ -182,7 +182,7 @@ _platform_options() {
         open) echo "$globals --print" ;;
         destroy) echo "$globals -y --yes --timeout" ;;
         doctor) echo "$globals --templates-dir --request-timeout" ;;
-        metrics) echo "$globals --format --since" ;;
+        metrics) echo "$globals --format --since --local" ;;
         config) echo "$globals --image" ;;
         *) echo "$globals" ;;
     esac
@@ -206,6 +206,7 @@ _platform_positional() {
         open:0) _platform_dynamic apps ;;
         destroy:0) _platform_dynamic apps ;;
         completion:0) _platform_words 'bash zsh fish' ;;
+        metrics:0) _platform_dynamic apps ;;
         config:0) _platform_words 'show' ;;
         config:1) _platform_dynamic apps ;;
         help:0) _platform_words "$_platform_commands" ;;

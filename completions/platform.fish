@@ -111,7 +111,7 @@ complete -c platform -n '__platform_at ""' -a version -d 'Print the platform ver
 complete -c platform -n '__platform_at ""' -a help -d 'Show help for platform or one of its commands'
 complete -c platform -n '__platform_at ""' -a completion -d 'Print the shell completion script for bash, zsh or fish'
 complete -c platform -n '__platform_at ""' -a doctor -d 'Check the tools, the cluster, the state folder and the templates'
-complete -c platform -n '__platform_at ""' -a metrics -d 'Show platform usage counters and delivery (DORA) metrics'
+complete -c platform -n '__platform_at ""' -a metrics -d 'Show delivery (DORA) metrics from the cluster and usage counters'
 complete -c platform -n '__platform_at ""' -a config -d 'Show the merged configuration and where each value came from'
 
 complete -c platform -n '__platform_at scaffold' -s t -l template -x -a '(__platform_values templates)' -d 'Template id, folder or git+URL'
@@ -235,6 +235,8 @@ complete -c platform -n '__platform_at doctor' -l request-timeout -x -d 'How lon
 
 complete -c platform -n '__platform_at metrics' -l format -x -a 'text json prometheus' -d 'text, json or prometheus (default: text; -o json = json)'
 complete -c platform -n '__platform_at metrics' -l since -x -d 'How far back to look (default: 30d)'
+complete -c platform -n '__platform_at metrics' -l local -d 'Only this machine\'s usage counters (events.jsonl); no cluster, no delivery figures'
+complete -c platform -n '__platform_at metrics 0' -a '(__platform_values apps)' -d 'One app (default: all apps of the environment)'
 
 complete -c platform -n '__platform_at config' -l image -x -d 'Image, as deploy would take it'
 complete -c platform -n '__platform_at config 0' -a 'show' -d 'show'
