@@ -172,8 +172,8 @@ _platform_options() {
         create) echo "$globals --image --replicas --port --instance-type --set --set-file --detailed-exitcode --allow-mutable-tag" ;;
         templates) echo "$globals --templates-dir --refresh" ;;
         upgrade) echo "$globals --to --conflict --set --check --diff --commit --templates-dir" ;;
-        deploy) echo "$globals --image --timeout --rollback-timeout --no-wait --no-rollback -m --message --force --commit -y --yes" ;;
-        promote) echo "$globals --from --to --allow-tag --detailed-exitcode --timeout --rollback-timeout --no-wait --no-rollback -m --message -y --yes" ;;
+        deploy) echo "$globals --image --timeout --rollback-timeout --no-wait --no-rollback -m --message --force --commit --skip-release-command -y --yes" ;;
+        promote) echo "$globals --from --to --allow-tag --detailed-exitcode --timeout --rollback-timeout --no-wait --no-rollback -m --message --skip-release-command -y --yes" ;;
         run) echo "$globals --image --timeout -d --detach --logs -i --interactive" ;;
         rollback) echo "$globals --to --timeout --rollback-timeout --no-wait --no-rollback -m --message -y --yes" ;;
         vars) echo "$globals --stage -m --message --timeout --rollback-timeout --no-wait --no-rollback -y --yes" ;;

@@ -153,6 +153,7 @@ complete -c platform -n '__platform_at deploy' -l no-rollback -d 'Leave a failed
 complete -c platform -n '__platform_at deploy' -s m -l message -x -d 'Note recorded with the release'
 complete -c platform -n '__platform_at deploy' -l force -d 'Deploy the image that already runs: restart the Pods and record a release'
 complete -c platform -n '__platform_at deploy' -l commit -x -d 'The git commit the image was built from (default: HEAD of the app\'s repository)'
+complete -c platform -n '__platform_at deploy' -l skip-release-command -d 'Do not run the release command (platform.json "release") first'
 complete -c platform -n '__platform_at deploy' -s y -l yes -d 'Do not ask for confirmation (a protected environment needs it without a terminal)'
 complete -c platform -n '__platform_at deploy 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
@@ -165,6 +166,7 @@ complete -c platform -n '__platform_at promote' -l rollback-timeout -x -d 'How l
 complete -c platform -n '__platform_at promote' -l no-wait -d 'Apply the image and return without waiting'
 complete -c platform -n '__platform_at promote' -l no-rollback -d 'Leave a failed promotion in place (exit 4)'
 complete -c platform -n '__platform_at promote' -s m -l message -x -d 'Note recorded with the release'
+complete -c platform -n '__platform_at promote' -l skip-release-command -d 'Do not run the release command (platform.json "release") first'
 complete -c platform -n '__platform_at promote' -s y -l yes -d 'Do not ask for confirmation (a protected environment needs it without a terminal)'
 complete -c platform -n '__platform_at promote 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 

@@ -21,7 +21,7 @@ enum CIReporting {
         case .failure(let error):
             switch error as? PlatformError {
             case .deployRolledBack?: report.result = Release.Result.rolledBack.rawValue
-            case .deployFailed?: report.result = Release.Result.failed.rawValue
+            case .deployFailed?, .releaseCommandFailed?: report.result = Release.Result.failed.rawValue
             default: break
             }
             report.reason = (error as? PlatformError)?.description ?? "\(error)"

@@ -426,6 +426,46 @@ final class CreateServiceTests: XCTestCase {
         try assertGolden(try JSONValue.array(documents).encoded(pretty: true), "create-manifests.json")
     }
 
+    /// platform.json `release` is recorded on the Deployment for deploy's release phase (run from
+    /// anywhere); without it the Deployment has no such annotation.
+    func testTheReleaseCommandIsRecordedOnTheDeployment() throws {
+        var app = try settings(SettingsFlags(name: "shop", environment: "staging", image: "registry.example.com/shop:1.2.0"))
+        func annotation() throws -> String? {
+            let documents = try Manifests.render(.init(settings: app, image: app.image.value, serviceMonitor: true))
+            let deployment = documents.first { $0["kind"]?.stringValue == "Deployment" }
+            return deployment?["metadata", "annotations", ReleaseCommand.annotation]?.stringValue
+        }
+        XCTAssertNil(try annotation())
+        app.releaseCommand = ["python", "-m", "shop.migrate", "--to", "it's \"latest\""]
+        let text = try XCTUnwrap(try annotation())
+        XCTAssertEqual(try JSONDecoder().decode([String].self, from: Data(text.utf8)), app.releaseCommand)
+        let deployment = JSONValue.object(["metadata": .object(["annotations": .object([ReleaseCommand.annotation: .string(text)])])])
+        XCTAssertEqual(try ReleaseCommand.recorded(in: deployment), app.releaseCommand)
+    }
+
+    func testAnUnusableReleaseCommandInPlatformJSONIsRefused() throws {
+        let folder = NSTemporaryDirectory() + "release-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let cases = [
+            (#"{"name": "shop", "release": "python -m shop.migrate"}"#, "'release' must be an array of strings"),
+            (#"{"name": "shop", "release": []}"#, "invalid 'release': it is empty"),
+            (#"{"name": "shop", "release": ["", "x"]}"#, "its program (the first element) is empty"),
+            (#"{"name": "shop", "release": ["a", 1]}"#, "'release' must be an array of strings"),
+        ]
+        for (text, message) in cases {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: folder + "/platform.json"))
+            XCTAssertThrowsError(try ConfigLoader.projectReleaseCommand(from: folder, app: "shop"), text) { error in
+                guard case PlatformError.invalidInput(let said) = error else { return XCTFail("\(error)") }
+                XCTAssertTrue(said.contains("platform.json:1: "), said)
+                XCTAssertTrue(said.contains(message), said)
+            }
+        }
+        try Data(#"{"name": "shop", "release": ["python", "-m", "shop.migrate"]}"#.utf8).write(to: URL(fileURLWithPath: folder + "/platform.json"))
+        XCTAssertEqual(try ConfigLoader.projectReleaseCommand(from: folder, app: "shop"), ["python", "-m", "shop.migrate"])
+        XCTAssertNil(try ConfigLoader.projectReleaseCommand(from: folder, app: "other"), "another app's project")
+    }
+
     /// One replica (no PodDisruptionBudget or spread), an autoscaler, TLS from a cert-manager issuer,
     /// restricted egress, no ServiceMonitor (scrape annotations instead).
     func testGoldenManifestsWithAutoscaleTLSAndEgress() throws {

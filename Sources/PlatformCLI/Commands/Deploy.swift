@@ -20,6 +20,7 @@ struct DeployCommand: PlatformCommand {
         var yes = false
         /// The config marks the environment `protected`: ask first, or `--yes`.
         var protected = false
+        var skipReleaseCommand = false
     }
 
     static let spec = CommandSpec(
@@ -36,8 +37,10 @@ struct DeployCommand: PlatformCommand {
         The release records the commit the image was built from: --commit SHA, else HEAD when run in
         the app's git repository (DORA lead time runs from its commit time). A protected environment
         (environments.ENV.protected in the config) asks first on a terminal and needs --yes otherwise.
+        The release command (platform.json "release", recorded on the Deployment by create) runs first
+        as a task with the new image ('platform run'); when it fails the image is not applied (exit 5).
         Exit codes: 0 deployed, 3 failed and rolled back, 4 failed and not rolled back (or the rollback
-        failed), 1 other errors, 64 bad input.
+        failed), 5 the release command failed, 1 other errors, 64 bad input.
         """,
         arguments: [ArgumentSpec.app()],
         options: [OptionSpec("image", value: "IMAGE", help: "Image to deploy, e.g. registry.example.com/shop:1.2.3")]
@@ -46,7 +49,7 @@ struct DeployCommand: PlatformCommand {
                                  noRollback: "Leave a failed deploy in place (exit 4)")
             + [OptionSpec("force", help: "Deploy the image that already runs: restart the Pods and record a release"),
                OptionSpec("commit", value: "SHA", help: "The git commit the image was built from (default: HEAD of the app's repository)"),
-               Confirmation.yesOption],
+               ReleasePhase.skipOption, Confirmation.yesOption],
         examples: [
             "platform deploy shop --image registry.example.com/shop:1.2.0 -e staging",
             "platform deploy shop --image registry.example.com/shop:1.2.1 --timeout 90s -m 'fix checkout'",
@@ -63,7 +66,8 @@ struct DeployCommand: PlatformCommand {
                        rollbackTimeout: flags.rollbackTimeout, wait: flags.wait, rollback: flags.rollback,
                        message: flags.message, force: parsed.flag("force"), dryRun: globals.dryRun, output: globals.output, kube: globals.kube,
                        commit: parsed.value("commit"), yes: parsed.flag("yes"),
-                       protected: globals.protectedEnvironments.contains(globals.environment))
+                       protected: globals.protectedEnvironments.contains(globals.environment),
+                       skipReleaseCommand: parsed.flag(ReleasePhase.skipOption.long))
     }
 
     static func validate(_ options: Options) throws {
@@ -78,6 +82,7 @@ struct DeployCommand: PlatformCommand {
                                     timeout: options.timeout, rollbackTimeout: options.rollbackTimeout,
                                     wait: options.wait, rollback: options.rollback, message: options.message,
                                     force: options.force)
+        try ReleasePhase.configure(&request, skip: options.skipReleaseCommand, context)
         if !options.dryRun {
             try Confirmation.protectedEnvironment(options.environment, protected: options.protected, yes: options.yes,
                                                   action: "deploy \(options.image) to \(options.name)",
@@ -99,6 +104,7 @@ struct DeployCommand: PlatformCommand {
             return .render(plan.patch, as: options.output) { patch in
                 "Would apply (field manager \(plan.fieldManager)):\n"
                     + String(decoding: (try? patch.encoded(pretty: true)) ?? Data(), as: UTF8.self) + "\n"
+                    + ReleasePhase.planLine(plan.request)
                     + "Then wait up to \(DeployService.format(duration: plan.request.timeout)) for the rollout"
                     + (plan.request.rollback ? ", rolling back on failure" : "")
             }

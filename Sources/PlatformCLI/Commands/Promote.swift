@@ -16,6 +16,7 @@ struct PromoteCommand: PlatformCommand {
         var output: OutputFormat
         var fromKube = KubeTarget()
         var toKube = KubeTarget()
+        var skipReleaseCommand = false
     }
 
     static let spec = CommandSpec(
@@ -30,7 +31,8 @@ struct PromoteCommand: PlatformCommand {
         ("promotion": ["development", "staging", "prod"]) names the stage before --to.
         Before acting it prints what each side runs; --dry-run prints only that (--detailed-exitcode:
         2 when the target would change, 0 when it already runs the build). A protected target asks first
-        on a terminal and needs --yes otherwise.
+        on a terminal and needs --yes otherwise. The target's release command runs first, as for deploy
+        (exit 5 when it fails; --skip-release-command).
         """,
         arguments: [ArgumentSpec.app()],
         options: [
@@ -41,7 +43,8 @@ struct PromoteCommand: PlatformCommand {
             OptionSpec("detailed-exitcode", help: "With --dry-run: exit 2 when the target would change"),
         ] + RolloutFlags.specs(timeout: "How long to wait for the rollout (default 5m)",
                                rollbackTimeout: "How long the rollback may take (default 5m)",
-                               noRollback: "Leave a failed promotion in place (exit 4)") + [Confirmation.yesOption],
+                               noRollback: "Leave a failed promotion in place (exit 4)")
+            + [ReleasePhase.skipOption, Confirmation.yesOption],
         examples: [
             "platform promote shop --from staging --to prod",
             "platform promote shop --to prod --dry-run --detailed-exitcode",
@@ -67,7 +70,8 @@ struct PromoteCommand: PlatformCommand {
                        flags: try RolloutFlags.parse(parsed), yes: parsed.flag("yes"),
                        protected: globals.protectedEnvironments.contains(to),
                        detailedExitCode: parsed.flag("detailed-exitcode"), dryRun: globals.dryRun,
-                       output: globals.output, fromKube: globals.kube(for: from), toKube: globals.kube(for: to))
+                       output: globals.output, fromKube: globals.kube(for: from), toKube: globals.kube(for: to),
+                       skipReleaseCommand: parsed.flag(ReleasePhase.skipOption.long))
     }
 
     static func validate(_ options: Options) throws {
@@ -105,7 +109,8 @@ struct PromoteCommand: PlatformCommand {
         try Confirmation.protectedEnvironment(options.to, protected: options.protected, yes: options.yes,
                                               action: "deploy \(plan.image) to \(options.name)",
                                               command: spec.name, context)
-        let deploy = service.deployRequest(plan, request)
+        var deploy = service.deployRequest(plan, request)
+        try ReleasePhase.configure(&deploy, skip: options.skipReleaseCommand, context)
         let run = await deployService(options.toKube, context).run(DeployPlan(deploy, kubectl: deployKubectl(options.toKube, context)))
         var result = DeployCommand.outcome(of: run, options.output)
         result.event.environment = options.to

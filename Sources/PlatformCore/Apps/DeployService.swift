@@ -24,6 +24,11 @@ public struct DeployRequest: Sendable, Equatable {
     public var config: ConfigReference?
     /// Deploy even when the image already runs: restart the Pods (kubectl.kubernetes.io/restartedAt).
     public var force: Bool
+    /// Run the release phase (deploy and promote, unless `--skip-release-command`; never a rollback).
+    public var runsReleaseCommand = false
+    /// The release command from the project's platform.json; nil: the one `create` recorded on the
+    /// Deployment (ReleaseCommand), if any.
+    public var releaseCommand: [String]?
 
     public init(app: String, environment: String, image: String, timeout: Double = 300, rollbackTimeout: Double = 300,
                 wait: Bool = true, rollback: Bool = true, message: String? = nil, kind: Release.Kind = .deploy,
@@ -176,6 +181,8 @@ public struct DeployService: Sendable {
             throw PlatformError.failed("the Deployment \(app) in \(namespace) has no container named \(app) (it has: \(containers.joined(separator: ", "))); deploy changes the container named after the app, as 'platform create' makes it")
         }
         let previousImage = RolloutRules.image(of: deployment, container: app)
+        // Checked before anything changes: an unusable recorded command stops the deploy here.
+        let releaseCommand = request.runsReleaseCommand ? try request.releaseCommand ?? ReleaseCommand.recorded(in: deployment) : nil
         // A deploy keeps the configuration version the Deployment references (see Vars/).
         let liveConfig = ConfigReference.live(in: deployment, app: app)
         let store = ReleaseStore(kubectl: kubectl)
@@ -230,6 +237,9 @@ public struct DeployService: Sendable {
         let verb = request.kind == .rollback ? "Rolling back" : (restartedAt != nil ? "Restarting" : "Deploying")
         reporter.progress("\(verb) \(app) in \(namespace): \(request.image) (release \(release.revision))")
         do {
+            if let releaseCommand {
+                try await releasePhase(releaseCommand, request: request, release: &release, store: store)
+            }
             return try await rollout(plan, release: &release, previousImage: previousImage,
                                      rollbackImage: rollbackImage, rollbackConfig: rollbackConfig, store: store,
                                      applied: &applied, selector: selector, podsBefore: before.pods,
@@ -259,6 +269,40 @@ public struct DeployService: Sendable {
             }
             throw error
         }
+    }
+
+    /// The release phase: `argv` as a task with the new image and the configuration the release will
+    /// run, its output shown as progress. A non-zero exit (or a task that cannot start) records the
+    /// release failed with the reason and the last lines, and stops the deploy before its image is
+    /// applied (`releaseCommandFailed`, exit 5): what served goes on serving.
+    private func releasePhase(_ argv: [String], request: DeployRequest, release: inout Release,
+                              store: ReleaseStore) async throws {
+        let app = request.app, namespace = request.environment
+        let shown = argv.joined(separator: " ")
+        reporter.progress("Release command of \(app): \(shown) (image \(request.image))")
+        var task = TaskRequest(app: app, environment: namespace, argv: argv, image: request.image,
+                               timeout: max(ReleaseCommand.defaultTimeout, request.timeout), purpose: "release")
+        task.envFrom = request.config.map { $0.isEmpty ? [] : $0.envFrom }
+        let lines = TaskOutputLines { [reporter] line in reporter.detail("  | " + line) }
+        let failure: String
+        do {
+            let result = try await TaskService(kubectl: kubectl, reporter: reporter, signals: signals)
+                .run(task, output: lines.target)
+            lines.finish()
+            if result.exitCode == 0 {
+                reporter.progress("Release command succeeded (job \(result.job))")
+                return
+            }
+            let tail = result.lastLines.isEmpty ? "" : "; its last lines: " + result.lastLines.joined(separator: " | ")
+            failure = "the release command (\(shown)) exited with status \(result.exitCode)"
+                + (result.reason.map { " (\($0))" } ?? "") + " in job \(result.job)" + tail
+        } catch PlatformError.failed(let message) {
+            failure = "the release command (\(shown)) could not run: \(message)"
+        }
+        release.result = .failed
+        release.reason = failure
+        await recordFinal(release, store: store, app: app, namespace: namespace)
+        throw PlatformError.releaseCommandFailed("\(Self.what(release)) stopped: \(failure); the image was not applied (skip the release command with --skip-release-command)")
     }
 
     /// Records the final state of `release`, retrying transient API errors for a while; a warning

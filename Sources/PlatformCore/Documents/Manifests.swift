@@ -311,6 +311,8 @@ public enum Manifests {
         public var serviceAccountToken: Bool
         public var ingress: IngressSettings
         public var networkPolicy: NetworkPolicySettings
+        /// Recorded on the Deployment (ReleaseCommand.annotation) for deploy's release phase.
+        public var releaseCommand: [String]?
 
         public init(name: String, environment: String, image: String, replicas: Int, port: Int, host: String,
                     healthPath: String, metricsPath: String, resources: ResourceSettings, serviceMonitor: Bool,
@@ -343,6 +345,7 @@ public enum Manifests {
                       metricsPort: settings.metricsPort.value, autoscale: settings.autoscale.value,
                       serviceAccountToken: settings.serviceAccountToken, ingress: settings.ingress.value,
                       networkPolicy: settings.networkPolicy.value)
+            releaseCommand = settings.releaseCommand
         }
 
         /// The fewest pods the app runs with: `replicas`, or the autoscaler's minimum.
@@ -427,7 +430,7 @@ public enum Manifests {
             volumes: [Volume(name: "tmp", emptyDir: .init(sizeLimit: "64Mi"))],
             topologySpreadConstraints: spread)
         let deployment = Deployment(
-            metadata: meta(),
+            metadata: meta(annotations: input.releaseCommand.map { [ReleaseCommand.annotation: ReleaseCommand.encoded($0)] }),
             spec: .init(replicas: input.autoscale == nil ? input.replicas : nil, selector: LabelSelector(matchLabels: selector),
                         template: PodTemplate(metadata: .init(labels: labels, annotations: podAnnotations), spec: podSpec)))
         let service = Service(metadata: meta(), spec: .init(selector: selector, ports: [

@@ -60,6 +60,8 @@ public struct AppSettings: Sendable, Equatable {
     public var autoscale = Sourced<AutoscaleSettings?>(nil, .builtIn)
     /// Whether the pods get the ServiceAccount token (off unless the project asks).
     public var serviceAccountToken = false
+    /// platform.json `release`: recorded on the Deployment for deploy's release phase.
+    public var releaseCommand: [String]?
     public var ingress = Sourced(IngressSettings(), .builtIn)
     public var networkPolicy = Sourced(NetworkPolicySettings(), .builtIn)
 

@@ -119,11 +119,14 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
     public var autoscale: AutoscaleSettings?
     /// Mount the ServiceAccount token into the pods (only for apps that call the Kubernetes API).
     public var serviceAccountToken: Bool?
+    /// The release command (an argv array): run as a task with the new image before each deploy and
+    /// promote takes traffic (ReleaseCommand).
+    public var release: [String]?
 
     enum CodingKeys: String, CodingKey {
         case name, port, image, healthPath, metricsPath, replicas
         case instanceType = "instance_type"
-        case resources, overrides, metricsPort, autoscale, serviceAccountToken
+        case resources, overrides, metricsPort, autoscale, serviceAccountToken, release
     }
 
     public init() {}

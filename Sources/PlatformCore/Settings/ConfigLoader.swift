@@ -36,6 +36,15 @@ public enum ConfigLoader {
         return try loadProjectConfig(at: path).name
     }
 
+    /// The release command of `app` from the nearest platform.json, when that file is `app`'s project
+    /// (its `name` is `app`); nil otherwise. Invalid is exit 64, before anything changes.
+    public static func projectReleaseCommand(from directory: String, app: String) throws -> [String]? {
+        guard let path = findProjectConfig(from: directory) else { return nil }
+        let project = try loadProjectConfig(at: path)
+        guard project.name == app else { return nil }
+        return project.release
+    }
+
     /// The one rule for where kubectl goes: `--kube-context`, else the config layers' `kube_context` of
     /// the environment, else kubeconfig's current context (nil). Every command that talks to the
     /// cluster (create, deploy, status, doctor, ...) resolves it here, so they all target the same one.
@@ -130,6 +139,15 @@ public enum ConfigLoader {
                     throw PlatformError.invalidInput(
                         "\(path):\(line(ofPath: ["overrides", kind] + key, in: text)): overrides.\(kind).\(key.joined(separator: ".")) is not allowed: \(OverridePolicy.allowedText)")
                 }
+            }
+        }
+        if let release = value["release"] {
+            let argv = release.arrayValue?.compactMap(\.stringValue)
+            guard let argv, argv.count == release.arrayValue?.count else {
+                throw PlatformError.invalidInput("\(path):\(line(of: "release", in: text)): 'release' must be an array of strings (the command's argv, e.g. [\"python\", \"-m\", \"shop.migrate\"])")
+            }
+            if let problem = ReleaseCommand.problem(argv) {
+                throw PlatformError.invalidInput("\(path):\(line(of: "release", in: text)): invalid 'release': \(problem)")
             }
         }
         return try decode(ProjectConfig.self, value, path: path, text: text)
@@ -230,7 +248,7 @@ public enum ConfigLoader {
 
         let templatesSource = Sourced<String?>(user.templatesSource, layers.source(of: "templates_source") ?? .builtIn)
 
-        let settings = AppSettings(
+        var settings = AppSettings(
             name: flags.name, environment: environmentName, image: image, replicas: replicas, port: port,
             instanceType: instanceType, domain: domain, moduleSource: moduleSource,
             backend: Sourced(user.backend, layers.source(of: "backend") ?? .builtIn), kubeContext: kubeContext,
@@ -240,6 +258,7 @@ public enum ConfigLoader {
             metricsPort: metricsPort, autoscale: autoscale,
             serviceAccountToken: project.serviceAccountToken ?? false, ingress: Sourced(ingress, ingressSource),
             networkPolicy: networkPolicy)
+        settings.releaseCommand = project.release
         try validate(settings)
         return settings
     }

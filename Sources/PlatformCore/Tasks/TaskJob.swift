@@ -35,6 +35,7 @@ public enum TaskJob {
         for key in ["env", "envFrom", "securityContext", "resources", "workingDir"] {
             if let value = live[key] { container[key] = value }
         }
+        if let envFrom = request.envFrom { container["envFrom"] = envFrom.isEmpty ? nil : .array(envFrom) }
         var pod: [String: JSONValue] = [
             "restartPolicy": .string("Never"),
             "containers": .array([.object(container)]),

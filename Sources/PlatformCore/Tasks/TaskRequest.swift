@@ -15,6 +15,9 @@ public struct TaskRequest: Sendable, Equatable {
     public var keepFinished: Int
     /// What the Job's name starts with (the API server adds a random suffix: `generateName`).
     public var purpose: String
+    /// The container's `envFrom` instead of the live one's: the configuration version a release is
+    /// about to run (deploy's release phase with a staged or restored configuration); nil copies it.
+    public var envFrom: [JSONValue]?
 
     public init(app: String, environment: String, argv: [String], image: String? = nil, timeout: Double = 600,
                 keepFinished: Int = 3600, purpose: String = "run") {
