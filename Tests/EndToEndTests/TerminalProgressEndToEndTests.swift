@@ -95,6 +95,37 @@ final class TerminalProgressEndToEndTests: XCTestCase {
         XCTAssertFalse(shown.contains("+ kubectl"), "no tool output without -v:\n\(shown)")
     }
 
+    func testTheLiveLineFitsTheTerminalAndCtrlCReplacesItWithTheFailedLine() async throws {
+        let sandbox = try Sandbox()
+        // Pods never become ready during the test: the live Rollout line stays until Ctrl-C.
+        let cluster = try TestCluster(readyDelay: 600)
+        defer { cluster.stop(); cluster.removeFiles() }
+        let terminal = try terminal(sandbox)
+        let env = environment(sandbox, cluster)
+        let create = try await runProgram([Repo.binary, "create", "shop", "-e", "dev"], environment: env, directory: sandbox.work)
+        XCTAssertEqual(create.status, 0, create.stderrText)
+
+        try await terminal.start([Repo.binary, "deploy", "shop", "-e", "dev", "--image", "registry.example.com/shop:1.1.0"],
+                                 environment: env, directory: sandbox.work, columns: 40, rows: 20)
+        // The update is longer than the terminal: the line is cut (…) to 37 columns, the elapsed time kept.
+        let live = try await terminal.waitForRow { row in Self.spinnerFrames.contains { row.hasPrefix($0 + " Rollout: ") } && row.contains("…") }
+        let screenWhileLive = try await terminal.transcript().joined(separator: "\n")
+        let row = try XCTUnwrap(live, "no cut live line:\n\(screenWhileLive)")
+        XCTAssertLessThanOrEqual(row.count, 37, row)
+        XCTAssertNotNil(row.range(of: #"^. Rollout: 1/1 updated, 0/1 .*… [0-9]+\.[0-9]s$"#, options: .regularExpression), row)
+
+        try await terminal.sendKeys("C-c")
+        let status = try await terminal.waitForExit()
+        let screen = try await terminal.transcript()
+        let shown = screen.joined(separator: "\n")
+        XCTAssertEqual(status, 130, shown)
+        assertNoLiveLine(screen)
+        XCTAssertEqual(screen.filter { $0.contains("Rollout") }, screen.filter { $0.range(of: #"^✗ Rollout failed after [0-9]+\.[0-9]s$"#, options: .regularExpression) != nil },
+                       "the ✗ line replaced the live line:\n\(shown)")
+        XCTAssertEqual(screen.filter { $0.contains("Rollout") }.count, 1, shown)
+        XCTAssertEqual(screen.last, "error: interrupted", shown)
+    }
+
     func testFailuresShowTheFailedPhaseAndTheErrorWithTheToolsLastLines() async throws {
         let sandbox = try Sandbox()
         let cluster = try TestCluster(readyDelay: 0.2)

@@ -51,6 +51,12 @@ final class TmuxTerminal: @unchecked Sendable {
     /// `deadline` seconds: a hang, reported by the caller with the screen).
     func run(_ argv: [String], environment: [String: String], directory: String, columns: Int = 120, rows: Int = 40,
              deadline: Double = 60) async throws -> Int? {
+        try await start(argv, environment: environment, directory: directory, columns: columns, rows: rows)
+        return try await waitForExit(deadline: deadline)
+    }
+
+    /// Starts `argv` as `run` does, without waiting.
+    func start(_ argv: [String], environment: [String: String], directory: String, columns: Int = 120, rows: Int = 40) async throws {
         var env = environment
         env["TERM"] = "tmux-256color"
         // `env -i`: the pane gets this environment and nothing from the tmux server's.
@@ -58,6 +64,10 @@ final class TmuxTerminal: @unchecked Sendable {
         session = "run\(Int(session.dropFirst(3))! + 1)"
         try await tmux(["new-session", "-d", "-s", session, "-x", String(columns), "-y", String(rows), "-c", directory] + command)
         started = true
+    }
+
+    /// The exit status of the program of the latest `start`, once it has exited (nil: not within `deadline`).
+    func waitForExit(deadline: Double = 60) async throws -> Int? {
         let end = Date().addingTimeInterval(deadline)
         while Date() < end {
             let pane = try await tmux(["display-message", "-p", "-t", session, "#{pid} #{pane_dead} #{pane_dead_status}"])
@@ -73,6 +83,23 @@ final class TmuxTerminal: @unchecked Sendable {
             try await Task.sleep(nanoseconds: 200_000_000)
         }
         return nil
+    }
+
+    /// Waits until a row of the screen (as drawn now, rows not joined) satisfies `condition`; returns it
+    /// (nil: not within `deadline`).
+    func waitForRow(deadline: Double = 60, _ condition: (String) -> Bool) async throws -> String? {
+        let end = Date().addingTimeInterval(deadline)
+        while Date() < end {
+            let screen = try await tmux(["capture-pane", "-p", "-t", session]).stdoutText
+            if let row = screen.components(separatedBy: "\n").first(where: condition) { return row }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        return nil
+    }
+
+    /// Types keys into the pane (`C-c`: Ctrl-C, which the terminal turns into SIGINT).
+    func sendKeys(_ keys: String...) async throws {
+        try await tmux(["send-keys", "-t", session] + keys)
     }
 
     /// Every row the program left (history and screen), wrapped rows joined (`-J`), trailing blank
