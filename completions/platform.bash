@@ -41,6 +41,7 @@ _platform_takes_value() {
         upgrade) case "$2" in --to|--conflict|--set|--templates-dir) return 0 ;; esac ;;
         deploy) case "$2" in --image|--timeout|--rollback-timeout|-m|--message|--commit) return 0 ;; esac ;;
         promote) case "$2" in --from|--to|--timeout|--rollback-timeout|-m|--message) return 0 ;; esac ;;
+        run) case "$2" in --image|--timeout|--logs) return 0 ;; esac ;;
         rollback) case "$2" in --to|--timeout|--rollback-timeout|-m|--message) return 0 ;; esac ;;
         vars) case "$2" in -m|--message|--timeout|--rollback-timeout) return 0 ;; esac ;;
         secrets) case "$2" in -m|--message|--timeout|--rollback-timeout) return 0 ;; esac ;;
@@ -109,6 +110,12 @@ _platform_value() {
                 --rollback-timeout) COMPREPLY=() ;;
                 -m|--message) COMPREPLY=() ;;
             esac ;;
+        run)
+            case "$2" in
+                --image) COMPREPLY=() ;;
+                --timeout) COMPREPLY=() ;;
+                --logs) COMPREPLY=() ;;
+            esac ;;
         rollback)
             case "$2" in
                 --to) COMPREPLY=() ;;
@@ -167,6 +174,7 @@ _platform_options() {
         upgrade) echo "$globals --to --conflict --set --check --diff --commit --templates-dir" ;;
         deploy) echo "$globals --image --timeout --rollback-timeout --no-wait --no-rollback -m --message --force --commit -y --yes" ;;
         promote) echo "$globals --from --to --allow-tag --detailed-exitcode --timeout --rollback-timeout --no-wait --no-rollback -m --message -y --yes" ;;
+        run) echo "$globals --image --timeout -d --detach --logs -i --interactive" ;;
         rollback) echo "$globals --to --timeout --rollback-timeout --no-wait --no-rollback -m --message -y --yes" ;;
         vars) echo "$globals --stage -m --message --timeout --rollback-timeout --no-wait --no-rollback -y --yes" ;;
         secrets) echo "$globals --stage -m --message --timeout --rollback-timeout --no-wait --no-rollback -y --yes" ;;
@@ -174,7 +182,7 @@ _platform_options() {
         open) echo "$globals --print" ;;
         destroy) echo "$globals -y --yes --timeout" ;;
         doctor) echo "$globals --templates-dir --request-timeout" ;;
-        metrics) echo "$globals --format --since" ;;
+        metrics) echo "$globals --format --since --local" ;;
         config) echo "$globals --image" ;;
         *) echo "$globals" ;;
     esac
@@ -186,6 +194,7 @@ _platform_positional() {
         create:0) _platform_dynamic apps ;;
         deploy:0) _platform_dynamic apps ;;
         promote:0) _platform_dynamic apps ;;
+        run:0) _platform_dynamic apps ;;
         releases:0) _platform_dynamic apps ;;
         rollback:0) _platform_dynamic apps ;;
         vars:0) _platform_words 'set unset list apply' ;;
@@ -197,6 +206,7 @@ _platform_positional() {
         open:0) _platform_dynamic apps ;;
         destroy:0) _platform_dynamic apps ;;
         completion:0) _platform_words 'bash zsh fish' ;;
+        metrics:0) _platform_dynamic apps ;;
         config:0) _platform_words 'show' ;;
         config:1) _platform_dynamic apps ;;
         help:0) _platform_words "$_platform_commands" ;;
@@ -204,7 +214,7 @@ _platform_positional() {
     esac
 }
 
-_platform_commands='scaffold create templates upgrade deploy promote releases rollback vars secrets logs status open destroy version help completion doctor metrics config'
+_platform_commands='scaffold create templates upgrade deploy promote run releases rollback vars secrets logs status open destroy version help completion doctor metrics config'
 
 _platform() {
     local cur prev words cword split=false

@@ -35,6 +35,8 @@ function __platform_state
                             contains -- $token --image --timeout --rollback-timeout -m --message --commit; and set skip 1
                         case promote
                             contains -- $token --from --to --timeout --rollback-timeout -m --message; and set skip 1
+                        case run
+                            contains -- $token --image --timeout --logs; and set skip 1
                         case rollback
                             contains -- $token --to --timeout --rollback-timeout -m --message; and set skip 1
                         case vars
@@ -96,6 +98,7 @@ complete -c platform -n '__platform_at ""' -a templates -d 'List the templates s
 complete -c platform -n '__platform_at ""' -a upgrade -d 'Merge a newer version of the project\'s template into it (3-way, with git)'
 complete -c platform -n '__platform_at ""' -a deploy -d 'Deploy a new image of an app, wait for it, roll back when it fails'
 complete -c platform -n '__platform_at ""' -a promote -d 'Deploy the build that runs in one environment to the next, by digest'
+complete -c platform -n '__platform_at ""' -a run -d 'Run a one-off command (a migration, a script) with the app\'s image and configuration'
 complete -c platform -n '__platform_at ""' -a releases -d 'Show the release history of an app (shared by the team, kept in the cluster)'
 complete -c platform -n '__platform_at ""' -a rollback -d 'Re-deploy an earlier release of an app'
 complete -c platform -n '__platform_at ""' -a vars -d 'Set, unset and list an app\'s configuration variables; each change is a release'
@@ -108,7 +111,7 @@ complete -c platform -n '__platform_at ""' -a version -d 'Print the platform ver
 complete -c platform -n '__platform_at ""' -a help -d 'Show help for platform or one of its commands'
 complete -c platform -n '__platform_at ""' -a completion -d 'Print the shell completion script for bash, zsh or fish'
 complete -c platform -n '__platform_at ""' -a doctor -d 'Check the tools, the cluster, the state folder and the templates'
-complete -c platform -n '__platform_at ""' -a metrics -d 'Show platform usage counters and delivery (DORA) metrics'
+complete -c platform -n '__platform_at ""' -a metrics -d 'Show delivery (DORA) metrics from the cluster and usage counters'
 complete -c platform -n '__platform_at ""' -a config -d 'Show the merged configuration and where each value came from'
 
 complete -c platform -n '__platform_at scaffold' -s t -l template -x -a '(__platform_values templates)' -d 'Template id, folder or git+URL'
@@ -165,6 +168,13 @@ complete -c platform -n '__platform_at promote' -s m -l message -x -d 'Note reco
 complete -c platform -n '__platform_at promote' -s y -l yes -d 'Do not ask for confirmation (a protected environment needs it without a terminal)'
 complete -c platform -n '__platform_at promote 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
+complete -c platform -n '__platform_at run' -l image -x -d 'Image to run (default: the image of the live release)'
+complete -c platform -n '__platform_at run' -l timeout -x -d 'How long the task may take, start included (default 10m)'
+complete -c platform -n '__platform_at run' -s d -l detach -d 'Start the task, print the Job\'s name and return'
+complete -c platform -n '__platform_at run' -l logs -x -d 'Follow the task JOB started before, and exit with its status'
+complete -c platform -n '__platform_at run' -s i -l interactive -d 'Attach a terminal (not supported yet: exit 64)'
+complete -c platform -n '__platform_at run 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
+
 complete -c platform -n '__platform_at releases 0' -a '(__platform_values apps)' -d 'The app (default: the name in ./platform.json or a parent folder\'s)'
 
 complete -c platform -n '__platform_at rollback' -l to -x -d 'Release to go back to (see \'platform releases NAME\')'
@@ -216,7 +226,7 @@ complete -c platform -n '__platform_at destroy' -l timeout -x -d 'How long the o
 complete -c platform -n '__platform_at destroy 0' -a '(__platform_values apps)' -d 'The app'
 
 
-complete -c platform -n '__platform_at help 0' -a 'scaffold create templates upgrade deploy promote releases rollback vars secrets logs status open destroy version help completion doctor metrics config' -d 'The command to explain'
+complete -c platform -n '__platform_at help 0' -a 'scaffold create templates upgrade deploy promote run releases rollback vars secrets logs status open destroy version help completion doctor metrics config' -d 'The command to explain'
 
 complete -c platform -n '__platform_at completion 0' -a 'bash zsh fish' -d 'bash, zsh or fish'
 
@@ -225,6 +235,8 @@ complete -c platform -n '__platform_at doctor' -l request-timeout -x -d 'How lon
 
 complete -c platform -n '__platform_at metrics' -l format -x -a 'text json prometheus' -d 'text, json or prometheus (default: text; -o json = json)'
 complete -c platform -n '__platform_at metrics' -l since -x -d 'How far back to look (default: 30d)'
+complete -c platform -n '__platform_at metrics' -l local -d 'Only this machine\'s usage counters (events.jsonl); no cluster, no delivery figures'
+complete -c platform -n '__platform_at metrics 0' -a '(__platform_values apps)' -d 'One app (default: all apps of the environment)'
 
 complete -c platform -n '__platform_at config' -l image -x -d 'Image, as deploy would take it'
 complete -c platform -n '__platform_at config 0' -a 'show' -d 'show'

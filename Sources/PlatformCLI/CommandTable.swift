@@ -7,6 +7,7 @@ public enum CommandTable {
         CommandEntry(UpgradeCommand.self),
         CommandEntry(DeployCommand.self),
         CommandEntry(PromoteCommand.self),
+        CommandEntry(RunCommand.self),
         CommandEntry(ReleasesCommand.self),
         CommandEntry(RollbackCommand.self),
         CommandEntry(VarsCommand.self),

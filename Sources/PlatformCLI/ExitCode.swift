@@ -7,6 +7,7 @@ public enum ExitCode {
     public static let changesPending: Int32 = 2
     public static let rolledBack: Int32 = 3
     public static let deployFailed: Int32 = 4
+    public static let releaseCommandFailed: Int32 = 5
     public static let usage: Int32 = 64
     public static let toolMissing: Int32 = 69
     public static let interrupted: Int32 = 130
@@ -21,6 +22,8 @@ public enum ExitCode {
         case .changesPending: return changesPending
         case .deployRolledBack: return rolledBack
         case .deployFailed: return deployFailed
+        case .releaseCommandFailed: return releaseCommandFailed
+        case .taskFailed(let status, _): return status
         case .interrupted(let signal): return 128 + signal
         }
     }

@@ -32,10 +32,10 @@ public enum Help {
     public static func command(_ spec: CommandSpec) -> String {
         var text = "\(spec.summary)\n\nUsage:\n  \(spec.usageLine)\n"
         if !spec.discussion.isEmpty { text += "\n\(spec.discussion)\n" }
-        if !spec.arguments.isEmpty {
+        if !spec.listedArguments.isEmpty {
             text += "\nArguments:\n"
-            let width = (spec.arguments.map(\.name.count).max() ?? 0) + 2
-            for argument in spec.arguments {
+            let width = (spec.listedArguments.map(\.name.count).max() ?? 0) + 2
+            for argument in spec.listedArguments {
                 text += "  " + argument.name.padding(toLength: width, withPad: " ", startingAt: 0) + argument.help + "\n"
             }
         }

@@ -7,6 +7,8 @@ public struct ParsedCommandLine: Sendable, Equatable {
     public var positionals: [String] = []
     public var values: [String: [String]] = [:]
     public var flags: Set<String> = []
+    /// The words after `--` of a command that takes a command of its own (`run NAME -- CMD ARG...`).
+    public var trailing: [String] = []
 
     public func value(_ long: String) -> String? { values[long]?.last }
     public func all(_ long: String) -> [String] { values[long] ?? [] }
@@ -64,6 +66,8 @@ public struct ArgumentParser: Sendable {
                     }
                     command = found
                     result.command = found.name
+                } else if optionsEnded, command?.trailing != nil {
+                    result.trailing.append(argument)
                 } else {
                     result.positionals.append(argument)
                 }

@@ -10,6 +10,7 @@ public enum Reference {
         (ExitCode.changesPending, "`--dry-run --detailed-exitcode`: changes are pending; `upgrade --check`: a newer template version exists"),
         (ExitCode.rolledBack, "Deploy failed and the previous release was restored"),
         (ExitCode.deployFailed, "Deploy failed and was not rolled back (or the rollback failed too)"),
+        (ExitCode.releaseCommandFailed, "The release command (platform.json `release`) failed: the new image was not applied"),
         (ExitCode.usage, "Usage error or invalid input: nothing was changed"),
         (ExitCode.toolMissing, "A required tool (git, terraform, kubectl) is not on PATH"),
         (ExitCode.interrupted, "Interrupted (SIGINT) after running tools were stopped cleanly"),
@@ -73,9 +74,9 @@ public enum Reference {
             if !command.discussion.isEmpty {
                 text += "\n" + command.discussion.trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
             }
-            if !command.arguments.isEmpty {
+            if !command.listedArguments.isEmpty {
                 text += "\n### Arguments\n\n| Argument | Description |\n| --- | --- |\n"
-                for argument in command.arguments {
+                for argument in command.listedArguments {
                     text += "| `\(argument.name)`\(argument.optional ? " (optional)" : "") | \(cell(argument.help)) |\n"
                 }
             }
@@ -157,7 +158,7 @@ public enum Reference {
             if !command.discussion.isEmpty {
                 text += ".PP\n" + roff(command.discussion.trimmingCharacters(in: .whitespacesAndNewlines)) + "\n"
             }
-            for argument in command.arguments {
+            for argument in command.listedArguments {
                 text += ".TP\n\\fI\(roff(argument.name))\\fR\(argument.optional ? " (optional)" : "")\n\(roff(argument.help))\n"
             }
             text += roffOptions(command.options)

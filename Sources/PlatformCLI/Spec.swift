@@ -79,10 +79,13 @@ public struct CommandSpec: Sendable, Equatable {
     /// The command reports a broken config file itself (doctor, as one of its checks) instead of
     /// stopping at it when its defaults are completed.
     public var reportsConfigErrors: Bool
+    /// A command line of its own after `--` (`run NAME -- CMD [ARG...]`): those words are passed on
+    /// as they are, never parsed as options or as this command's arguments.
+    public var trailing: ArgumentSpec?
 
     public init(_ name: String, summary: String, discussion: String = "", arguments: [ArgumentSpec] = [],
-                options: [OptionSpec] = [], examples: [String] = [], usesGlobals: [String] = [],
-                hidden: Bool = false, reportsConfigErrors: Bool = false) {
+                trailing: ArgumentSpec? = nil, options: [OptionSpec] = [], examples: [String] = [],
+                usesGlobals: [String] = [], hidden: Bool = false, reportsConfigErrors: Bool = false) {
         self.name = name
         self.summary = summary
         self.discussion = discussion
@@ -92,7 +95,11 @@ public struct CommandSpec: Sendable, Equatable {
         self.usesGlobals = usesGlobals
         self.hidden = hidden
         self.reportsConfigErrors = reportsConfigErrors
+        self.trailing = trailing
     }
+
+    /// The arguments help lists: the positionals, then the command after `--`.
+    public var listedArguments: [ArgumentSpec] { arguments + (trailing.map { [$0] } ?? []) }
 
     public var usageLine: String {
         var parts = ["platform", name]
@@ -100,6 +107,7 @@ public struct CommandSpec: Sendable, Equatable {
             parts.append(argument.optional ? "[\(argument.name)]" : argument.name)
         }
         if !options.isEmpty || !usesGlobals.isEmpty { parts.append("[options]") }
+        if let trailing { parts.append("-- \(trailing.name) [ARG...]") }
         return parts.joined(separator: " ")
     }
 }

@@ -19,6 +19,10 @@ public enum PlatformError: Error, Equatable, Sendable {
     case deployRolledBack(String)
     /// A deploy failed and was not rolled back (or the rollback failed too).
     case deployFailed(String)
+    /// `platform run`: the task's command exited non-zero; the run exits with that same status.
+    case taskFailed(status: Int32, message: String)
+    /// The release command (platform.json `release`) failed: the new image was not applied.
+    case releaseCommandFailed(String)
     /// The user interrupted the run (SIGINT/SIGTERM) after children were stopped.
     case interrupted(signal: Int32)
 }
@@ -38,7 +42,9 @@ extension PlatformError: CustomStringConvertible, LocalizedError {
                 : "\(command) exited with status \(status): \(trimmed)"
         case .changesPending:
             return "changes are pending"
-        case .deployRolledBack(let message), .deployFailed(let message):
+        case .deployRolledBack(let message), .deployFailed(let message), .releaseCommandFailed(let message):
+            return message
+        case .taskFailed(_, let message):
             return message
         case .interrupted(let signal):
             return signal == SIGTERM ? "terminated" : "interrupted"
@@ -58,6 +64,8 @@ extension PlatformError: CustomStringConvertible, LocalizedError {
         case .changesPending: return "changes_pending"
         case .deployRolledBack: return "deploy_rolled_back"
         case .deployFailed: return "deploy_failed"
+        case .taskFailed: return "task_failed"
+        case .releaseCommandFailed: return "release_command_failed"
         case .interrupted: return "interrupted"
         }
     }

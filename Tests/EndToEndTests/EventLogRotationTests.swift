@@ -39,7 +39,7 @@ final class EventLogRotationTests: XCTestCase {
         XCTAssertEqual(current.split(separator: "\n").count, 1, "a new log with the one new event")
         XCTAssertTrue(current.contains(#""command":"templates""#), current)
 
-        let metrics = try await runProgram([Repo.binary, "metrics", "-o", "json"], environment: sandbox.environment(),
+        let metrics = try await runProgram([Repo.binary, "metrics", "--local", "-o", "json"], environment: sandbox.environment(),
                                            directory: sandbox.work)
         XCTAssertEqual(metrics.status, 0, metrics.stderrText)
         let document = try JSONDecoder().decode(JSONValue.self, from: Data(metrics.stdoutText.utf8))

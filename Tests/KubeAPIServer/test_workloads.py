@@ -368,6 +368,39 @@ class JobTests(WorkloadTestCase):
             self.cluster.object("Job", NS, "retry"))
         self.assertEqual(job["status"]["failed"], 2)
 
+    def test_a_task_killed_by_sigkill_exits_137(self):
+        self.apply(self.job("killed", "echo going; kill -9 $$"))
+        self.wait_for("failed", lambda: self.condition(self.cluster.object("Job", NS, "killed"), "Failed"))
+        pod = self.job_pod("killed")
+        term = pod["status"]["containerStatuses"][0]["state"]["terminated"]
+        self.assertEqual((term["exitCode"], term["reason"]), (137, "Error"))
+
+    def test_a_job_past_its_deadline_fails_and_its_pod_is_deleted(self):
+        job = self.job("slow", "sleep 60")
+        job["spec"]["activeDeadlineSeconds"] = 1
+        self.apply(job)
+        pod = self.job_pod("slow")
+        job = self.wait_for("DeadlineExceeded", lambda: self.condition(
+            self.cluster.object("Job", NS, "slow"), "Failed") and self.cluster.object("Job", NS, "slow"))
+        self.assertEqual(self.condition(job, "Failed")["reason"], "DeadlineExceeded")
+        self.wait_for("pod deleted", lambda: (self.cluster.object("Pod", NS, pod["metadata"]["name"]) or
+                                              {"metadata": {"deletionTimestamp": "gone"}})
+                      ["metadata"].get("deletionTimestamp"))
+
+    def test_a_job_whose_pod_the_quota_refuses_gets_a_failed_create_event(self):
+        self.apply({"apiVersion": "v1", "kind": "ResourceQuota",
+                    "metadata": {"name": "pods", "namespace": NS}, "spec": {"hard": {"pods": "0"}}})
+        self.apply(self.job("blocked", "exit 0"))
+        event = self.wait_for("FailedCreate", lambda: next(
+            (e for e in self.cluster.objects("Event", NS)
+             if e["involvedObject"]["name"] == "blocked" and e["reason"] == "FailedCreate"), None))
+        self.assertEqual((event["type"], event["involvedObject"]["kind"]), ("Warning", "Job"))
+        self.assertIn("exceeded quota", event["message"])
+        self.assertTrue(event["message"].startswith("Error creating: pods "), event["message"])
+        listed = self.kubectl("get", "events", "-n", NS, "-o", "json", "--field-selector",
+                              "involvedObject.kind=Job,involvedObject.name=blocked")
+        self.assertEqual([e["reason"] for e in json.loads(listed.stdout)["items"]], ["FailedCreate"])
+
     def test_job_needs_a_restart_policy_that_ends(self):
         bad = self.job("bad", "exit 0")
         bad["spec"]["template"]["spec"]["restartPolicy"] = "Always"

@@ -28,6 +28,7 @@ wants to exist) keep that status: no controller touches them.
 """
 
 import base64
+import calendar
 import copy
 import hashlib
 import json
@@ -255,7 +256,8 @@ def crash_state(started, now, crashes, base):
 
 def run_script(container):
     """A run-to-completion container's steps from its command and args: `echo TEXT` prints,
-    `sleep N` waits, `exit N` ends with that code (a tiny subset of sh, enough for tests)."""
+    `sleep N` waits, `exit N` ends with that code, `kill -9 $$` ends killed (137) (a tiny subset
+    of sh, enough for tests)."""
     words = [str(w) for w in (container.get("command") or []) + (container.get("args") or [])]
     if words[:2] in (["sh", "-c"], ["/bin/sh", "-c"]):
         words = words[2:]
@@ -273,6 +275,9 @@ def run_script(container):
         m = re.fullmatch(r"exit\s+(\d+)", part)
         if m:
             steps.append(("exit", int(m.group(1))))
+            break
+        if re.fullmatch(r"kill\s+-(?:9|KILL|s\s+KILL)\s+\$\$", part):
+            steps.append(("exit", 137))    # killed by SIGKILL: 128 + 9, reason Error (not OOMKilled)
             break
         if part:
             steps.append(("echo", f"running {part}"))
@@ -810,8 +815,18 @@ class Workloads:
         failed = sum(1 for p in mine if (p.get("status") or {}).get("phase") == "Failed")
         limit = spec.get("backoffLimit", 6)
         completions = spec.get("completions", 1) or 1
+        deadline = spec.get("activeDeadlineSeconds")
+        started = (calendar.timegm(time.strptime(status["startTime"], "%Y-%m-%dT%H:%M:%SZ"))
+                   if status.get("startTime") else None)
         if not finished and not spec.get("suspend"):
-            if succeeded >= completions:
+            if deadline is not None and started is not None and now >= started + float(deadline):
+                # the job controller's DeadlineExceeded: active pods are deleted, the Job fails
+                message = "Job was active longer than specified deadline"
+                conds = set_condition(conds, "FailureTarget", "True", "DeadlineExceeded", message, now)
+                conds = set_condition(conds, "Failed", "True", "DeadlineExceeded", message, now)
+                for p in active:
+                    self.terminate(pods, p, now)
+            elif succeeded >= completions:
                 conds = set_condition(conds, "SuccessCriteriaMet", "True", "CompletionsReached",
                                       "Reached expected number of succeeded pods", now)
                 conds = set_condition(conds, "Complete", "True", "CompletionsReached",
@@ -835,8 +850,8 @@ class Workloads:
                     "spec": copy.deepcopy(tmpl.get("spec") or {})}
                 try:
                     active.append(self.c.create(pods, pod, ns, "kube-controller-manager"))
-                except Exception:
-                    pass
+                except Exception as error:   # a quota, an admission webhook: retried, and told
+                    self.job_event(job, "FailedCreate", f"Error creating: {getattr(error, 'message', error)}", now)
                 status.setdefault("startTime", rfc3339(now))
         status["active"] = len([p for p in active if pod_active(p)])
         status["ready"] = sum(1 for p in active if pod_ready(p))
@@ -852,6 +867,31 @@ class Workloads:
             upd = copy.deepcopy(job)
             upd["status"] = status
             self.c._write(jobs, job, upd)
+
+    def job_event(self, job, reason, message, now):
+        """The Warning Event the job controller records on the Job (`kubectl describe job` shows
+        it): one per reason, its count raised on each repeat, as the event recorder aggregates."""
+        events = self.c.kinds.get("/events")
+        if events is None:
+            return
+        meta = job["metadata"]
+        name = f"{meta['name']}.{reason.lower()}"
+        found = self.c.get(events, meta["namespace"], name)
+        if found is not None:
+            upd = copy.deepcopy(found)
+            upd["count"] = int(found.get("count") or 1) + 1
+            upd["lastTimestamp"] = rfc3339(now)
+            upd["message"] = message
+            self.c._write(events, found, upd)
+            return
+        self.c.create(events, {
+            "metadata": {"name": name},
+            "involvedObject": {"kind": "Job", "apiVersion": "batch/v1", "name": meta["name"],
+                               "namespace": meta["namespace"], "uid": meta["uid"]},
+            "reason": reason, "message": message, "type": "Warning", "count": 1,
+            "source": {"component": "job-controller"},
+            "firstTimestamp": rfc3339(now), "lastTimestamp": rfc3339(now)},
+            meta["namespace"], "kube-controller-manager")
 
     # -- quota status
 

@@ -38,52 +38,34 @@ final class MetricsTests: XCTestCase {
         ]
     }
 
-    func testCountersAndDeliveryFromAScriptedSequence() {
+    /// The usage counters come from the local event log; the delivery figures are not computed from
+    /// it (they come from the release histories in the cluster: DeliveryMetricsTests).
+    func testCountersFromAScriptedSequence() {
         let metrics = PlatformMetrics.compute(script.shuffled(), since: t0, until: at(days: 10))
         XCTAssertEqual(metrics.provisions, ["staging": 1, "production": 1])
         XCTAssertEqual(metrics.deployments, ["true": 3, "false": 2])
         XCTAssertEqual(metrics.errors, ["tool_failed": 1, "deploy_rolled_back": 1, "deploy_failed": 1, "usage": 1])
-        XCTAssertEqual(metrics.delivery, [
-            PlatformMetrics.Delivery(app: "shop", environment: "production", deployments: 1, successfulDeployments: 1,
-                                     failedDeployments: 0, deploysPerDay: 0.1, changeFailureRate: 0,
-                                     meanTimeToRestoreSeconds: nil, restores: 0, leadTimeSeconds: nil, leadTimeSamples: 0),
-            PlatformMetrics.Delivery(app: "shop", environment: "staging", deployments: 4, successfulDeployments: 2,
-                                     failedDeployments: 2, deploysPerDay: 0.2, changeFailureRate: 0.5,
-                                     meanTimeToRestoreSeconds: 5400, restores: 1, leadTimeSeconds: 10_800, leadTimeSamples: 2),
-        ])
+        XCTAssertNil(metrics.delivery)
+        XCTAssertEqual(metrics.sources, ["provisions": .localEventLog, "deployments": .localEventLog, "errors": .localEventLog])
     }
 
     func testPrometheusText() {
         let metrics = PlatformMetrics.compute(script, since: t0, until: at(days: 10))
         XCTAssertEqual(metrics.prometheus(), """
-        # HELP platform_provision_total Environments provisioned with platform create.
+        # HELP platform_provision_total Environments provisioned with platform create (this machine's event log).
         # TYPE platform_provision_total counter
         platform_provision_total{environment="production"} 1
         platform_provision_total{environment="staging"} 1
-        # HELP platform_deployment_total Deploys by whether they succeeded.
+        # HELP platform_deployment_total Deploy and rollback runs by whether they succeeded (this machine's event log).
         # TYPE platform_deployment_total counter
         platform_deployment_total{success="false"} 2
         platform_deployment_total{success="true"} 3
-        # HELP platform_errors_total Failed platform runs by error type.
+        # HELP platform_errors_total Failed platform runs by error type (this machine's event log).
         # TYPE platform_errors_total counter
         platform_errors_total{type="deploy_failed"} 1
         platform_errors_total{type="deploy_rolled_back"} 1
         platform_errors_total{type="tool_failed"} 1
         platform_errors_total{type="usage"} 1
-        # HELP platform_deploy_frequency_per_day Successful deploys per day over the window.
-        # TYPE platform_deploy_frequency_per_day gauge
-        platform_deploy_frequency_per_day{app="shop",environment="production"} 0.1
-        platform_deploy_frequency_per_day{app="shop",environment="staging"} 0.2
-        # HELP platform_change_failure_ratio Failed deploys divided by all deploys over the window.
-        # TYPE platform_change_failure_ratio gauge
-        platform_change_failure_ratio{app="shop",environment="production"} 0
-        platform_change_failure_ratio{app="shop",environment="staging"} 0.5
-        # HELP platform_time_to_restore_seconds Mean time from a failed deploy to the next successful deploy over the window.
-        # TYPE platform_time_to_restore_seconds gauge
-        platform_time_to_restore_seconds{app="shop",environment="staging"} 5400
-        # HELP platform_lead_time_seconds Mean time from commit to successful deploy, for images tagged with a commit.
-        # TYPE platform_lead_time_seconds gauge
-        platform_lead_time_seconds{app="shop",environment="staging"} 10800
         # HELP platform_metrics_window_seconds Length of the window the metrics cover.
         # TYPE platform_metrics_window_seconds gauge
         platform_metrics_window_seconds 864000
@@ -96,10 +78,10 @@ final class MetricsTests: XCTestCase {
     }
 
     func testTextSummary() {
-        let text = PlatformMetrics.compute(script, since: t0, until: at(days: 10)).text()
+        let text = PlatformMetrics.compute(script, since: t0, until: at(days: 10), eventLog: "/s/events.jsonl").text()
+        XCTAssertTrue(text.contains("Usage of this machine's platform (event log /s/events.jsonl):\n"), text)
         XCTAssertTrue(text.contains("Deployments (platform_deployment_total): 3 succeeded, 2 failed"), text)
-        XCTAssertTrue(text.contains("  shop  staging      4        0.2      50%           1h30m            3h"), text)
-        XCTAssertTrue(text.contains("  shop  production   1        0.1      0%            -                -"), text)
+        XCTAssertFalse(text.contains("Delivery"), text)
     }
 
     func testCommitCandidates() {
@@ -131,7 +113,7 @@ final class MetricsTests: XCTestCase {
     func testEveryRunAppendsOneEvent() async throws {
         let sandbox = try Sandbox()
         let env = sandbox.environment()
-        let ok = await runCLI(["metrics", "--since", "1h"], environment: env)
+        let ok = await runCLI(["templates"], environment: env)
         XCTAssertEqual(ok.status, 0, ok.stderr)
         let bad = await runCLI(["scaffold", "Bad_Name", "-t", "python/flask", "-e", "staging"], environment: env)
         XCTAssertEqual(bad.status, 64)
@@ -139,7 +121,7 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(typo.status, 64)
         let events = try readEvents(sandbox)
         XCTAssertEqual(events.count, 3)
-        XCTAssertEqual(events[0].command, "metrics")
+        XCTAssertEqual(events[0].command, "templates")
         XCTAssertEqual(events[0].result, "ok")
         XCTAssertEqual(events[0].exitCode, 0)
         XCTAssertNil(events[0].environment)
@@ -161,7 +143,7 @@ final class MetricsTests: XCTestCase {
     func testFailureToRecordWarnsOnceAndKeepsTheResult() async throws {
         let sandbox = try Sandbox()
         try sandbox.write("not-a-folder", "x")
-        let run = await runCLI(["metrics", "--format", "prometheus", "--since", "1h"],
+        let run = await runCLI(["metrics", "--local", "--format", "prometheus", "--since", "1h"],
                                environment: sandbox.environment(extra: ["PLATFORM_STATE_DIR": sandbox.root + "/not-a-folder"]))
         XCTAssertEqual(run.status, 0)
         XCTAssertTrue(run.stdout.hasSuffix("platform_metrics_window_seconds 3600\n"), run.stdout)
@@ -209,7 +191,6 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(io.stderr.text, "")
         let metrics = PlatformMetrics.compute(events, since: .distantPast, until: .distantFuture)
         XCTAssertEqual(metrics.deployments, ["true": 1, "false": 4])
-        XCTAssertEqual(metrics.delivery.map(\.changeFailureRate), [0.8])
     }
 
     func testRollbackEventsAreDeploymentsWithTheImageTheyApplied() async throws {
@@ -225,8 +206,9 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(events.map(\.image), ["registry.example.com/shop:1.1.0", nil])
     }
 
-    /// A rollback ends the incident a failed deploy started, like a successful deploy does.
-    func testARollbackRestores() {
+    /// A rollback run counts as a deployment run (the restore it ends is computed from the release
+    /// history: DeliveryMetricsTests.testAConfigChangeIsAChange).
+    func testARollbackRunIsADeployment() {
         func event(_ command: String, minutes: Double, outcome: String) -> PlatformEvent {
             PlatformEvent(time: at(days: 1, minutes: minutes), command: command, app: "shop", environment: "staging",
                           result: outcome == "success" ? "ok" : "error", exitCode: outcome == "success" ? 0 : 4,
@@ -236,9 +218,6 @@ final class MetricsTests: XCTestCase {
                       event("rollback", minutes: 25, outcome: "success"), event("deploy", minutes: 600, outcome: "success")]
         let metrics = PlatformMetrics.compute(events, since: t0, until: at(days: 2))
         XCTAssertEqual(metrics.deployments, ["true": 3, "false": 1])
-        XCTAssertEqual(metrics.delivery.first?.deployments, 4)
-        XCTAssertEqual(metrics.delivery.first?.restores, 1)
-        XCTAssertEqual(metrics.delivery.first?.meanTimeToRestoreSeconds, 900)
     }
 
     func testDryRunsAndPendingChangesAreNoErrors() {
@@ -304,7 +283,7 @@ final class MetricsTests: XCTestCase {
             XCTAssertTrue(run.status == 0 || run.status == 64, "\(argv): \(run.status) \(run.stderr)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: state), "the state folder was created")
-        let recorded = await runCLI(["metrics", "--since", "1h"], environment: env, directory: sandbox.work)
+        let recorded = await runCLI(["metrics", "--local", "--since", "1h"], environment: env, directory: sandbox.work)
         XCTAssertEqual(recorded.status, 0, recorded.stderr)
         XCTAssertEqual(try EventLog(path: state + "/events.jsonl").read().events.map(\.command), ["metrics"])
     }
@@ -354,6 +333,23 @@ final class MetricsTests: XCTestCase {
         }
     }
 
+    func testMetricsOptions() throws {
+        func parse(_ arguments: [String], environment: [String: String] = [:]) throws -> MetricsCommand.Options {
+            let parsed = try ArgumentParser(commands: CommandTable.specs).parse(arguments)
+            let options = try MetricsCommand.parse(parsed, globals: try GlobalOptions.from(parsed, environment: environment),
+                                                   environment: environment)
+            try MetricsCommand.validate(options)
+            return options
+        }
+        XCTAssertEqual(try parse(["metrics", "shop", "-e", "staging", "--since", "7d", "-o", "json", "--kube-context", "k"]),
+                       .init(name: "shop", environment: "staging", format: .json, since: "7d", local: false,
+                             kube: KubeTarget(context: "k")))
+        XCTAssertEqual(try parse(["metrics", "--format", "prometheus"], environment: ["PLATFORM_ENVIRONMENT": "qa"]),
+                       .init(name: nil, environment: "qa", format: .prometheus, since: "30d", local: false, kube: KubeTarget()))
+        XCTAssertEqual(try parse(["metrics", "--local"]).local, true)
+        XCTAssertThrowsError(try parse(["metrics", "a", "b"]))
+    }
+
     func testMetricsCommandFormats() async throws {
         let sandbox = try Sandbox()
         let now = Date()
@@ -367,13 +363,14 @@ final class MetricsTests: XCTestCase {
         handle.write(Data("not json\n".utf8))
         try handle.close()
         let env = sandbox.environment()
-        let json = await runCLI(["metrics", "-o", "json"], environment: env)
+        let json = await runCLI(["metrics", "--local", "-o", "json"], environment: env)
         XCTAssertEqual(json.status, 0, json.stderr)
         let document = try JSONDecoder().decode(JSONValue.self, from: Data(json.stdout.utf8))
         XCTAssertEqual(document["deployments", "true"], .number(1))
-        XCTAssertEqual(document["delivery"]?.arrayValue?.first?["app"], .string("shop"))
+        XCTAssertNil(document["delivery"], "--local reads no cluster")
+        XCTAssertEqual(document["eventLog"], .string(log.path))
         XCTAssertTrue(json.stderr.contains("skipped 1 unreadable line"), json.stderr)
-        let prom = await runCLI(["metrics", "--format", "prometheus", "--since", "1h"], environment: env)
+        let prom = await runCLI(["metrics", "--local", "--format", "prometheus", "--since", "1h"], environment: env)
         XCTAssertTrue(prom.stdout.contains("platform_metrics_window_seconds 3600\n"), prom.stdout)
         let bad = await runCLI(["metrics", "--since", "forever"], environment: env)
         XCTAssertEqual(bad.status, 64)
@@ -381,5 +378,10 @@ final class MetricsTests: XCTestCase {
         let badFormat = await runCLI(["metrics", "--format", "xml"], environment: env)
         XCTAssertEqual(badFormat.status, 64)
         XCTAssertTrue(badFormat.stderr.contains("use text, json or prometheus"), badFormat.stderr)
+        let localApp = await runCLI(["metrics", "shop", "--local"], environment: env)
+        XCTAssertEqual(localApp.status, 64)
+        XCTAssertTrue(localApp.stderr.contains("--local reads only this machine's event log: it takes no NAME (got 'shop')"), localApp.stderr)
+        let badName = await runCLI(["metrics", "Shop!"], environment: env)
+        XCTAssertEqual(badName.status, 64, badName.stderr)
     }
 }

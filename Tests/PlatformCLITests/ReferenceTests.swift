@@ -55,12 +55,19 @@ final class ReferenceTests: XCTestCase {
         let errors: [PlatformError] = [
             .usage("x", command: nil), .invalidInput("x"), .toolMissing(tool: "x", hint: "y"),
             .toolFailed(argv: ["x"], status: 1, stderrTail: ""), .failed("x"), .changesPending,
-            .deployRolledBack("x"), .deployFailed("x"), .interrupted(signal: 2), .interrupted(signal: 15),
+            .deployRolledBack("x"), .deployFailed("x"), .releaseCommandFailed("x"),
+            .interrupted(signal: 2), .interrupted(signal: 15),
         ]
         let documented = Set(Reference.exitCodes.map(\.code))
         for error in errors {
             XCTAssertTrue(documented.contains(ExitCode.code(for: error)), "\(error.kind)")
         }
+    }
+
+    /// `run` passes its task's exit status through: not one of the table's codes, the command's own.
+    func testATaskThatFailedExitsWithItsCommandsStatus() {
+        XCTAssertEqual(ExitCode.code(for: PlatformError.taskFailed(status: 3, message: "x")), 3)
+        XCTAssertEqual(ExitCode.code(for: PlatformError.taskFailed(status: 137, message: "x")), 137)
     }
 
     /// The man page renders without groff warnings (when groff is installed, as on Debian with man-db).

@@ -45,12 +45,28 @@ final class TaskJobTests: XCTestCase {
         XCTAssertEqual(TaskRules.state(pods: [], app: "shop"), .waiting)
         XCTAssertEqual(TaskRules.state(pods: try pod(#"{"containerStatuses":[{"name":"shop","state":{"waiting":{"reason":"ContainerCreating"}}}]}"#), app: "shop"), .waiting)
         XCTAssertEqual(TaskRules.state(pods: try pod(#"{"containerStatuses":[{"name":"shop","state":{"waiting":{"reason":"ImagePullBackOff","message":"no such image"}}}]}"#), app: "shop"),
-                       .cannotStart("pod shop-run-x-1 is ImagePullBackOff (no such image)"))
+                       .stuck("pod shop-run-x-1 is ImagePullBackOff (no such image)"), "a pull error may clear: deploy's grace")
+        XCTAssertEqual(TaskRules.state(pods: try pod(#"{"containerStatuses":[{"name":"shop","state":{"waiting":{"reason":"InvalidImageName"}}}]}"#), app: "shop"),
+                       .cannotStart("pod shop-run-x-1 is InvalidImageName"), "permanent: at once")
         XCTAssertEqual(TaskRules.state(pods: try pod(#"{"phase":"Pending","conditions":[{"type":"PodScheduled","status":"False","reason":"Unschedulable","message":"0/1 nodes"}]}"#), app: "shop"),
-                       .cannotStart("pod shop-run-x-1 is Unschedulable (0/1 nodes)"))
+                       .stuck("pod shop-run-x-1 is Unschedulable (0/1 nodes)"))
         XCTAssertEqual(TaskRules.state(pods: try pod(#"{"containerStatuses":[{"name":"shop","state":{"running":{}}}]}"#), app: "shop"),
                        .running(pod: "shop-run-x-1", container: "shop"))
         XCTAssertEqual(TaskRules.state(pods: try pod(#"{"phase":"Failed","containerStatuses":[{"name":"shop","state":{"terminated":{"exitCode":137,"reason":"OOMKilled"}}}]}"#), app: "shop"),
                        .terminated(pod: "shop-run-x-1", container: "shop", exitCode: 137, reason: "OOMKilled"))
+    }
+
+    func testTheJobControllersFailedCreateEventIsTheReason() {
+        func event(_ reason: String, _ message: String, _ stamp: String) -> JSONValue {
+            .object(["reason": .string(reason), "message": .string(message), "lastTimestamp": .string(stamp)])
+        }
+        let events = [
+            event("SuccessfulCreate", "Created pod: x", "2026-12-02T01:00:00Z"),
+            event("FailedCreate", "Error creating: old", "2026-12-02T01:00:01Z"),
+            event("FailedCreate", #"Error creating: pods "shop-run-x" is forbidden: exceeded quota: pods"#, "2026-12-02T01:00:05Z"),
+        ]
+        XCTAssertEqual(TaskRules.createFailure(events: events),
+                       #"FailedCreate: Error creating: pods "shop-run-x" is forbidden: exceeded quota: pods"#)
+        XCTAssertNil(TaskRules.createFailure(events: [events[0]]))
     }
 }

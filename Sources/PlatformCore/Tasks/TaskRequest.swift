@@ -29,7 +29,7 @@ public struct TaskRequest: Sendable, Equatable {
 }
 
 /// How a task ended.
-public struct TaskResult: Sendable, Equatable {
+public struct TaskResult: Codable, Sendable, Equatable {
     public var job: String
     public var pod: String
     /// The container's own exit code (`state.terminated.exitCode`).

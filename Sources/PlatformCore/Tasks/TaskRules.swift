@@ -5,26 +5,27 @@ import Foundation
 public enum TaskPodState: Sendable, Equatable {
     /// No pod yet, or it is being scheduled, pulled, created.
     case waiting
-    /// It will not start: the reason and message (a pull error, unschedulable, a bad config).
+    /// It will not start: the reason and message (a permanent pull error, a pod the kubelet failed).
     case cannotStart(String)
+    /// It cannot start yet, for a reason that may clear (a pull error, Unschedulable, a missing
+    /// Secret): fatal once it lasts `RolloutRules.pullGrace`, as for deploy.
+    case stuck(String)
     /// The container runs (its log can be followed).
     case running(pod: String, container: String)
     /// The container ended: its exit code and reason (`state.terminated`).
     case terminated(pod: String, container: String, exitCode: Int32, reason: String?)
 }
 
+/// Rules for a one-off task's pod. They are deploy's (RolloutRules): permanent waiting reasons fail at
+/// once; pull and container-config errors, and the scheduler's Unschedulable, fail when they last
+/// `RolloutRules.pullGrace` (a registry 429, a node that is being added, a Secret created a moment
+/// later clear within it). kubectl itself never judges a Job's pod; `kubectl run --rm -i` waits for
+/// it without limit, which is what `--timeout` bounds here.
 public enum TaskRules {
-    /// The kubelet's waiting reasons that a one-off task does not wait out (its Job has backoffLimit 0
-    /// and nobody watches it recover): pull and container-config errors.
-    public static let fatalWaitingReasons: Set<String> = [
-        "ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull",
-        "CreateContainerConfigError", "CreateContainerError",
-    ]
-
     /// The state of the task's container among the Job's pods (the newest one: backoffLimit is 0).
-    /// A waiting reason in `fatalWaitingReasons` and the scheduler's `PodScheduled=False/Unschedulable` condition mean it never starts;
-    /// a pod the kubelet failed without running the container (phase Failed, no terminated state, e.g.
-    /// DeadlineExceeded) too.
+    /// A waiting reason in `RolloutRules.permanentWaitingReasons` means it never starts, and so does a
+    /// pod the kubelet failed without running the container (phase Failed, no terminated state);
+    /// `graceWaitingReasons` and `PodScheduled=False/Unschedulable` are `stuck`.
     public static func state(pods: [JSONValue], app: String) -> TaskPodState {
         let live = pods.filter { $0["metadata", "deletionTimestamp"] == nil }
         guard let pod = live.max(by: { created($0) < created($1) }) ?? pods.last else { return .waiting }
@@ -39,16 +40,17 @@ public enum TaskRules {
                                reason: terminated["reason"]?.stringValue)
         }
         if status?["state", "running"] != nil { return .running(pod: name, container: container) }
-        if let waiting = status?["state", "waiting"], let reason = waiting["reason"]?.stringValue,
-           fatalWaitingReasons.contains(reason) {
+        if let waiting = status?["state", "waiting"], let reason = waiting["reason"]?.stringValue {
             let message = waiting["message"]?.stringValue ?? ""
-            return .cannotStart("pod \(name) is \(reason)" + (message.isEmpty ? "" : " (\(message))"))
+            let text = "pod \(name) is \(reason)" + (message.isEmpty ? "" : " (\(message))")
+            if RolloutRules.permanentWaitingReasons.contains(reason) { return .cannotStart(text) }
+            if RolloutRules.graceWaitingReasons.contains(reason) { return .stuck(text) }
         }
         let conditions = pod["status", "conditions"]?.arrayValue ?? []
         if let scheduled = conditions.first(where: { $0["type"]?.stringValue == "PodScheduled" }),
            scheduled["status"]?.stringValue == "False", scheduled["reason"]?.stringValue == "Unschedulable" {
             let message = scheduled["message"]?.stringValue ?? ""
-            return .cannotStart("pod \(name) is Unschedulable" + (message.isEmpty ? "" : " (\(message))"))
+            return .stuck("pod \(name) is Unschedulable" + (message.isEmpty ? "" : " (\(message))"))
         }
         if pod["status", "phase"]?.stringValue == "Failed" {
             let reason = pod["status", "reason"]?.stringValue ?? "Failed"
@@ -67,6 +69,18 @@ public enum TaskRules {
         let reason = failed["reason"]?.stringValue ?? "Failed"
         let message = failed["message"]?.stringValue ?? ""
         return "job failed: \(reason)" + (message.isEmpty ? "" : " (\(message))")
+    }
+
+    /// The job controller's complaint when it cannot create the pod (a quota, an admission webhook):
+    /// the newest `FailedCreate` Warning Event of the Job (`kubectl describe job` shows the same).
+    public static func createFailure(events: [JSONValue]) -> String? {
+        let failed = events.filter { $0["reason"]?.stringValue == "FailedCreate" }
+        guard let newest = failed.max(by: { stamp($0) < stamp($1) }) else { return nil }
+        return "FailedCreate: " + (newest["message"]?.stringValue ?? "")
+    }
+
+    static func stamp(_ event: JSONValue) -> String {
+        event["lastTimestamp"]?.stringValue ?? event["eventTime"]?.stringValue ?? ""
     }
 
     static func created(_ pod: JSONValue) -> String {

@@ -8,7 +8,8 @@ import Glibc
 /// cannot: `TaskRules`), follows its log with `kubectl logs -f` and returns the container's exit code.
 ///
 /// kubectl processes per run: one `get deployment`, one `create -f -`, one `get pods -l job-name=JOB`
-/// per `pollInterval` (1 s) while the pod starts, one `logs -f`, one `get pods` for the exit code
+/// per `pollInterval` (1 s) while the pod starts (and while there is no pod yet, one `get job` and
+/// one `get events` for the job controller's FailedCreate), one `logs -f`, one `get pods` for the exit code
 /// (again each second in the rare case the status lags behind the end of the log), and for a failed
 /// command one `logs --tail` for its last lines.
 public struct TaskService: Sendable {
@@ -96,19 +97,54 @@ public struct TaskService: Sendable {
         var announced = false
         // 1. Wait for the container to run (or end, or never start).
         var state = TaskPodState.waiting
+        var stuckSince: Double?
+        var createFailingSince: Double?
+        var told: Set<String> = []
+        func tell(_ line: String) {
+            if told.insert(line).inserted { reporter.detail("  " + line) }
+        }
         while true {
             try signals.checkInterrupted()
-            state = TaskRules.state(pods: try await pods(job: job, namespace: namespace), app: app)
-            if case .cannotStart(let reason) = state { throw TaskStartFailure(message: "task \(job) did not start: \(reason)") }
-            if case .waiting = state {
-                if !announced { reporter.detail("  waiting for the pod of \(job) to start"); announced = true }
-                if clock() - start >= startTimeout {
-                    throw TaskStartFailure(message: "task \(job) did not start within \(DeployService.format(duration: startTimeout))")
+            let found = try await pods(job: job, namespace: namespace)
+            state = TaskRules.state(pods: found, app: app)
+            let now = clock()
+            switch state {
+            case .cannotStart(let reason):
+                throw TaskStartFailure(message: "task \(job) did not start: \(reason)")
+            case .stuck(let reason):
+                let since = stuckSince ?? now
+                stuckSince = since
+                if now - since >= RolloutRules.pullGrace {
+                    throw TaskStartFailure(message: "task \(job) did not start: \(reason), still after \(DeployService.format(duration: now - since))")
                 }
-                try await pause(pollInterval)
-                continue
+                tell(reason + " (fails if it lasts \(DeployService.format(duration: RolloutRules.pullGrace)))")
+            case .waiting where found.isEmpty:
+                // No pod: the job controller may be unable to create it (quota, admission), or the Job
+                // already failed (its deadline).
+                stuckSince = nil
+                if let job = try await kubectl.get("job", job, namespace: namespace), let failure = TaskRules.jobFailure(job) {
+                    throw TaskStartFailure(message: "task \(RolloutRules.name(job)) did not start: \(failure)")
+                }
+                if let failure = TaskRules.createFailure(events: try await events(job: job, namespace: namespace)) {
+                    let since = createFailingSince ?? now
+                    createFailingSince = since
+                    if now - since >= RolloutRules.createGrace {
+                        throw TaskStartFailure(message: "task \(job) did not start: the Job cannot create its pod (\(failure)), still after \(DeployService.format(duration: now - since))")
+                    }
+                    tell("the Job cannot create its pod (\(failure); fails if it lasts \(DeployService.format(duration: RolloutRules.createGrace)))")
+                }
+            case .waiting:
+                stuckSince = nil
+            case .running, .terminated:
+                break
             }
-            break
+            if case .running = state { break }
+            if case .terminated = state { break }
+            if !announced { reporter.detail("  waiting for the pod of \(job) to start"); announced = true }
+            if now - start >= startTimeout {
+                throw TaskStartFailure(message: "task \(job) did not start within \(DeployService.format(duration: startTimeout))")
+            }
+            try await pause(pollInterval)
         }
         let (pod, container): (String, String)
         switch state {
@@ -128,12 +164,27 @@ public struct TaskService: Sendable {
                 return TaskResult(job: job, pod: pod, exitCode: code, reason: reason, lastLines: lines)
             }
             if case .cannotStart(let reason) = state { throw TaskStartFailure(message: "task \(job): \(reason)") }
+            // The pod may have been deleted under it: the Job's deadline (--timeout), or someone.
+            if let value = try await kubectl.get("job", job, namespace: namespace), let failure = TaskRules.jobFailure(value) {
+                throw TaskStartFailure(message: "task \(job) ended without an exit status: \(failure)")
+            }
+            if case .waiting = state, clock() - start >= startTimeout {
+                throw TaskStartFailure(message: "task \(job): its pod is gone")
+            }
             try await pause(pollInterval)
         }
     }
 
     private func pods(job: String, namespace: String) async throws -> [JSONValue] {
         try await kubectl.list("pods", selector: "\(TaskJob.jobNameLabel)=\(job)", namespace: namespace)
+    }
+
+    private func events(job: String, namespace: String) async throws -> [JSONValue] {
+        let result = try await kubectl.runner.checked(kubectl.command(
+            ["get", "events", "-n", namespace, "-o", "json",
+             "--field-selector", "involvedObject.kind=Job,involvedObject.name=\(job)"]))
+        let value = try? JSONDecoder().decode(JSONValue.self, from: result.stdout)
+        return value?["items"]?.arrayValue ?? []
     }
 
     private func lastLines(pod: String, container: String, namespace: String) async -> [String] {
