@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs what the completion and metrics tests need, from Debian's packages only:
+# Installs what the completion, metrics and terminal tests need, from Debian's packages only:
 #   bash-completion   <- Debian bash-completion (/usr/share/bash-completion/bash_completion)
 #   zsh               <- Debian zsh (compinit)
 #   fish              <- Debian fish (complete -C)
 #   promtool          <- Debian prometheus (promtool check metrics)
+#   tmux              <- Debian tmux (TerminalProgressEndToEndTests: the live progress line on a real terminal)
 # Idempotent: runs `apt-get update` and `apt-get install` only when something is missing.
 # Runs as root in CI (no sudo). Prints what it installs on stderr.
 set -euo pipefail
@@ -15,6 +16,7 @@ packages=()
 command -v zsh >/dev/null 2>&1 || packages+=(zsh)
 command -v fish >/dev/null 2>&1 || packages+=(fish)
 command -v promtool >/dev/null 2>&1 || packages+=(prometheus)
+command -v tmux >/dev/null 2>&1 || packages+=(tmux)
 
 if [ ${#packages[@]} -eq 0 ]; then
   exit 0

@@ -21,7 +21,7 @@ bash scripts/install-tools.sh || { echo "test.sh: could not install kubectl/terr
 if [ -x scripts/install-template-deps.sh ] || [ -f scripts/install-template-deps.sh ]; then
   bash scripts/install-template-deps.sh || { [ "${CI:-}" = true ] && { echo "test.sh: template dependencies missing" >&2; exit 1; }; }
 fi
-bash scripts/install-test-shells.sh || { [ "${CI:-}" = true ] && { echo "test.sh: bash-completion/zsh/fish/promtool missing" >&2; exit 1; }; }
+bash scripts/install-test-shells.sh || { [ "${CI:-}" = true ] && { echo "test.sh: bash-completion/zsh/fish/promtool/tmux missing" >&2; exit 1; }; }
 bash scripts/install-ci-checkers.sh || { [ "${CI:-}" = true ] && { echo "test.sh: check-jsonschema/shellcheck missing" >&2; exit 1; }; }
 bash scripts/install-lint-tools.sh || { [ "${CI:-}" = true ] && { echo "test.sh: checkov/kubernetes-validate missing" >&2; exit 1; }; }
 export PATH="$root/.tools/bin:$PATH"

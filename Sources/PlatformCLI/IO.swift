@@ -37,6 +37,9 @@ public struct IOStreams: Sendable {
     public var stdoutIsProcessStdout = false
     /// Raw stdin, for commands that read documents from it (none yet besides prompts).
     public var readLine: @Sendable () -> String?
+    /// The width of the terminal on stderr now (nil: not a terminal, or unknown); read at each redraw
+    /// of the live progress line, so a resized window is followed.
+    public var stderrColumns: @Sendable () -> Int? = { nil }
 
     public init(stdout: TextSink, stderr: TextSink, stdinIsTTY: Bool = false, stdoutIsTTY: Bool = false,
                 stderrIsTTY: Bool = false, readLine: @escaping @Sendable () -> String? = { nil }) {
@@ -53,7 +56,15 @@ public struct IOStreams: Sendable {
                                 stdinIsTTY: isatty(0) == 1, stdoutIsTTY: isatty(1) == 1, stderrIsTTY: isatty(2) == 1,
                                 readLine: { Swift.readLine() })
         streams.stdoutIsProcessStdout = true
+        streams.stderrColumns = { terminalColumns(fd: 2) }
         return streams
+    }
+
+    /// The terminal's width in columns (TIOCGWINSZ), nil when `fd` is no terminal or reports 0.
+    public static func terminalColumns(fd: Int32) -> Int? {
+        var size = winsize()
+        guard ioctl(fd, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+        return Int(size.ws_col)
     }
 
     /// Prompts are allowed only when a person is at both ends.
@@ -107,7 +118,7 @@ public struct Console: Sendable, ProgressReporter {
         self.quiet = quiet
         self.mode = mode == .auto ? .plain : mode
         self.verbose = verbose
-        self.line = self.mode == .tty ? ProgressLine(sink: io.stderr, color: color) : nil
+        self.line = self.mode == .tty ? ProgressLine(sink: io.stderr, color: color, columns: io.stderrColumns) : nil
     }
 
     public func progress(_ message: String) {
@@ -248,9 +259,15 @@ struct ProgressEvent: Encodable {
 
 /// The live line of the running phase on a terminal: spinner, title, latest update, elapsed time,
 /// redrawn every 100 ms (carriage return and erase-line; nothing else moves the cursor).
+/// The line is cut to three columns less than the terminal's width (the update ends in `…`, the
+/// elapsed time stays): a line that wrapped would leave a row behind at every redraw, since the
+/// carriage return only goes back to the start of the last row. The three columns are the cursor's
+/// and those of the `^C` the terminal itself echoes on Ctrl-C, so the interrupted phase's `✗` line
+/// still replaces the live line instead of landing below it.
 final class ProgressLine: @unchecked Sendable {
     private let sink: TextSink
     private let color: Bool
+    private let columns: @Sendable () -> Int?
     private let lock = NSLock()
     private var title: String?
     private var text = ""
@@ -259,9 +276,10 @@ final class ProgressLine: @unchecked Sendable {
     private var timer: DispatchSourceTimer?
     private static let frames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"]
 
-    init(sink: TextSink, color: Bool) {
+    init(sink: TextSink, color: Bool, columns: @escaping @Sendable () -> Int? = { nil }) {
         self.sink = sink
         self.color = color
+        self.columns = columns
     }
 
     func start(_ title: String) {
@@ -311,9 +329,47 @@ final class ProgressLine: @unchecked Sendable {
     private func draw() {
         guard let title else { return }
         let spinner = Self.frames[frame % Self.frames.count]
-        let elapsed = Console.format(seconds: Date().timeIntervalSince(started))
-        sink.write("\r\u{1B}[K" + (color ? "\u{1B}[36m\(spinner)\u{1B}[0m" : spinner) + " " + title
-                   + (text.isEmpty ? "" : ": " + text) + " " + elapsed)
+        var body = title + (text.isEmpty ? "" : ": " + text)
+        var elapsed = " " + Console.format(seconds: Date().timeIntervalSince(started))
+        if let width = columns() {
+            // "⠸ " + body + elapsed in width - 3 columns; on a very narrow terminal the time goes too.
+            let room = width - 3 - 2 - Self.width(of: elapsed)
+            if room >= 8 {
+                body = Self.cut(body, to: room)
+            } else {
+                body = Self.cut(body, to: max(width - 3 - 2, 1))
+                elapsed = ""
+            }
+        }
+        sink.write("\r\u{1B}[K" + (color ? "\u{1B}[36m\(spinner)\u{1B}[0m" : spinner) + " " + body + elapsed)
+    }
+
+    /// `text` in at most `columns` terminal columns, ending in `…` when it was cut.
+    static func cut(_ text: String, to columns: Int) -> String {
+        guard width(of: text) > columns else { return text }
+        var kept = ""
+        var used = 0
+        for character in text {
+            let next = width(of: character)
+            if used + next > columns - 1 { break }
+            kept.append(character)
+            used += next
+        }
+        return kept + "…"
+    }
+
+    /// Columns a terminal gives `text`: 2 for East Asian wide and fullwidth characters and emoji,
+    /// 1 for the rest (control characters were escaped before; a combining mark is part of its Character).
+    static func width(of text: String) -> Int {
+        text.reduce(0) { $0 + width(of: $1) }
+    }
+
+    static func width(of character: Character) -> Int {
+        guard let scalar = character.unicodeScalars.first?.value else { return 0 }
+        let wide: [ClosedRange<UInt32>] = [0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF,
+                                           0xA000...0xA4CF, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60,
+                                           0xFFE0...0xFFE6, 0x1F300...0x1F64F, 0x1F900...0x1F9FF, 0x20000...0x3FFFD]
+        return wide.contains { $0.contains(scalar) } ? 2 : 1
     }
 
     private func stopTimer() {

@@ -4,7 +4,7 @@ import PlatformTestSupport
 import XCTest
 
 /// Progress as docs/progress.md describes it: `--progress=json` events parsed line by line, the plain
-/// lines without a terminal. (The tmux screen test of the live line is not written yet: see notes/issue-16.md.)
+/// lines without a terminal. The live line on a real terminal: TerminalProgressEndToEndTests (tmux).
 final class ProgressEndToEndTests: XCTestCase {
     func environment(_ sandbox: Sandbox, _ cluster: TestCluster) -> [String: String] {
         sandbox.environment(extra: cluster.environment.merging(["PLATFORM_TEMPLATES_DIR": Repo.templates, "USER": "tester"]) { _, b in b })

@@ -97,6 +97,22 @@ final class DeliveryMetricsTests: XCTestCase {
         XCTAssertFalse(DeliveryMetrics.compute(app: "shop", environment: "e", history: full, since: t0, until: at(days: 2)).historyTruncated)
     }
 
+    /// Anyone who can write the namespace can write the history: a time that is not a timestamp is
+    /// left out, and names in the text cannot drive the terminal.
+    func testHostileHistoriesAreLeftOutOrEscaped() {
+        var odd = release(2, days: 1, .failed, user: "x\u{1b}[2J")
+        odd.time = "yesterday"
+        let history = ReleaseHistory([release(1, days: 1, .succeeded, user: "e\u{1b}]0;T\u{07}"), odd])
+        let figures = DeliveryMetrics.compute(app: "shop", environment: "staging", history: history, since: t0, until: at(days: 2))
+        XCTAssertEqual(figures.releases, 1)
+        XCTAssertEqual(figures.changeFailureRate, 0)
+        let text = PlatformMetrics.compute([], since: t0, until: at(days: 2))
+            .withDelivery(EnvironmentReleases(environment: "staging", histories: ["shop": history])).text()
+        XCTAssertFalse(text.contains("\u{1b}"), text)
+        XCTAssertFalse(text.contains("\u{07}"), text)
+        XCTAssertTrue(text.contains(TerminalText.escape("e\u{1b}]0;T\u{07}") + "\n"), text)
+    }
+
     // MARK: - Reading all histories of an environment
 
     func configMap(_ name: String, labels: [String: String] = [:], releases: [Release]) throws -> JSONValue {
