@@ -139,9 +139,11 @@ public final class ProcessRunner: CommandRunner, @unchecked Sendable {
             child.finished()
             signals.unregister(pid)
             // Stopped by us: what it started and left behind in its process group (terraform's
-            // local-exec shell's children, say) goes too. The child led the group (setpgid in
-            // platform_spawn); once it is reaped, only its leftovers can still be in it.
-            if child.wasCancelled || signals.receivedSignal != nil { kill(-pid, SIGTERM) }
+            // local-exec shell's children, say) goes too, SIGTERM then SIGKILL after the grace
+            // period; the run waits for that.
+            if child.wasCancelled || signals.receivedSignal != nil {
+                signals.teardown.stopLeftovers(of: ProcessGroup(id: pid))
+            }
             group.leave()
         }
         // Cancelling the task stops the child (SIGTERM, then SIGKILL); the run still waits for it to finish.
