@@ -129,6 +129,9 @@ final class DeployEndToEndTests: XCTestCase {
         XCTAssertEqual(releases.map(\.result), [.succeeded])
         XCTAssertEqual(releases.first?.user, "tester")
         XCTAssertEqual(releases.first?.message, "first")
+        let started = try XCTUnwrap(releases.first.flatMap { parseTimestamp($0.time) })
+        let finished = try XCTUnwrap(releases.first?.finishedAt.flatMap(parseTimestamp), "the end of its rollout is recorded")
+        XCTAssertGreaterThanOrEqual(finished, started)
 
         let json = await app.platform(["deploy", "shop", "--image", v3, "-o", "json"])
         XCTAssertEqual(json.status, 0, json.stderr)

@@ -58,7 +58,7 @@ final class PromoteEndToEndTests: XCTestCase {
     func testPromoteDeploysTheDigestAndLeavesTheTargetsConfigurationAlone() async throws {
         let app = try await twoEnvironments()
         defer { app.stop() }
-        var result = await app.platform(["deploy", "shop", "--image", v2, "--timeout", "90s"])
+        var result = await app.platform(["deploy", "shop", "--image", v2, "--timeout", "90s", "--commit", "3f2a9c1"])
         XCTAssertEqual(result.status, 0, result.stderr)
         let digest = try stagingDigest(app)
 
@@ -77,6 +77,7 @@ final class PromoteEndToEndTests: XCTestCase {
         let history = try ReleaseHistory(configMap: try app.cluster.object(kind: "ConfigMap", namespace: "prod",
                                                                            name: "platform-releases-shop")).releases
         XCTAssertEqual(history.last?.promotedFrom, Release.Promotion(environment: "staging", revision: 1))
+        XCTAssertEqual(history.last?.commit?.sha, "3f2a9c1", "the build's commit travels with it (lead time in prod)")
         XCTAssertEqual(history.last?.result, .succeeded)
         let releases = await run(app, ["releases", "shop", "-e", "prod"])
         XCTAssertTrue(releases.stdout.contains("promoted from staging release 1"), releases.stdout)

@@ -48,6 +48,30 @@ final class ReliabilitySignalTests: XCTestCase {
         try await interrupt(program, with: SIGTERM, expect: 143)
     }
 
+    /// A child that stops on SIGTERM but has started a process of its own, in its process group, that
+    /// ignores SIGTERM: once the child has exited, platform signals what it left in its group with
+    /// SIGTERM and, after the same grace period, SIGKILL; it exits 143 and leaves nothing running.
+    /// With SIGTERM alone the grandchild stayed, reparented, for its two minutes.
+    func testWhatAStoppedChildLeavesInItsProcessGroupGetsSIGKILLAfterTheGracePeriod() async throws {
+        let sandbox = try Sandbox()
+        let script = """
+            import os, signal, time
+            if os.fork() == 0:
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                print("grandchild ready", flush=True)
+                time.sleep(120)
+                os._exit(0)
+            time.sleep(120)
+            """
+        let env = sandbox.environment(extra: [Teardown.environmentVariable: "1s"])
+        let program = try RunningPlatform(["__exec", "--", "python3", "-c", script], environment: env,
+                                          directory: sandbox.work)
+        try await program.waitFor("the grandchild ignoring SIGTERM") { $0.stdout.contains("grandchild ready") }
+        XCTAssertEqual(program.noteDescendants().count, 2, "the child and its child run")
+        try await interrupt(program, with: SIGTERM, expect: 143)
+    }
+
     /// platform SIGKILLed (nothing of it runs any more) while a child runs: on Linux the child gets
     /// SIGTERM from the kernel (PR_SET_PDEATHSIG, set between fork and exec) and is gone too. With
     /// Foundation's Process it stayed running, reparented, for its ten minutes.

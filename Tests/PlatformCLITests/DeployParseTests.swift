@@ -18,15 +18,15 @@ final class DeployParseTests: XCTestCase {
     func testDeployOptions() throws {
         XCTAssertEqual(try parse(DeployCommand.self, ["deploy", "shop", "--image", "r.example.com/shop:1.2", "-e", "staging",
                                                       "--timeout", "90s", "--no-rollback", "-m", "hotfix", "-o", "json"]),
-                       .init(name: "shop", environment: "staging", image: "r.example.com/shop:1.2", timeout: 90,
-                             rollbackTimeout: 300, wait: true, rollback: false, message: "hotfix", dryRun: false,
-                             output: .json))
+                       .init(name: "shop", environment: "staging", image: "r.example.com/shop:1.2",
+                             flags: RolloutFlags(timeout: 90, rollbackTimeout: 300, wait: true, rollback: false, message: "hotfix"),
+                             dryRun: false, output: .json))
         let defaults = try parse(DeployCommand.self, ["deploy", "shop", "--image=shop:2", "--no-wait", "--timeout", "1h",
                                                       "--rollback-timeout", "5m"],
                                  environment: ["PLATFORM_ENVIRONMENT": "qa"])
-        XCTAssertEqual(defaults, .init(name: "shop", environment: "qa", image: "shop:2", timeout: 3600,
-                                       rollbackTimeout: 300, wait: false, rollback: true, message: nil, dryRun: false,
-                                       output: .text))
+        XCTAssertEqual(defaults, .init(name: "shop", environment: "qa", image: "shop:2",
+                                       flags: RolloutFlags(timeout: 3600, rollbackTimeout: 300, wait: false, rollback: true, message: nil),
+                                       dryRun: false, output: .text))
     }
 
     func testDeployRejectsBadInputWithTheValueAndWhatIsAllowed() {
@@ -47,8 +47,9 @@ final class DeployParseTests: XCTestCase {
 
     func testRollbackOptions() throws {
         XCTAssertEqual(try parse(RollbackCommand.self, ["rollback", "shop", "--to", "12", "-e", "prod"]),
-                       .init(name: "shop", environment: "prod", revision: 12, timeout: 300, rollbackTimeout: 300,
-                             wait: true, rollback: true, message: nil, output: .text))
+                       .init(name: "shop", environment: "prod", revision: 12,
+                             flags: RolloutFlags(timeout: 300, rollbackTimeout: 300, wait: true, rollback: true, message: nil),
+                             output: .text))
         XCTAssertEqual(try parse(RollbackCommand.self, ["rollback", "shop"]).revision, nil)
         for bad in ["0", "-1", "x", "1.5"] {
             XCTAssertThrowsError(try parse(RollbackCommand.self, ["rollback", "shop", "--to=\(bad)"]), bad) { error in

@@ -233,6 +233,44 @@ final class ProcessRunnerTests: XCTestCase {
         XCTAssertEqual(status, 128 + SIGKILL, "killed, not finished by itself")
     }
 
+    /// A cancelled child that stops on SIGTERM, whose own child (in its process group) ignores it: the
+    /// leftover gets SIGKILL after the grace period, and the run returns only once it is gone. Before,
+    /// it got SIGTERM only and kept running after the run returned. (The leftover lets go of the output
+    /// pipe, as a daemon does; one that holds it keeps the run waiting for the pipe's end anyway.)
+    func testWhatACancelledChildLeavesInItsProcessGroupGetsSIGKILLBeforeTheRunReturns() async throws {
+        let runner = ProcessRunner(environment: ProcessInfo.processInfo.environment,
+                                   signals: SignalForwarder(teardown: Teardown(gracePeriod: 0.5)))
+        let printed = AsyncStream<String>.makeStream()
+        let script = """
+            import os, signal, time
+            if os.fork() == 0:
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+                print(os.getpid(), flush=True)
+                os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+                time.sleep(120)
+                os._exit(0)
+            time.sleep(120)
+            """
+        let run = Task {
+            try await runner.stream(Command("python3", ["-c", script]), stdout: .chunks {
+                printed.continuation.yield(String(decoding: $0, as: UTF8.self))
+            }, stderr: .discard)
+        }
+        var grandchild: Int32?
+        for await text in printed.stream {
+            grandchild = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+            break
+        }
+        let pid = try XCTUnwrap(grandchild, "the grandchild's pid")
+        run.cancel()
+        let status = try await run.value
+        XCTAssertEqual(status, 128 + SIGTERM, "the child itself stopped on SIGTERM")
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        let state = stat.lastIndex(of: ")").map { stat[stat.index(after: $0)...].split(separator: " ").first } ?? nil
+        XCTAssertTrue(state == nil || state == "Z", "the grandchild \(pid) still runs: \(stat)")
+        if state != nil { kill(pid, SIGKILL) }
+    }
+
     func testTeardownGraceComesFromTheEnvironment() throws {
         XCTAssertEqual(try Teardown.from(environment: [:]).gracePeriod, 10)
         XCTAssertEqual(try Teardown.from(environment: [Teardown.environmentVariable: "2s"]).gracePeriod, 2)

@@ -49,6 +49,27 @@ final class DeliveryMetricsTests: XCTestCase {
             users: ["alice", "bob"], historyTruncated: false))
     }
 
+    /// Records that say when they ended: lead time runs to the confirmed rollout, a rolled-back
+    /// release's incident ends when deploy's rollback had the old version serving, a failed one's when
+    /// the next success was confirmed.
+    func testFinishTimesAreUsedWhereRecorded() {
+        func ending(_ release: Release, afterMinutes minutes: Double) -> Release {
+            var release = release
+            release.finishedAt = stamp(parseTimestamp(release.time)!.addingTimeInterval(minutes * 60))
+            return release
+        }
+        let figures = DeliveryMetrics.compute(app: "shop", environment: "prod", history: ReleaseHistory([
+            ending(release(1, days: 1, .succeeded, committedHoursBefore: 2), afterMinutes: 5),
+            ending(release(2, days: 2, .rolledBack), afterMinutes: 3),
+            ending(release(3, days: 3, .failed), afterMinutes: 1),
+            ending(release(4, days: 3, minutes: 60, .succeeded, kind: .config), afterMinutes: 2),
+        ]), since: t0, until: at(days: 10))
+        XCTAssertEqual(figures.leadTimeSeconds, 2 * 3600 + 5 * 60)
+        XCTAssertEqual(figures.restores, 2)
+        XCTAssertEqual(figures.meanTimeToRestoreSeconds, (3 * 60 + 62 * 60) / 2)
+        XCTAssertEqual(figures.changeFailureRate, 0.5)
+    }
+
     func testTheOrderOfTheRecordsDoesNotMatter() {
         let shuffled = ReleaseHistory(history.releases.shuffled())
         XCTAssertEqual(DeliveryMetrics.compute(app: "shop", environment: "staging", history: shuffled, since: t0, until: at(days: 10)),

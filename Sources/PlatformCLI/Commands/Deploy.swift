@@ -6,11 +6,7 @@ struct DeployCommand: PlatformCommand {
         var name: String
         var environment: String
         var image: String
-        var timeout: Double
-        var rollbackTimeout: Double
-        var wait: Bool
-        var rollback: Bool
-        var message: String?
+        var flags: RolloutFlags
         var force: Bool = false
         var dryRun: Bool
         var output: OutputFormat
@@ -61,10 +57,8 @@ struct DeployCommand: PlatformCommand {
     static func parse(_ parsed: ParsedCommandLine, globals: GlobalOptions, environment: [String: String]) throws -> Options {
         let name = try positionals(parsed, min: 1, max: 1)[0]
         guard let image = parsed.value("image") else { throw usage("missing --image IMAGE") }
-        let flags = try RolloutFlags.parse(parsed)
-        return Options(name: name, environment: globals.environment, image: image, timeout: flags.timeout,
-                       rollbackTimeout: flags.rollbackTimeout, wait: flags.wait, rollback: flags.rollback,
-                       message: flags.message, force: parsed.flag("force"), dryRun: globals.dryRun, output: globals.output, kube: globals.kube,
+        return Options(name: name, environment: globals.environment, image: image, flags: try RolloutFlags.parse(parsed),
+                       force: parsed.flag("force"), dryRun: globals.dryRun, output: globals.output, kube: globals.kube,
                        commit: parsed.value("commit"), yes: parsed.flag("yes"),
                        protected: globals.protectedEnvironments.contains(globals.environment),
                        skipReleaseCommand: parsed.flag(ReleasePhase.skipOption.long))
@@ -79,9 +73,9 @@ struct DeployCommand: PlatformCommand {
 
     static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
         var request = DeployRequest(app: options.name, environment: options.environment, image: options.image,
-                                    timeout: options.timeout, rollbackTimeout: options.rollbackTimeout,
-                                    wait: options.wait, rollback: options.rollback, message: options.message,
-                                    force: options.force)
+                                    timeout: options.flags.timeout, rollbackTimeout: options.flags.rollbackTimeout,
+                                    wait: options.flags.wait, rollback: options.flags.rollback,
+                                    message: options.flags.message, force: options.force)
         try ReleasePhase.configure(&request, skip: options.skipReleaseCommand, context)
         if !options.dryRun {
             try Confirmation.protectedEnvironment(options.environment, protected: options.protected, yes: options.yes,
@@ -95,7 +89,7 @@ struct DeployCommand: PlatformCommand {
         let staged = options.dryRun ? nil : try await configs.staged(app: options.name, namespace: options.environment)
         if let staged {
             request.config = staged.config
-            let notes = [options.message].compactMap { $0 } + (staged.messages ?? [])
+            let notes = [options.flags.message].compactMap { $0 } + (staged.messages ?? [])
             request.message = notes.isEmpty ? nil : notes.joined(separator: "; ")
             context.console.progress("Shipping the staged configuration too (\(staged.config.summary), staged by \(staged.user))")
         }
@@ -151,7 +145,7 @@ struct DeployCommand: PlatformCommand {
     }
 }
 
-/// The rollout options deploy and rollback share (declared once; the help wording is each command's).
+/// The rollout options deploy, promote and rollback share (declared once; the help wording is each command's).
 struct RolloutFlags: Sendable, Equatable {
     var timeout: Double
     var rollbackTimeout: Double

@@ -6,11 +6,7 @@ struct RollbackCommand: PlatformCommand {
         var name: String
         var environment: String
         var revision: Int?
-        var timeout: Double
-        var rollbackTimeout: Double
-        var wait: Bool
-        var rollback: Bool
-        var message: String?
+        var flags: RolloutFlags
         var output: OutputFormat
         var kube = KubeTarget()
         var yes = false
@@ -39,10 +35,8 @@ struct RollbackCommand: PlatformCommand {
     static func parse(_ parsed: ParsedCommandLine, globals: GlobalOptions, environment: [String: String]) throws -> Options {
         let name = try positionals(parsed, min: 1, max: 1)[0]
         let revision = try parsed.value("to").map { try Validate.positiveInteger($0, what: "--to revision", range: 1...Int(Int32.max)) }
-        let flags = try RolloutFlags.parse(parsed)
-        return Options(name: name, environment: globals.environment, revision: revision, timeout: flags.timeout,
-                       rollbackTimeout: flags.rollbackTimeout, wait: flags.wait, rollback: flags.rollback,
-                       message: flags.message, output: globals.output, kube: globals.kube, yes: parsed.flag("yes"),
+        return Options(name: name, environment: globals.environment, revision: revision,
+                       flags: try RolloutFlags.parse(parsed), output: globals.output, kube: globals.kube, yes: parsed.flag("yes"),
                        protected: globals.protectedEnvironments.contains(globals.environment))
     }
 
@@ -53,8 +47,9 @@ struct RollbackCommand: PlatformCommand {
 
     static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
         let request = RollbackRequest(app: options.name, environment: options.environment, revision: options.revision,
-                                      timeout: options.timeout, rollbackTimeout: options.rollbackTimeout,
-                                      wait: options.wait, rollback: options.rollback, message: options.message)
+                                      timeout: options.flags.timeout, rollbackTimeout: options.flags.rollbackTimeout,
+                                      wait: options.flags.wait, rollback: options.flags.rollback,
+                                      message: options.flags.message)
         try Confirmation.protectedEnvironment(options.environment, protected: options.protected, yes: options.yes,
                                               action: "roll back \(options.name)", command: spec.name, context)
         let run = await deployService(options.kube, context).rollback(request)

@@ -317,7 +317,7 @@ public struct DeployService: Sendable {
                     + "the Deployment was left as it was"
                 release.reason = release.reason.map { $0 + "; " + note } ?? note
             }
-            let final = release
+            let final = finished(release)
             do {
                 try await signals.finishing { try await store.record(final, app: app, namespace: namespace) }
             } catch {
@@ -382,9 +382,18 @@ public struct DeployService: Sendable {
 
     /// Records a release, retrying transient API errors (an outage must not leave it pending).
     private func record(_ release: Release, store: ReleaseStore, app: String, namespace: String) async throws {
+        let final = finished(release)
         try await retrying("recording release \(release.revision)", until: clock() + Self.recordPatience, {
-            try await store.record(release, app: app, namespace: namespace)
+            try await store.record(final, app: app, namespace: namespace)
         })
+    }
+
+    /// `release` with `finishedAt` stamped now, once it has a final result (the DORA figures measure
+    /// lead time and restores to it).
+    private func finished(_ release: Release) -> Release {
+        var release = release
+        if release.result != .pending, release.finishedAt == nil { release.finishedAt = Self.timestamp(now()) }
+        return release
     }
 
     /// Seconds a final release record is retried through API errors.

@@ -75,6 +75,10 @@ public struct Release: Codable, Sendable, Equatable {
     /// `status.containerStatuses[].imageID`); rollback re-deploys this rather than the tag.
     public var digest: String?
 
+    /// When the release got its final result (its rollout confirmed, rolled back or given up; ISO
+    /// 8601); nil for a pending one and in records written before it was kept. `time` is when it started.
+    public var finishedAt: String?
+
     /// What re-deploying this release applies: the digest when one was recorded, else the image.
     public var redeployImage: String { digest ?? image }
 

@@ -11,7 +11,8 @@ import Foundation
 ///   nor as a failure.
 /// - Every judged release is a change, whatever its kind: deploys, rollbacks and configuration
 ///   changes (`platform vars`, `platform secrets`).
-/// - Times are the release's `time` (when it started; the history records no end time).
+/// - Times are the release's `time` (when it started) and, in records that have it, `finishedAt`
+///   (when its result was final).
 public struct DeliveryMetrics: Sendable, Equatable, Codable {
     public var app: String
     public var environment: String
@@ -83,12 +84,18 @@ public struct DeliveryMetrics: Sendable, Equatable, Codable {
 
         // An incident starts at the first failed or rolled-back release after a success and ends at the
         // next succeeded release; unjudged releases neither start nor end one.
+        // A release that records when it ended (`finishedAt`) ends the incident then: a succeeded one
+        // when its rollout was confirmed, a rolled-back one (that started no earlier incident) when
+        // deploy's own rollback had the previous version serving again.
         var restoreTimes: [Double] = []
         var failingSince: Date?
         for (release, time) in dated {
+            let ended = release.finishedAt.flatMap(parseTimestamp) ?? time
             if Self.isSuccess(release) {
-                if let start = failingSince, inWindow(time) { restoreTimes.append(time.timeIntervalSince(start)) }
+                if let start = failingSince, inWindow(time) { restoreTimes.append(max(0, ended.timeIntervalSince(start))) }
                 failingSince = nil
+            } else if release.result == .rolledBack, failingSince == nil, release.finishedAt != nil {
+                if inWindow(time) { restoreTimes.append(max(0, ended.timeIntervalSince(time))) }
             } else if Self.isFailure(release), failingSince == nil {
                 failingSince = time
             }
@@ -98,7 +105,8 @@ public struct DeliveryMetrics: Sendable, Equatable, Codable {
         var leadTimes: [Double] = []
         for (release, time) in dated where inWindow(time) && Self.isSuccess(release) && release.kind == Release.Kind.deploy {
             guard let committed = release.commit?.time.flatMap(parseTimestamp) else { continue }
-            let lead = time.timeIntervalSince(committed)
+            // To the confirmed rollout when recorded (the commit runs in the environment), else its start.
+            let lead = (release.finishedAt.flatMap(parseTimestamp) ?? time).timeIntervalSince(committed)
             if lead >= 0 { leadTimes.append(lead) }
         }
         let days = max(until.timeIntervalSince(since) / 86_400, 1.0 / 86_400)

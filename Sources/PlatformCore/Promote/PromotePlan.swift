@@ -30,6 +30,9 @@ public struct PromotePlan: Codable, Sendable, Equatable {
     public var image: String
     /// Whether the target would change (it does not run `image` yet).
     public var changes: Bool
+    /// The commit the build was made from, as the source's release recorded it: the target's release
+    /// records it too, so lead time (docs/metrics.md) is measured where the build finally lands.
+    public var commit: Release.Commit?
 
     public init(app: String, from: Side, to: Side, image: String, changes: Bool) {
         self.app = app

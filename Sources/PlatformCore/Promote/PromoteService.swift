@@ -42,7 +42,7 @@ public struct PromoteService: Sendable {
         let targetPods = try await target.pods(app: app, namespace: request.to)
         let targetPinned = targetImage.flatMap { PromoteRules.pinned(pods: targetPods, app: app, image: $0) }
         let promoted = pinned ?? image
-        return PromotePlan(
+        var plan = PromotePlan(
             app: app,
             from: .init(environment: request.from, image: image, digest: pinned.flatMap(ImageDigest.digest(of:)),
                         revision: sourceRelease?.revision,
@@ -50,6 +50,8 @@ public struct PromoteService: Sendable {
             to: .init(environment: request.to, image: targetImage, digest: targetPinned.flatMap(ImageDigest.digest(of:)),
                       revision: targetRelease?.revision, releasedAt: targetRelease?.time),
             image: promoted, changes: targetImage != promoted)
+        plan.commit = sourceRelease?.commit
+        return plan
     }
 
     /// The deploy request that carries out a plan in the target environment.
@@ -59,6 +61,7 @@ public struct PromoteService: Sendable {
             rollbackTimeout: request.rollbackTimeout, wait: request.wait, rollback: request.rollback,
             message: request.message ?? "promoted from \(request.from)" + (plan.from.revision.map { " release \($0)" } ?? ""))
         deploy.promotedFrom = Release.Promotion(environment: request.from, revision: plan.from.revision)
+        deploy.commit = plan.commit
         return deploy
     }
 }

@@ -139,9 +139,11 @@ public final class ProcessRunner: CommandRunner, @unchecked Sendable {
             child.finished()
             signals.unregister(pid)
             // Stopped by us: what it started and left behind in its process group (terraform's
-            // local-exec shell's children, say) goes too. The child led the group (setpgid in
-            // platform_spawn); once it is reaped, only its leftovers can still be in it.
-            if child.wasCancelled || signals.receivedSignal != nil { kill(-pid, SIGTERM) }
+            // local-exec shell's children, say) goes too, SIGTERM then SIGKILL after the grace
+            // period; the run waits for that.
+            if child.wasCancelled || signals.receivedSignal != nil {
+                signals.teardown.stopLeftovers(of: ProcessGroup(id: pid))
+            }
             group.leave()
         }
         // Cancelling the task stops the child (SIGTERM, then SIGKILL); the run still waits for it to finish.
@@ -175,88 +177,5 @@ public final class ProcessRunner: CommandRunner, @unchecked Sendable {
     private static func writeAll(_ data: Data, to fd: Int32) {
         // A failure means the child closed its stdin; its exit status tells the rest.
         FileDescriptorIO.writeAll(fd, data)
-    }
-}
-
-/// The exit status a waiting thread hands over.
-final class ExitBox: @unchecked Sendable {
-    var status: Int32 = 0
-}
-
-/// The pid of a running child, for stopping it when the task that waits for it is cancelled:
-/// SIGTERM, then SIGKILL after the grace period (`Teardown`).
-final class ChildHandle: @unchecked Sendable {
-    private let lock = NSLock()
-    private var pid: pid_t?
-    private var done = false
-    private var cancelled = false
-    private let teardown: Teardown
-
-    init(teardown: Teardown) {
-        self.teardown = teardown
-    }
-
-    func started(_ pid: pid_t) {
-        lock.lock()
-        self.pid = pid
-        let stop = cancelled && !done
-        lock.unlock()
-        if stop { teardown.stop(pid, with: SIGTERM) { [weak self] in !(self?.isDone ?? true) } }
-    }
-
-    func finished() {
-        lock.lock()
-        done = true
-        lock.unlock()
-    }
-
-    var wasCancelled: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return cancelled
-    }
-
-    var isDone: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return done
-    }
-
-    func terminate() {
-        lock.lock()
-        cancelled = true
-        let target = done ? nil : pid
-        lock.unlock()
-        if let target { teardown.stop(target, with: SIGTERM) { [weak self] in !(self?.isDone ?? true) } }
-    }
-}
-
-/// Collects output up to a limit: the head (stdout) or the tail (stderr).
-final class BoundedBuffer: @unchecked Sendable {
-    private let lock = NSLock()
-    private let limit: Int
-    private let keepTail: Bool
-    private var storage = Data()
-    private(set) var overflowed = false
-
-    init(limit: Int, keepTail: Bool) {
-        self.limit = limit
-        self.keepTail = keepTail
-    }
-
-    func append(_ chunk: Data) {
-        lock.lock()
-        defer { lock.unlock() }
-        storage.append(chunk)
-        if storage.count > limit {
-            overflowed = true
-            storage = keepTail ? storage.suffix(limit) : storage.prefix(limit)
-        }
-    }
-
-    var data: Data {
-        lock.lock()
-        defer { lock.unlock() }
-        return storage
     }
 }

@@ -10,6 +10,8 @@ import Glibc
 /// (`.gracefulShutDown(allowedDurationToNextStep:)`, then kill): a child that ignores or mishandles
 /// the signal cannot keep the platform waiting for ever. 10 seconds by default (Terraform needs a few
 /// to write its state after SIGINT); `PLATFORM_TERMINATION_GRACE` (a duration: 500ms, 2s, 1m) sets it.
+/// What the child leaves in its process group gets the same sequence once the child has exited
+/// (`stopLeftovers`).
 public struct Teardown: Sendable, Equatable {
     public static let defaultGracePeriod: Double = 10
     public static let environmentVariable = "PLATFORM_TERMINATION_GRACE"
@@ -37,6 +39,16 @@ public struct Teardown: Sendable, Equatable {
         escalate(after: sig == SIGKILL ? nil : gracePeriod) {
             if stillRunning() { kill(pid, SIGKILL) }
         }
+    }
+
+    /// Stops what a child that has exited left in its process group, the same way: SIGTERM to the
+    /// group, then SIGKILL if a member still runs after the grace period. Blocks until no member runs
+    /// (after SIGKILL, for at most another grace period), so platform does not exit and orphan them.
+    func stopLeftovers(of group: ProcessGroup) {
+        group.signal(SIGTERM)
+        if group.waitUntilEmpty(within: gracePeriod) { return }
+        group.signal(SIGKILL)
+        _ = group.waitUntilEmpty(within: gracePeriod)
     }
 
     private func escalate(after seconds: Double?, _ kill: @escaping @Sendable () -> Void) {
