@@ -415,6 +415,52 @@ final class VarsEndToEndTests: XCTestCase {
         XCTAssertEqual(try app.releases().count, 2)
     }
 
+    /// `deploy` ships the staged version; a `vars set` that rolls the staged version out (with a key
+    /// on top) after the deploy read it but before the deploy had the lease is not reverted: under the
+    /// lease the deploy reads the staged state again and keeps what runs.
+    func testADeployDoesNotShipAStagedVersionAChangeRolledOutMeanwhile() async throws {
+        let app = try await AppFixture()
+        defer { app.stop() }
+        let staged = await app.platform(["vars", "set", "shop", "FLAG=on", "--stage"])
+        XCTAssertEqual(staged.status, 0, staged.stderr)
+        // A kubectl in front of the deploy's: the second read of platform-config-shop (the lease, after
+        // the command read what is staged) waits until the test says go.
+        let gate = app.sandbox.root + "/gate"
+        let folder = app.sandbox.root + "/wrapper"
+        try app.sandbox.write(folder + "/kubectl", """
+        #!/bin/sh
+        case " $* " in
+        *" get configmap platform-config-shop "*)
+          if [ -e '\(gate).first' ]; then
+            : > '\(gate).reached'; while [ ! -e '\(gate).go' ]; do sleep 0.05; done
+          else
+            : > '\(gate).first'
+          fi ;;
+        esac
+        exec '\(Repo.tools)/kubectl' "$@"
+        """)
+        chmod(folder + "/kubectl", 0o755)
+        var held = app.environmentVariables
+        held["PATH"] = folder + ":" + (held["PATH"] ?? "")
+        let deploy = Task { [v2] in
+            await runCLI(["deploy", "shop", "--image", v2, "-e", "staging"], environment: held, directory: app.sandbox.work)
+        }
+        try await app.waitUntil("the deploy read the staged version and goes for the lease") {
+            FileManager.default.fileExists(atPath: gate + ".reached")
+        }
+        let change = await app.platform(["vars", "set", "shop", "SECOND=2"])
+        XCTAssertEqual(change.status, 0, change.stderr)
+        XCTAssertEqual(try app.liveVars(), ["FLAG": "on", "SECOND": "2"], "the staged version and SECOND roll out")
+        _ = FileManager.default.createFile(atPath: gate + ".go", contents: Data())
+        let deployed = await deploy.value
+        XCTAssertEqual(deployed.status, 0, deployed.stderr)
+        XCTAssertTrue(deployed.stderr.contains("the staged configuration changed meanwhile"), deployed.stderr)
+        XCTAssertEqual(try app.deployedImage(), v2)
+        XCTAssertEqual(try app.liveVars(), ["FLAG": "on", "SECOND": "2"], "SECOND was not reverted: \(deployed.stderr)")
+        XCTAssertEqual(try app.releases().map(\.kind), [.config, .deploy])
+        XCTAssertEqual(try app.releases().last?.config?.varKeys?.keys.sorted(), ["FLAG", "SECOND"])
+    }
+
     func testCreateRerunKeepsEnvFromAndDestroyDeletesTheVersions() async throws {
         let app = try await AppFixture()
         defer { app.stop() }

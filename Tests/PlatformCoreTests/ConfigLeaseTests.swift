@@ -78,6 +78,57 @@ final class ConfigLeaseTests: XCTestCase {
         XCTAssertEqual(runner.calls.count, 3, "no write over carol's lease")
     }
 
+    /// A deploy's automatic rollback takes the lease again; when a configuration change (bob's, whose
+    /// lease it waits for) replaced the failed deploy's configuration meanwhile, the rollback is not
+    /// applied (it would revert bob's change): the deploy is superseded.
+    func testTheAutomaticRollbackIsNotAppliedOverAChangeMadeMeanwhile() async throws {
+        let history = [F.release(1, F.v1, .succeeded)]
+        let changed = ConfigReference(vars: "shop-vars-2222222222")
+        let replaced = F.deployment(image: F.broken).merging(patch: .object(["spec": .object(["template": .object([
+            "spec": .object(["containers": .array([.object(["name": .string(F.app), "image": .string(F.broken),
+                                                            "envFrom": .array(changed.envFrom)])])]),
+        ])])]))
+        let taken: @Sendable (ConfigState.Lease?) -> Void = { lease in
+            XCTAssertEqual(lease?.user, "alice")
+            XCTAssertNotEqual(lease?.holder, Self.bob.holder)
+        }
+        let runner = FakeCommandRunner(
+            [.init(Self.getState, result: state(nil, version: "1")), replace(version: "1", taken),
+             .init(F.getDeployment, result: F.json(F.deployment(image: F.v1))),
+             F.look(F.deployment(image: F.v1), [F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1)], requestTimeout: nil)]
+            + F.record(existing: history) { XCTAssertEqual($0.result, .pending) }
+            + [F.setImage(F.broken),
+               // given back once the patch is applied (here: already gone, so nothing to write)
+               .init(Self.getState, result: state(nil, version: "3")),
+               F.look(F.deployment(image: F.broken, updated: 1, total: 3), [
+                   F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1),
+                   F.pod("shop-x", image: F.broken, ready: false, waiting: "ImagePullBackOff", message: "Back-off pulling image"),
+               ]),
+               // the rollback waits for bob's change, then finds the Deployment changed: no rollback patch
+               .init(Self.getState, result: state(Self.bob, version: "4")),
+               .init(Self.getState, result: state(nil, version: "5")), replace(version: "5", taken),
+               .init(F.getDeployment, result: F.json(replaced)),
+               .init(Self.getState, result: state(nil, version: "7"))]
+            + F.record(existing: history) { release in
+                XCTAssertEqual(release.result, .superseded)
+                XCTAssertEqual(release.reason, "superseded by a deploy of \(F.broken) with configuration vars 2222222222, secrets none")
+            })
+        let reporter = RecordingReporter()
+        var service = F.service(runner, reporter: reporter)
+        service.takesConfigLease = true
+        do {
+            _ = try await service.deploy(DeployRequest(app: F.app, environment: F.env, image: F.broken))
+            XCTFail("expected the deploy to be superseded")
+        } catch PlatformError.failed(let message) {
+            XCTAssertTrue(message.contains("was superseded by another deploy of \(F.broken) with configuration vars 2222222222"), message)
+        }
+        XCTAssertEqual(runner.unmet(), [])
+        XCTAssertTrue(reporter.lines.contains("progress: Waiting for the configuration change of shop by bob (since 2025-12-31T23:59:00Z)"),
+                      reporter.text)
+        XCTAssertFalse(runner.calls.contains { $0.argv == F.setImage(F.v1).argv && $0.input == F.setImage(F.v1).input },
+                       "the rollback patch was not applied")
+    }
+
     func testADeployHoldsItLongEnoughForItsReleaseCommandRolloutAndRollback() {
         var request = DeployRequest(app: F.app, environment: F.env, image: F.v2, timeout: 300, rollbackTimeout: 60)
         XCTAssertEqual(DeployService.leaseDuration(request), 480)

@@ -89,6 +89,7 @@ struct DeployCommand: PlatformCommand {
         let staged = options.dryRun ? nil : try await configs.staged(app: options.name, namespace: options.environment)
         if let staged {
             request.config = staged.config
+            request.configFromStage = true  // read again under the configuration lease (DeployService)
             let notes = [options.flags.message].compactMap { $0 } + (staged.messages ?? [])
             request.message = notes.isEmpty ? nil : notes.joined(separator: "; ")
             context.console.progress("Shipping the staged configuration too (\(staged.config.summary), staged by \(staged.user))")
@@ -104,8 +105,9 @@ struct DeployCommand: PlatformCommand {
             }
         }
         let run = await service.run(plan)
-        if let staged, case .success = run.result {
-            try await configs.clearStaged(staged.config, app: options.name, namespace: options.environment)
+        if let staged, case .success(let shipped) = run.result {
+            // What the deploy shipped: the staged version read again under the lease.
+            try await configs.clearStaged(shipped.config ?? staged.config, app: options.name, namespace: options.environment)
         }
         var result = outcome(of: run, options.output)
         result.event.commit = request.commit

@@ -31,6 +31,9 @@ public struct DeployRequest: Sendable, Equatable {
     public var releaseCommand: [String]?
     /// The caller holds the app's configuration lease already (ConfigService): not taken again.
     public var holdsConfigLease = false
+    /// `config` is the staged version as the command read it (`platform deploy` ships it): read
+    /// again once the lease is held, and what is staged then (or nothing) is shipped instead.
+    public var configFromStage = false
 
     public init(app: String, environment: String, image: String, timeout: Double = 300, rollbackTimeout: Double = 300,
                 wait: Bool = true, rollback: Bool = true, message: String? = nil, kind: Release.Kind = .deploy,
@@ -185,6 +188,19 @@ public struct DeployService: Sendable {
         let lease = try await ConfigLease(deployer: self, app: request.app, namespace: request.environment)
             .acquire(wait: request.timeout, expiresAfter: Self.leaseDuration(request))
         do {
+            var plan = plan
+            if request.configFromStage {
+                // A change that ran before the lease was had may have rolled the staged version out
+                // (and more on top of it): ship what is staged now, else keep what runs.
+                let staged = try await ConfigStateStore(kubectl: kubectl).read(app: request.app, namespace: request.environment).staged
+                if staged?.config.sameVersion(as: request.config) != true {
+                    reporter.warning("the staged configuration changed meanwhile; shipping "
+                                     + (staged.map { "the one staged now (\($0.config.summary))" } ?? "none: the running configuration stays"))
+                    var changed = request
+                    changed.config = staged?.config
+                    plan = DeployPlan(changed, kubectl: kubectl)
+                }
+            }
             let outcome = try await deployHoldingLease(plan, lease: lease, applied: &applied)
             do {
                 try await lease.giveBack()
