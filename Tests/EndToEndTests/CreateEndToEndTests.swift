@@ -56,7 +56,8 @@ final class CreateEndToEndTests: XCTestCase {
         XCTAssertFalse(first.stdout.contains("hunter2xyz") || first.stderr.contains("hunter2xyz"), "secret never shown")
         let document = try JSONDecoder().decode(JSONValue.self, from: Data(first.stdout.utf8))
         XCTAssertEqual(document["url"]?.stringValue, "http://shop.dev.example.com")
-        XCTAssertEqual(document["terraform", "outputs", "application", "endpoint"]?.stringValue, "https://shop.dev.example.com")
+        // No TLS: the bundled module's endpoint says http too, as the URL does.
+        XCTAssertEqual(document["terraform", "outputs", "application", "endpoint"]?.stringValue, "http://shop.dev.example.com")
         XCTAssertEqual(document["terraform", "outputs", "application", "instance_type"]?.stringValue, "t3.medium")
         // Namespace, ServiceAccount, Deployment, Service, Ingress, NetworkPolicy, PodDisruptionBudget (2 replicas), ServiceMonitor
         XCTAssertEqual(document["objects"]?.arrayValue?.count, 8)

@@ -7,53 +7,10 @@ import XCTest
 /// terminate, finalizers whose controller is gone, objects of other tools with the app's names, an
 /// aggregated API that is down. Real terraform, real kubectl, the test API server.
 final class DestroyClusterEndToEndTests: XCTestCase {
-    static let monitorCRD = "servicemonitors.monitoring.coreos.com"
-
-    struct Setup {
-        let sandbox: Sandbox
-        let cluster: TestCluster
-
-        var environment: [String: String] {
-            sandbox.environment(extra: cluster.environment.merging(["PLATFORM_TEMPLATES_DIR": Repo.templates,
-                                                                    "USER": "tester"]) { _, b in b })
-        }
-        var workspace: String { sandbox.state + "/workspaces/dev/shop" }
-
-        func platform(_ arguments: [String]) async -> CLIRun {
-            await runCLI(arguments, environment: environment, directory: sandbox.work)
-        }
-
-        @discardableResult
-        func kubectl(_ arguments: [String], input: String? = nil) async throws -> CommandResult {
-            let result = try await runProgram(["kubectl"] + arguments, environment: environment, directory: sandbox.work,
-                                              input: input.map { Data($0.utf8) })
-            XCTAssertEqual(result.status, 0, result.stderrText)
-            return result
-        }
-
-        func objects(_ kind: String) throws -> [String] {
-            try cluster.objects(kind: kind, namespace: "dev").compactMap { $0["metadata", "name"]?.stringValue }
-        }
-
-        func stateResources() -> Int? {
-            guard let data = FileManager.default.contents(atPath: workspace + "/terraform.tfstate"),
-                  let state = try? JSONDecoder().decode(JSONValue.self, from: data) else { return nil }
-            return state["resources"]?.arrayValue?.count
-        }
-
-        func stop() { cluster.stop(); cluster.removeFiles() }
-    }
-
-    /// `create` then `deploy` of shop in dev, with pods running.
-    func created(terminateDelay: Double = 0.3) async throws -> Setup {
-        let setup = Setup(sandbox: try Sandbox(),
-                          cluster: try TestCluster(readyDelay: 0.2, crds: [Self.monitorCRD],
-                                                   serverArguments: ["--terminate-delay", String(terminateDelay)]))
-        let create = await setup.platform(["create", "shop", "-e", "dev", "--image", "registry.example.com/shop:1.0.0",
-                                           "--replicas", "2"])
-        XCTAssertEqual(create.status, 0, create.stderr)
-        let deploy = await setup.platform(["deploy", "shop", "-e", "dev", "--image", "registry.example.com/shop:1.1.0"])
-        XCTAssertEqual(deploy.status, 0, deploy.stderr)
+    /// `create` (2 replicas) then `deploy` of shop in dev, with pods running.
+    func created(terminateDelay: Double = 0.3) async throws -> CreatedApp {
+        let setup = try await CreatedApp(createArguments: ["--replicas", "2"],
+                                         serverArguments: ["--terminate-delay", String(terminateDelay)])
         XCTAssertFalse(try setup.objects("Pod").isEmpty)
         return setup
     }

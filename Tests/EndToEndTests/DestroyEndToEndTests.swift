@@ -6,39 +6,9 @@ import XCTest
 
 /// `platform create`, then `platform destroy`, with the real terraform and kubectl.
 final class DestroyEndToEndTests: XCTestCase {
-    static let monitorCRD = "servicemonitors.monitoring.coreos.com"
-
-    struct Setup {
-        let sandbox: Sandbox
-        let cluster: TestCluster
-        var environment: [String: String] {
-            sandbox.environment(extra: cluster.environment.merging(["PLATFORM_TEMPLATES_DIR": Repo.templates,
-                                                                    "USER": "tester"]) { _, b in b })
-        }
-        var workspace: String { sandbox.state + "/workspaces/dev/shop" }
-
-        func platform(_ arguments: [String]) async -> CLIRun {
-            await runCLI(arguments, environment: environment, directory: sandbox.work)
-        }
-
-        func appObjects() throws -> [String] {
-            (try cluster.state()["objects"]?.arrayValue ?? []).compactMap { object in
-                guard object["metadata", "namespace"]?.stringValue == "dev",
-                      let kind = object["kind"]?.stringValue, let name = object["metadata", "name"]?.stringValue,
-                      ["Deployment", "Service", "Ingress", "ServiceMonitor", "ConfigMap", "ReplicaSet", "Pod"].contains(kind)
-                else { return nil }
-                return kind + "/" + name
-            }.sorted()
-        }
-    }
-
-    func created() async throws -> Setup {
-        let setup = Setup(sandbox: try Sandbox(), cluster: try TestCluster(readyDelay: 0.2, crds: [Self.monitorCRD]))
-        let create = await setup.platform(["create", "shop", "-e", "dev", "--image", "registry.example.com/shop:1.0.0",
-                                           "--set", "db_password=hunter2xyz"])
-        XCTAssertEqual(create.status, 0, create.stderr)
-        let deploy = await setup.platform(["deploy", "shop", "-e", "dev", "--image", "registry.example.com/shop:1.1.0"])
-        XCTAssertEqual(deploy.status, 0, deploy.stderr)
+    /// `create` (with a secret `--set`) then `deploy` of shop in dev.
+    func created() async throws -> CreatedApp {
+        let setup = try await CreatedApp(createArguments: ["--set", "db_password=hunter2xyz"])
         XCTAssertTrue(FileManager.default.fileExists(atPath: setup.workspace + "/terraform.tfstate"))
         XCTAssertTrue(try setup.appObjects().contains("ConfigMap/platform-releases-shop"))
         return setup

@@ -77,6 +77,32 @@ final class LogsEndToEndTests: XCTestCase {
                       program.stdout)
     }
 
+    /// A crash-looping container (image tag `crash`: each instance logs four lines ending in
+    /// `ERROR fatal`, exits, and is restarted after a back-off): the kubelet ends the follow of the
+    /// instance that stopped, and platform starts a new stream when the container's restartCount
+    /// changes, as stern re-tails a container whose container ID changed. So the log of the next
+    /// instance is printed too, and nothing is warned about. Without the new stream the follow printed
+    /// one instance and then nothing more (this test then gives up waiting).
+    func testFollowPicksUpAContainerAgainAfterItRestarts() async throws {
+        let app = try await AppFixture(image: "registry.example.com/shop:crash", replicas: 1)
+        defer { app.stop() }
+        try await app.waitUntil("the pod exists") { try !app.pods().isEmpty }
+        let pod = try XCTUnwrap(podNames(app).first)
+        let program = try RunningPlatform(["logs", "shop", "-e", "staging", "-f"],
+                                          environment: app.environmentVariables, directory: app.sandbox.work)
+        let fatal = "[pod/\(pod)/shop] "
+        func instancesShown(_ program: RunningPlatform) -> Int {
+            program.stdout.split(separator: "\n").filter { $0.hasPrefix(fatal) && $0.hasSuffix("ERROR fatal: dial tcp 10.96.0.20:5432: connect: connection refused") }.count
+        }
+        try await program.waitFor("the log of the instance after a restart", within: 40) { instancesShown($0) >= 2 }
+        let restarts = try XCTUnwrap(app.pods().first?["status", "containerStatuses"]?.arrayValue?.first?["restartCount"]?.intValue)
+        XCTAssertGreaterThan(restarts, 0, "the container has restarted")
+        kill(program.pid, SIGINT)
+        XCTAssertEqual(program.exitStatus(within: 30), 130, program.stderr)
+        XCTAssertTrue(program.stdout.split(separator: "\n").allSatisfy { $0.hasPrefix(fatal) }, program.stdout)
+        XCTAssertFalse(program.stderr.contains("no logs from"), program.stderr)
+    }
+
     func testCtrlCDuringFollowExits130AndStopsEveryKubectl() async throws {
         let app = try await AppFixture(replicas: 2)
         defer { app.stop() }

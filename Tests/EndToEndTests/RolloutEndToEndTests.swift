@@ -234,8 +234,9 @@ final class RolloutEndToEndTests: XCTestCase {
         let looks = calls.filter { $0.hasPrefix("get deployments,replicasets,pods") }
         // One look before the deploy, one at once after the apply, then one every 2 s.
         XCTAssertLessThanOrEqual(looks.count, 2 + Int((seconds / DeployService.defaultPollInterval).rounded(.up)), calls.joined(separator: "\n"))
-        // Besides the looks: the staged configuration, get deployment, the release read+write twice, the apply.
-        XCTAssertEqual(calls.count - looks.count, 7, calls.joined(separator: "\n"))
+        // Besides the looks: the staged configuration, the configuration lease taken and given back (a read
+        // and a write each), get deployment, the release read+write twice, the apply.
+        XCTAssertEqual(calls.count - looks.count, 11, calls.joined(separator: "\n"))
         XCTAssertTrue(seconds >= 7, "the rollout was expected to take two steps of 4 s")
     }
 }

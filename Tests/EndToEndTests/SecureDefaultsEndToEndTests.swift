@@ -153,6 +153,9 @@ final class SecureDefaultsEndToEndTests: XCTestCase {
         for file in ["terraform.tfstate", "terraform.tfstate.backup", "main.tf.json"] {
             XCTAssertEqual(try mode(workspace + "/" + file), 0o600, file)
         }
+        // The bundled module is told about TLS: its endpoint output says https, as the URL does.
+        let state = try JSONDecoder().decode(JSONValue.self, from: try Data(contentsOf: URL(fileURLWithPath: workspace + "/terraform.tfstate")))
+        XCTAssertEqual(state["outputs", "application", "value", "endpoint"]?.stringValue, "https://shop.prod.example.com")
         let ingress = try XCTUnwrap(try cluster.object(kind: "Ingress", namespace: "prod", name: "shop"))
         XCTAssertEqual(ingress["spec", "ingressClassName"]?.stringValue, "public")
         XCTAssertEqual(ingress["spec", "tls"]?.arrayValue?.first?["secretName"]?.stringValue, "shop-tls")

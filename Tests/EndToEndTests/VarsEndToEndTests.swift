@@ -1,4 +1,5 @@
 import Foundation
+import PlatformCLI
 import PlatformCore
 import PlatformTestSupport
 import XCTest
@@ -172,6 +173,31 @@ final class VarsEndToEndTests: XCTestCase {
                       status.stdout)
     }
 
+    /// `rollback` with no --to after a bad `vars set`: a config-only release is a release, so it goes
+    /// back to the previous configuration with the same image (it used to look for another image only).
+    func testDefaultRollbackAfterAVarsSetRestoresThePreviousConfiguration() async throws {
+        let app = try await AppFixture()
+        defer { app.stop() }
+        let r1 = await app.platform(["vars", "set", "shop", "LEVEL=one"])
+        XCTAssertEqual(r1.status, 0, r1.stderr)
+        let one = try app.liveConfig()
+        let r2 = await app.platform(["vars", "set", "shop", "LEVEL=two", "EXTRA=x"])
+        XCTAssertEqual(r2.status, 0, r2.stderr)
+        XCTAssertEqual(try app.liveVars(), ["LEVEL": "two", "EXTRA": "x"])
+        let back = await app.platform(["rollback", "shop"])
+        XCTAssertEqual(back.status, 0, back.stderr)
+        XCTAssertTrue(back.stderr.contains("Going back to release 1 of shop"), back.stderr)
+        XCTAssertTrue(try app.liveConfig().sameVersion(as: one))
+        XCTAssertEqual(try app.liveVars(), ["LEVEL": "one"])
+        let image = try XCTUnwrap(try app.deployedImage())
+        XCTAssertTrue(image == v1 || image.hasPrefix("registry.example.com/shop@sha256:"), image)
+        let last = try XCTUnwrap(try app.releases().last)
+        XCTAssertEqual(last.kind, .rollback)
+        XCTAssertEqual(last.rollbackOf, 1)
+        XCTAssertEqual(last.result, .succeeded)
+        try await app.waitUntil("pods of release 1's configuration") { try app.readyPods(of: one).count == 2 && app.pods().count == 2 }
+    }
+
     func testStagedChangesShipWithTheNextDeployInOneRelease() async throws {
         let app = try await AppFixture()
         defer { app.stop() }
@@ -222,6 +248,173 @@ final class VarsEndToEndTests: XCTestCase {
         XCTAssertNil(state?["data", "lease"], "the lease is given back")
     }
 
+    /// A `vars set` that comes while a deploy is between reading the Deployment and applying its
+    /// patch (held there by a kubectl wrapper in front of the deploy's `apply --force-conflicts`) is
+    /// not reverted by the deploy's envFrom, and does not revert the deploy's image: it waits for the
+    /// configuration lease the deploy holds until its patch is applied, then builds on it.
+    func testAVarsSetWhileADeployIsAboutToPatchIsNotRevertedByIt() async throws {
+        let app = try await AppFixture()
+        defer { app.stop() }
+        let first = await app.platform(["vars", "set", "shop", "FIRST=1"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let gate = app.sandbox.root + "/gate"
+        let folder = app.sandbox.root + "/wrapper"
+        try app.sandbox.write(folder + "/kubectl", """
+        #!/bin/sh
+        case " $* " in
+        *" --force-conflicts "*) : > '\(gate).reached'; while [ ! -e '\(gate).go' ]; do sleep 0.05; done ;;
+        esac
+        exec '\(Repo.tools)/kubectl' "$@"
+        """)
+        chmod(folder + "/kubectl", 0o755)
+        var held = app.environmentVariables
+        held["PATH"] = folder + ":" + (held["PATH"] ?? "")
+        let deploy = Task { [v2] in
+            await runCLI(["deploy", "shop", "--image", v2, "-e", "staging"], environment: held, directory: app.sandbox.work)
+        }
+        try await app.waitUntil("the deploy is about to apply its patch") {
+            FileManager.default.fileExists(atPath: gate + ".reached")
+        }
+        // The vars set runs while the deploy's patch is held: it either waits for the deploy's lease,
+        // or (with no lease to wait for) rolls out on the Deployment the deploy read and is done.
+        let io = TestIO()
+        let finished = Finished()
+        let change = Task { () -> Int32 in
+            let status = await PlatformCLI.run(arguments: ["vars", "set", "shop", "SECOND=2", "-e", "staging"],
+                                               io: io.streams, environment: app.environmentVariables,
+                                               currentDirectory: app.sandbox.work, runner: nil)
+            finished.set()
+            return status
+        }
+        for _ in 0..<1200 where !finished.value && !io.stderr.text.contains("Waiting for the configuration change") {
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        XCTAssertTrue(io.stderr.text.contains("Waiting for the configuration change of shop by tester"),
+                      "the vars set waits for the deploy's lease: \(io.stderr.text)")
+        _ = FileManager.default.createFile(atPath: gate + ".go", contents: Data())
+        let deployed = await deploy.value
+        let status = await change.value
+        XCTAssertEqual(status, 0, io.stderr.text)
+        // Nothing is lost: the deploy's image and both keys.
+        XCTAssertEqual(try app.deployedImage(), v2, deployed.stderr)
+        XCTAssertEqual(try app.liveVars(), ["FIRST": "1", "SECOND": "2"], deployed.stderr + io.stderr.text)
+        let releases = try app.releases()
+        XCTAssertEqual(releases.map(\.kind), [.config, .deploy, .config])
+        XCTAssertEqual(releases.last?.image, v2)
+        XCTAssertEqual(releases.last?.result, .succeeded)
+        // The deploy's own release ran v2 with FIRST only; the change on top of it either came after its
+        // rollout was confirmed, or replaced its configuration while it waited (superseded, exit 1).
+        if deployed.status == 0 {
+            XCTAssertEqual(releases[1].result, .succeeded)
+        } else {
+            XCTAssertEqual(deployed.status, 1, deployed.stderr)
+            XCTAssertEqual(releases[1].result, .superseded, deployed.stderr)
+        }
+        XCTAssertEqual(releases[1].config?.varKeys?.keys.sorted(), ["FIRST"])
+        let state = try app.cluster.object(kind: "ConfigMap", namespace: "staging", name: "platform-config-shop")
+        XCTAssertNil(state?["data", "lease"], "the lease is given back")
+    }
+
+    /// `--dry-run` of vars and secrets prints the plan the real run executes and changes nothing: no
+    /// write reaches the server and no object's resourceVersion moves. Secrets show by key and
+    /// fingerprint only.
+    func testDryRunPrintsThePlanAndChangesNothing() async throws {
+        let app = try await AppFixture()
+        defer { app.stop() }
+        let first = "Sk-11aa-first-dry-run-secret", second = "Sk-22bb-second-dry-run-secret"
+        let vars = await app.platform(["vars", "set", "shop", "KEEP=1", "OLD=x"])
+        XCTAssertEqual(vars.status, 0, vars.stderr)
+        try app.sandbox.write("work/key.txt", first)
+        let secret = await app.platform(["secrets", "set", "shop", "API_KEY=@key.txt"])
+        XCTAssertEqual(secret.status, 0, secret.stderr)
+        let live = try app.liveConfig()
+        let liveSecrets = try XCTUnwrap(live.secrets)
+        try await app.waitUntil("only pods of the version") { try app.readyPods(of: live).count == 2 && app.pods().count == 2 }
+        func versions() throws -> [String: String] {
+            var versions: [String: String] = [:]
+            for kind in ["ConfigMap", "Secret", "Deployment"] {
+                for object in try app.cluster.objects(kind: kind, namespace: "staging") {
+                    versions[kind + "/" + (object["metadata", "name"]?.stringValue ?? "")] =
+                        object["metadata", "resourceVersion"]?.stringValue ?? "?"
+                }
+            }
+            return versions
+        }
+        let before = try versions()
+        let seen = try app.cluster.requests().count
+        try app.sandbox.write("work/new.txt", second)
+        var outputs = ""
+
+        // vars set: the new ConfigMap by its content hash, the key diff, the patch, the rollout.
+        let hash = ConfigSet.contentHash(["KEEP": "2", "NEW": "1", "OLD": "x"])
+        let text = await app.platform(["vars", "set", "shop", "NEW=1", "KEEP=2", "--dry-run"])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertTrue(text.stdout.hasPrefix("Would create ConfigMap shop-vars-\(hash) (immutable): +NEW ~KEEP\n"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("Would apply (field manager platform-deploy):"), text.stdout)
+        XCTAssertTrue(text.stdout.hasSuffix("Then wait up to 5m for the rollout, rolling back on failure (a release of vars \(hash), secrets \(liveSecrets.split(separator: "-").last!))\n"), text.stdout)
+        let json = await app.platform(["vars", "set", "shop", "NEW=1", "KEEP=2", "--dry-run", "-o", "json"])
+        XCTAssertEqual(json.status, 0, json.stderr)
+        let plan = try JSONDecoder().decode(ConfigPlan.self, from: Data(json.stdout.utf8))
+        XCTAssertEqual(plan.action, .rollOut)
+        XCTAssertEqual(plan.creates, ["configmap/shop-vars-\(hash)"])
+        XCTAssertEqual(plan.diff.summary, "+NEW ~KEEP")
+        XCTAssertEqual(plan.base.vars, live.vars)
+        XCTAssertEqual(plan.config.vars, "shop-vars-\(hash)")
+        XCTAssertEqual(plan.config.secrets, liveSecrets, "the secrets stay as they are")
+        XCTAssertEqual(try ConfigSet.values(of: try XCTUnwrap(plan.configMap), secret: false), ["KEEP": "2", "NEW": "1", "OLD": "x"])
+        let container = plan.patch?["spec", "template", "spec", "containers"]?.arrayValue?.first
+        XCTAssertEqual(container?["image"]?.stringValue, v1, "the running image")
+        XCTAssertEqual(container?["envFrom"], .array(plan.config.envFrom))
+        XCTAssertEqual(plan.config.envFrom.count, 2)
+
+        let unset = await app.platform(["vars", "unset", "shop", "OLD", "--dry-run"])
+        XCTAssertTrue(unset.stdout.hasPrefix("Would create ConfigMap shop-vars-\(ConfigSet.contentHash(["KEEP": "1"])) (immutable): -OLD\n"),
+                      unset.stdout)
+        let staged = await app.platform(["vars", "set", "shop", "NEW=1", "--stage", "--dry-run", "-o", "json"])
+        let stagePlan = try JSONDecoder().decode(ConfigPlan.self, from: Data(staged.stdout.utf8))
+        XCTAssertEqual(stagePlan.action, .stage)
+        XCTAssertNil(stagePlan.patch, "staged: no patch")
+        let stagedText = await app.platform(["vars", "set", "shop", "NEW=1", "--stage", "--dry-run"])
+        XCTAssertTrue(stagedText.stdout.contains("Would stage it (vars "), stagedText.stdout)
+        let same = await app.platform(["vars", "set", "shop", "KEEP=1", "--dry-run"])
+        XCTAssertEqual(same.stdout, "No change to the vars of shop in staging: nothing would be done\n")
+        let apply = await app.platform(["vars", "apply", "shop", "--dry-run"])
+        XCTAssertEqual(apply.status, 0, apply.stderr)
+        XCTAssertEqual(apply.stdout, "Nothing staged for shop in staging: nothing would be done\n")
+
+        // secrets set: the new Secret's name, the keys and fingerprints, never a value.
+        let secretHash = ConfigSet.contentHash(["API_KEY": second])
+        let fingerprint = ConfigSet.fingerprint(app: "shop", key: "API_KEY", value: second)
+        let dry = await app.platform(["secrets", "set", "shop", "API_KEY=@new.txt", "--dry-run", "-v"])
+        XCTAssertEqual(dry.status, 0, dry.stderr)
+        XCTAssertTrue(dry.stdout.hasPrefix("Would create Secret shop-secrets-\(secretHash) (immutable): ~API_KEY\n  API_KEY  fingerprint \(fingerprint)\nWould apply"),
+                      dry.stdout)
+        let secretJSON = await app.platform(["secrets", "set", "shop", "API_KEY=@new.txt", "--dry-run", "-o", "json"])
+        let secretPlan = try JSONDecoder().decode(ConfigPlan.self, from: Data(secretJSON.stdout.utf8))
+        XCTAssertEqual(secretPlan.creates, ["secret/shop-secrets-\(secretHash)"])
+        XCTAssertEqual(secretPlan.config.secretKeys, ["API_KEY": fingerprint])
+        XCTAssertNil(secretPlan.configMap)
+        let secretUnset = await app.platform(["secrets", "unset", "shop", "API_KEY", "--dry-run", "-o", "json"])
+        let unsetPlan = try JSONDecoder().decode(ConfigPlan.self, from: Data(secretUnset.stdout.utf8))
+        XCTAssertEqual(unsetPlan.diff.summary, "-API_KEY")
+        XCTAssertNil(unsetPlan.config.secrets)
+        XCTAssertEqual(unsetPlan.patch?["spec", "template", "spec", "containers"]?.arrayValue?.first?["envFrom"]?.arrayValue?.count, 1)
+        let list = await app.platform(["vars", "list", "shop", "--dry-run"])
+        XCTAssertEqual(list.status, 64, list.stderr)
+        for run in [text, json, unset, staged, stagedText, same, apply, dry, secretJSON, secretUnset] {
+            outputs += run.stdout + run.stderr
+        }
+        for value in [first, second, Data(first.utf8).base64EncodedString(), Data(second.utf8).base64EncodedString()] {
+            XCTAssertFalse(outputs.contains(value), "a secret value in the output of a dry run")
+        }
+
+        // Nothing changed: only reads reached the server, no resourceVersion moved, no release.
+        let methods = Set(try app.cluster.requests().dropFirst(seen).compactMap { $0["method"]?.stringValue })
+        XCTAssertEqual(methods, ["GET"])
+        XCTAssertEqual(try versions(), before)
+        XCTAssertEqual(try app.releases().count, 2)
+    }
+
     func testCreateRerunKeepsEnvFromAndDestroyDeletesTheVersions() async throws {
         let app = try await AppFixture()
         defer { app.stop() }
@@ -251,4 +444,13 @@ final class VarsEndToEndTests: XCTestCase {
         XCTAssertEqual(try app.configMaps().count, 0)
         XCTAssertNil(try app.cluster.object(kind: "ConfigMap", namespace: "staging", name: "platform-config-shop"))
     }
+}
+
+/// A flag one task sets and another reads.
+final class Finished: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+
+    func set() { lock.withLock { done = true } }
+    var value: Bool { lock.withLock { done } }
 }

@@ -418,6 +418,25 @@ final class CreateServiceTests: XCTestCase {
         try assertGolden(data, "create-main.tf.json")
     }
 
+    /// The bundled module is told whether the Ingress has TLS (its endpoint says https only then, as
+    /// the CLI's URL); a module of one's own keeps the five variables, and `--set tls` is not offered
+    /// for the bundled module since create passes it.
+    func testOnlyTheBundledModuleIsPassedTLS() throws {
+        let plain = try settings(SettingsFlags(name: "shop", environment: "dev"))
+        var secure = plain
+        secure.ingress = Sourced(IngressSettings(tls: .init(clusterIssuer: "letsencrypt")), .user("config.json"))
+        func arguments(_ settings: AppSettings, bundled: Bool) -> [String: JSONValue]? {
+            RootModule(settings: settings, moduleSource: "/modules/application", bundled: bundled).module[RootModule.moduleName]
+        }
+        XCTAssertEqual(arguments(plain, bundled: true)?["tls"], .bool(false))
+        XCTAssertEqual(arguments(secure, bundled: true)?["tls"], .bool(true))
+        XCTAssertNil(arguments(secure, bundled: false)?["tls"])
+        XCTAssertEqual(plain.url, "http://shop.dev.example.com")
+        XCTAssertEqual(secure.url, "https://shop.dev.example.com")
+        XCTAssertFalse(ApplicationModule.settableVariables(files: ApplicationModule.embeddedFiles).contains("tls"))
+        XCTAssertEqual(ApplicationModule.settableVariables(files: ApplicationModule.embeddedFiles), ["db_password", "owner"])
+    }
+
     func testGoldenManifests() throws {
         var app = try settings(SettingsFlags(name: "shop", environment: "staging", image: "registry.example.com/shop:1.2.0",
                                              replicas: 2, port: 9090))

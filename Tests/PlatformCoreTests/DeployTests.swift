@@ -189,6 +189,8 @@ enum Fixture {
         // its own tests with a clock that moves).
         service.pullGrace = 0
         service.createGrace = 0
+        // The configuration lease around each patch has its own tests (ConfigLeaseTests).
+        service.takesConfigLease = false
         return service
     }
 }

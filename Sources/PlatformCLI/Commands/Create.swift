@@ -172,7 +172,8 @@ struct CreateCommand: PlatformCommand {
         let request = CreateRequest(settings: settings, moduleSource: moduleSource ?? "",
                                     stateDirectory: stateDirectory,
                                     processEnvironment: context.environment, dryRun: options.dryRun,
-                                    lockTimeout: lockTimeout, allowMutableTag: options.allowMutableTag)
+                                    lockTimeout: lockTimeout, allowMutableTag: options.allowMutableTag,
+                                    bundledModule: settings.moduleSource.value == nil)
         let service = CreateService(runner: context.runner, reporter: context.console, signals: context.signals)
         let result = try await service.create(request)
 

@@ -17,8 +17,9 @@ struct RollbackCommand: PlatformCommand {
     static let spec = CommandSpec(
         "rollback", summary: "Re-deploy an earlier release of an app",
         discussion: """
-        Re-deploys the image of release REVISION (default: the newest successful release whose image is
-        not the one the Deployment runs now) through the same wait and fail-fast path as 'platform deploy',
+        Re-deploys the image and configuration of release REVISION (default: the newest successful release
+        whose image or configuration is not what the Deployment runs now, so a 'vars set' is a release to
+        go back to) through the same wait and fail-fast path as 'platform deploy',
         and records itself as a new release. A protected environment asks first on a terminal and needs
         --yes otherwise. Exit codes as for deploy: 0, 3 (failed, restored), 4 (failed), 1, 64.
         """,

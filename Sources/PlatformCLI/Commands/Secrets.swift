@@ -29,6 +29,7 @@ struct SecretsCommand: PlatformCommand {
         var change: ChangeOptions
         var output: OutputFormat
         var kube: KubeTarget
+        var dryRun = false
     }
 
     static let spec = CommandSpec(
@@ -41,6 +42,8 @@ struct SecretsCommand: PlatformCommand {
         output, errors, the event log, the release history (it records the key names and a short
         fingerprint per key) or any file. 'secrets list NAME' shows the keys, their fingerprints and the
         release, user and time that last changed each. --stage and 'platform vars apply' work as for vars.
+        --dry-run prints the plan (the new Secret's name, keys and fingerprints, the Deployment patch,
+        roll out or stage) and changes nothing.
         """,
         arguments: [
             ArgumentSpec("ACTION", help: "set, unset, list or apply", completion: .choices(Action.allCases.map(\.rawValue))),
@@ -56,8 +59,9 @@ struct SecretsCommand: PlatformCommand {
             "platform secrets set shop TLS_KEY=@./tls.key DB_PASSWORD",
             "platform secrets list shop",
             "platform secrets unset shop OLD_TOKEN",
+            "platform secrets set shop API_KEY=@./api.key --dry-run",
         ],
-        usesGlobals: ["environment", "output", "quiet", "verbose", "kube-context", "kubeconfig"])
+        usesGlobals: ["environment", "output", "dry-run", "quiet", "verbose", "kube-context", "kubeconfig"])
 
     static func parse(_ parsed: ParsedCommandLine, globals: GlobalOptions, environment: [String: String]) throws -> Options {
         let (action, name, rest) = try configPositionals(Self.self, parsed, actions: Action.allCases.map(\.rawValue))
@@ -90,12 +94,14 @@ struct SecretsCommand: PlatformCommand {
             if !rest.isEmpty { throw usage("unexpected KEY=VALUE after \(action)") }
         }
         return Options(action: chosen, name: name, environment: globals.environment, inputs: keys, sources: sources,
-                       change: try ChangeOptions.parse(parsed, globals: globals), output: globals.output, kube: globals.kube)
+                       change: try ChangeOptions.parse(parsed, globals: globals), output: globals.output, kube: globals.kube,
+                       dryRun: globals.dryRun)
     }
 
     static func validate(_ options: Options) throws {
         if let name = options.name { try Validate.name(name) }
         try Validate.environment(options.environment)
+        if options.dryRun, options.action == .list { throw usage("--dry-run goes with set, unset and apply") }
         for key in options.inputs { try ConfigKey.validate(key) }
         for case (let key, .literal(let value)) in options.sources { try ConfigKey.validate(value: value, of: key) }
         for case (_, .file(let path)) in options.sources where path.isEmpty {
@@ -113,7 +119,7 @@ struct SecretsCommand: PlatformCommand {
 
     static func run(_ options: Options, _ context: CommandContext) async throws -> CommandOutcome {
         let name = try configAppName(options.name, command: spec.name, context)
-        if options.action != .list {
+        if options.action != .list, !options.dryRun {
             try options.change.confirm("change the secrets of \(name)", environment: options.environment,
                                        command: spec.name, context)
         }
@@ -139,6 +145,11 @@ struct SecretsCommand: PlatformCommand {
         case .set, .unset, .apply:
             let request = options.change.request(app: name, environment: options.environment, part: .secrets,
                                                  set: values, unset: options.action == .unset ? options.inputs : [])
+            if options.dryRun {
+                result = planOutcome(try await service.plan(request, apply: options.action == .apply),
+                                     apply: options.action == .apply, options.output)
+                break
+            }
             result = try await changeOutcome(options.action == .apply, request, service, options.output)
         }
         result.event.app = name
@@ -176,8 +187,12 @@ struct SecretsCommand: PlatformCommand {
 
     static func readStdin(key: String, _ context: CommandContext) throws -> String {
         if context.io.stdinIsTTY {
-            context.io.stderr.write("\(key): ")
-            let line = withoutEcho { context.io.readLine() }
+            // Echo goes off before the prompt shows (as readpassphrase does): a value typed as soon as
+            // the prompt is there is neither echoed nor flushed by TCSAFLUSH.
+            let line = withoutEcho { () -> String? in
+                context.io.stderr.write("\(key): ")
+                return context.io.readLine()
+            }
             context.io.stderr.write("\n")
             guard let line, !line.isEmpty else { throw PlatformError.invalidInput("no value typed for \(key)") }
             return line

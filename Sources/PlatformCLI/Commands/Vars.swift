@@ -16,6 +16,7 @@ struct VarsCommand: PlatformCommand {
         var change: ChangeOptions
         var output: OutputFormat
         var kube: KubeTarget
+        var dryRun = false
     }
 
     static let spec = CommandSpec(
@@ -31,7 +32,9 @@ struct VarsCommand: PlatformCommand {
         rolled out: the next 'platform deploy' ships it with the image in one release, or
         'platform vars apply NAME' on its own. Keys are [A-Z_][A-Z0-9_]* (at most 128 characters), a
         value at most 32 KiB, all variables at most 512 KiB. Two changes at once do not lose each
-        other's keys: the second waits for the first. Exit codes as for deploy: 0, 3, 4, 1, 64.
+        other's keys: the second waits for the first. --dry-run prints the plan (the new ConfigMap, the
+        keys it changes, the Deployment patch, roll out or stage) and changes nothing.
+        Exit codes as for deploy: 0, 3, 4, 1, 64.
         """,
         arguments: [
             ArgumentSpec("ACTION", help: "set, unset, list or apply", completion: .choices(Action.allCases.map(\.rawValue))),
@@ -46,8 +49,9 @@ struct VarsCommand: PlatformCommand {
             "platform vars set shop FEATURE_X=on --stage && platform deploy shop --image registry.example.com/shop:1.4.0",
             "platform vars list shop -o json",
             "platform vars apply shop",
+            "platform vars set shop LOG_LEVEL=debug --dry-run",
         ],
-        usesGlobals: ["environment", "output", "quiet", "verbose", "kube-context", "kubeconfig"])
+        usesGlobals: ["environment", "output", "dry-run", "quiet", "verbose", "kube-context", "kubeconfig"])
 
     static func parse(_ parsed: ParsedCommandLine, globals: GlobalOptions, environment: [String: String]) throws -> Options {
         let (action, name, rest) = try configPositionals(Self.self, parsed, actions: Action.allCases.map(\.rawValue))
@@ -72,12 +76,14 @@ struct VarsCommand: PlatformCommand {
             if let extra = rest.first { throw usage("unexpected argument '\(extra)'") }
         }
         return Options(action: chosen, name: name, environment: globals.environment, values: values, keys: keys,
-                       change: try ChangeOptions.parse(parsed, globals: globals), output: globals.output, kube: globals.kube)
+                       change: try ChangeOptions.parse(parsed, globals: globals), output: globals.output, kube: globals.kube,
+                       dryRun: globals.dryRun)
     }
 
     static func validate(_ options: Options) throws {
         if let name = options.name { try Validate.name(name) }
         try Validate.environment(options.environment)
+        if options.dryRun, options.action == .list { throw usage("--dry-run goes with set, unset and apply") }
         for (key, value) in options.values.sorted(by: { $0.key < $1.key }) {
             try ConfigKey.validate(key)
             try ConfigKey.validate(value: value, of: key)
@@ -104,10 +110,15 @@ struct VarsCommand: PlatformCommand {
             }
             result.notes += stagedNotes(listing)
         case .set, .unset, .apply:
-            try options.change.confirm("change the vars of \(name)", environment: options.environment,
-                                       command: spec.name, context)
             let request = options.change.request(app: name, environment: options.environment, part: .vars,
                                                  set: options.values, unset: options.keys)
+            if options.dryRun {
+                result = planOutcome(try await service.plan(request, apply: options.action == .apply),
+                                     apply: options.action == .apply, options.output)
+                break
+            }
+            try options.change.confirm("change the vars of \(name)", environment: options.environment,
+                                       command: spec.name, context)
             result = try await changeOutcome(options.action == .apply, request, service, options.output)
         }
         result.event.app = name
@@ -222,4 +233,52 @@ func stagedNotes(_ listing: ConfigListing) -> [CommandOutcome.Note] {
     guard let diff = listing.stagedDiff, listing.staged != nil else { return [] }
     return [.detail("Staged, not rolled out yet: \(diff.isEmpty ? "no change here" : diff.summary) "
                     + "('platform deploy' or 'platform vars apply' rolls it out)")]
+}
+
+/// `--dry-run` of a set, unset or apply: the plan the real run executes (deploy's `--dry-run` shape),
+/// as text or one JSON document. Secrets show by key and fingerprint only.
+func planOutcome(_ plan: ConfigPlan, apply: Bool, _ output: OutputFormat) -> CommandOutcome {
+    .render(plan, as: output) { plan in
+        let part = plan.part.rawValue
+        guard plan.action != .none else {
+            return apply ? "Nothing staged for \(plan.app) in \(plan.environment): nothing would be done"
+                : "No change to the \(part) of \(plan.app) in \(plan.environment): nothing would be done"
+        }
+        func pretty(_ document: JSONValue) -> String {
+            String(decoding: (try? document.encoded(pretty: true)) ?? Data(), as: UTF8.self)
+        }
+        var lines: [String] = []
+        for object in plan.creates {
+            let kind = object.hasPrefix("secret/") ? "Secret" : "ConfigMap"
+            lines.append("Would create \(kind) \(object.split(separator: "/").last ?? "") (immutable): \(plan.diff.summary)")
+        }
+        if plan.part == .secrets {
+            for (key, fingerprint) in (plan.config.secretKeys ?? [:]).sorted(by: { $0.key < $1.key }) {
+                lines.append("  \(key)  fingerprint \(fingerprint)")
+            }
+        } else if let configMap = plan.configMap {
+            lines.append(pretty(configMap))
+        }
+        switch plan.action {
+        case .stage:
+            lines.append("Would stage it (\(plan.config.summary)), not roll it out: the next 'platform deploy' or "
+                         + "'platform \(part) apply' ships it")
+        case .rollOut:
+            if apply { lines.append("Would roll out the staged \(part): \(plan.diff.summary)") }
+            if plan.creates.isEmpty, !apply {
+                lines.append("Would remove the last \(part): \(plan.diff.summary)")
+            }
+            if let patch = plan.patch {
+                lines.append("Would apply (field manager \(plan.fieldManager)):")
+                lines.append(pretty(patch))
+            }
+            lines.append(plan.wait
+                ? "Then wait up to \(DeployService.format(duration: plan.timeout)) for the rollout"
+                    + (plan.rollback ? ", rolling back on failure" : "") + " (a release of \(plan.config.summary))"
+                : "Then return without waiting (--no-wait): a release of \(plan.config.summary)")
+        case .none:
+            break
+        }
+        return lines.joined(separator: "\n")
+    }
 }

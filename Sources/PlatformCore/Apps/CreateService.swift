@@ -5,6 +5,8 @@ public struct CreateRequest: Sendable {
     public var settings: AppSettings
     /// The module the root module calls: `settings.moduleSource` or the bundled module's path.
     public var moduleSource: String
+    /// Whether `moduleSource` is the bundled module (it is passed `tls` too).
+    public var bundledModule: Bool
     public var stateDirectory: String
     /// The platform's own environment (to see whether the user set `TF_PLUGIN_CACHE_DIR`).
     public var processEnvironment: [String: String]
@@ -16,8 +18,9 @@ public struct CreateRequest: Sendable {
 
     public init(settings: AppSettings, moduleSource: String, stateDirectory: String,
                 processEnvironment: [String: String], dryRun: Bool = false, lockTimeout: Double = 600,
-                allowMutableTag: Bool = false) {
+                allowMutableTag: Bool = false, bundledModule: Bool = false) {
         self.allowMutableTag = allowMutableTag
+        self.bundledModule = bundledModule
         self.settings = settings
         self.moduleSource = moduleSource
         self.stateDirectory = stateDirectory
@@ -117,7 +120,7 @@ public struct CreateService: Sendable {
             reporter.progress("Skipping the ServiceMonitor: \(reason)")
             reporter.progress("Metrics: the pods carry prometheus.io/scrape, /port and /path annotations (\(metrics)) for a Prometheus that discovers pods by them")
         }
-        let root = RootModule(settings: settings, moduleSource: request.moduleSource)
+        let root = RootModule(settings: settings, moduleSource: request.moduleSource, bundled: request.bundledModule)
         let rootModule = try root.encoded()
         // Changed backend credentials need a new `terraform init` too.
         let moduleHash = SHA256.hex(root.backendSecrets.isEmpty ? rootModule : rootModule + (try stableJSONDocument(root.backendSecrets)))

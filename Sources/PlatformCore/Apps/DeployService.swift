@@ -29,6 +29,8 @@ public struct DeployRequest: Sendable, Equatable {
     /// The release command from the project's platform.json; nil: the one `create` recorded on the
     /// Deployment (ReleaseCommand), if any.
     public var releaseCommand: [String]?
+    /// The caller holds the app's configuration lease already (ConfigService): not taken again.
+    public var holdsConfigLease = false
 
     public init(app: String, environment: String, image: String, timeout: Double = 300, rollbackTimeout: Double = 300,
                 wait: Bool = true, rollback: Bool = true, message: String? = nil, kind: Release.Kind = .deploy,
@@ -92,6 +94,9 @@ public struct DeployService: Sendable {
     public var pullGrace: Double = RolloutRules.pullGrace
     /// Seconds a ReplicaSet may fail to create Pods (RolloutRules.createGrace).
     public var createGrace: Double = RolloutRules.createGrace
+    /// Take the app's configuration lease around each patch (ConfigLease); the fake-runner tests of
+    /// the rollout turn it off (ConfigLeaseTests and VarsEndToEndTests test it).
+    public var takesConfigLease = true
     /// Seconds since some fixed point (injectable so timeouts can be tested without waiting).
     public var clock: @Sendable () -> Double
     /// Who deploys (git user.name, $USER, "unknown").
@@ -149,9 +154,10 @@ public struct DeployService: Sendable {
     public func rollback(_ request: RollbackRequest) async -> DeployRun {
         do {
             let history = try await ReleaseStore(kubectl: kubectl).read(app: request.app, namespace: request.environment)
-            let liveImage = try await kubectl.deployment(request.app, namespace: request.environment)
-                .flatMap { RolloutRules.image(of: $0, container: request.app) }
-            let target = try RollbackPlanner.target(history, to: request.revision, liveImage: liveImage, app: request.app)
+            let deployment = try await kubectl.deployment(request.app, namespace: request.environment)
+            let liveImage = deployment.flatMap { RolloutRules.image(of: $0, container: request.app) }
+            let target = try RollbackPlanner.target(history, to: request.revision, liveImage: liveImage,
+                                                    liveConfig: .live(in: deployment, app: request.app), app: request.app)
             reporter.progress("Going back to release \(target.revision) of \(request.app): \(target.redeployImage)"
                               + (target.config.map { " (\($0.summary))" } ?? ""))
             // The image (pinned by the digest its pods ran, when recorded) and the configuration
@@ -166,7 +172,66 @@ public struct DeployService: Sendable {
         }
     }
 
+    // MARK: The configuration lease (issue 13, Vars/ConfigLease)
+    // Held from reading the Deployment until the patch is applied, so a `vars set` (which holds it
+    // for its whole change) never lands in between and is reverted by this patch's envFrom, nor
+    // builds on the image this patch replaces. Waits (up to --timeout) for a change holding it.
+
     private func deployHandlingInterruption(_ plan: DeployPlan, applied: inout String?) async throws -> DeployOutcome {
+        let request = plan.request
+        guard takesConfigLease, !request.holdsConfigLease else {
+            return try await deployHoldingLease(plan, lease: nil, applied: &applied)
+        }
+        let lease = try await ConfigLease(deployer: self, app: request.app, namespace: request.environment)
+            .acquire(wait: request.timeout, expiresAfter: Self.leaseDuration(request))
+        do {
+            let outcome = try await deployHoldingLease(plan, lease: lease, applied: &applied)
+            do {
+                try await lease.giveBack()
+            } catch {
+                reporter.warning("could not give back the configuration lease of \(request.app): \(error); it expires by itself")
+            }
+            return outcome
+        } catch {
+            try? await signals.finishing { try await lease.giveBack() }
+            throw error
+        }
+    }
+
+    /// How long a deploy's lease lasts when its holder is killed: the release phase, the rollout and
+    /// its rollback, and two minutes.
+    static func leaseDuration(_ request: DeployRequest) -> Double {
+        (request.runsReleaseCommand ? max(ReleaseCommand.defaultTimeout, request.timeout) : 0)
+            + request.timeout + request.rollbackTimeout + 120
+    }
+
+    /// The automatic rollback's patch under the lease (waiting up to --rollback-timeout for it):
+    /// applied only while the Deployment still runs this release's image and configuration; when a
+    /// change made meanwhile replaced them, that change supersedes this release (not rolled back).
+    private func rollingBack(_ release: inout Release, config: ConfigReference, request: DeployRequest,
+                             lease: ConfigLease.Held?, store: ReleaseStore,
+                             _ patch: () async throws -> Void) async throws {
+        guard lease != nil else { return try await patch() }
+        let app = request.app, namespace = request.environment, image = release.image
+        let other = try await ConfigLease(deployer: self, app: app, namespace: namespace)
+            .holding(wait: request.rollbackTimeout, expiresAfter: request.rollbackTimeout + 120) { () -> String? in
+                let deployment = try await kubectl.deployment(app, namespace: namespace)
+                let running = deployment.flatMap { RolloutRules.image(of: $0, container: app) }
+                let live = ConfigReference.live(in: deployment, app: app)
+                guard running == image, live.sameVersion(as: config) else {
+                    return (running ?? "no image") + " with configuration \(live.summary)"
+                }
+                try await patch()
+                return nil
+            }
+        if let other {
+            try await supersede(&release, by: other, store: store, app: app, namespace: namespace)
+        }
+    }
+    // MARK: -
+
+    private func deployHoldingLease(_ plan: DeployPlan, lease: ConfigLease.Held?,
+                                    applied: inout String?) async throws -> DeployOutcome {
         let request = plan.request
         let app = request.app, namespace = request.environment
         let start = clock()
@@ -240,7 +305,7 @@ public struct DeployService: Sendable {
             if let releaseCommand {
                 try await releasePhase(releaseCommand, request: request, release: &release, store: store)
             }
-            return try await rollout(plan, release: &release, previousImage: previousImage,
+            return try await rollout(plan, release: &release, lease: lease, previousImage: previousImage,
                                      rollbackImage: rollbackImage, rollbackConfig: rollbackConfig, store: store,
                                      applied: &applied, selector: selector, podsBefore: before.pods,
                                      restartedAt: restartedAt, start: start)
@@ -335,7 +400,7 @@ public struct DeployService: Sendable {
     static let recordPatience: Double = 30
 
     /// Applies the image and watches it (and the automatic rollback); records the outcome in `release`.
-    private func rollout(_ plan: DeployPlan, release: inout Release, previousImage: String?,
+    private func rollout(_ plan: DeployPlan, release: inout Release, lease: ConfigLease.Held?, previousImage: String?,
                          rollbackImage: String?, rollbackConfig: ConfigReference, store: ReleaseStore,
                          applied: inout String?, selector: String, podsBefore: [JSONValue], restartedAt: String?,
                          start: Double) async throws -> DeployOutcome {
@@ -350,6 +415,11 @@ public struct DeployService: Sendable {
         try await retrying("applying the image", until: start + request.timeout, {
             try await kubectl.applyAsDeploy(patch)
         })
+        do {
+            try await lease?.giveBack()  // the config lease: the Deployment has this patch now
+        } catch {
+            reporter.warning("could not give back the configuration lease of \(app) yet: \(error)")
+        }
         applied = request.image  // from now on this run is a deployment (metrics)
         guard request.wait else {
             release.result = .applied
@@ -390,9 +460,11 @@ public struct DeployService: Sendable {
             reporter.progress("Rolling back \(app) to \(restored)")
             let rollbackStart = clock()
             do {
-                try await retrying("applying the rollback", until: rollbackStart + request.rollbackTimeout, {
-                    try await kubectl.setImage(app: app, namespace: namespace, image: target, config: rollbackConfig)
-                })
+                try await rollingBack(&release, config: config, request: request, lease: lease, store: store) {
+                    try await retrying("applying the rollback", until: rollbackStart + request.rollbackTimeout, {
+                        try await kubectl.setImage(app: app, namespace: namespace, image: target, config: rollbackConfig)
+                    })
+                }
             } catch let error as PlatformError where Self.isTransient(error) {
                 release.result = .failed
                 release.reason = reason + "; the rollback to \(restored) could not be applied: \(Self.apiError(error))"

@@ -162,6 +162,9 @@ public struct LogsService: Sendable {
                 let wanted = Self.sources(pods, container: request.container)
                 for source in wanted where started[source] == nil {
                     // A container that restarted gets a new stream; one still streaming keeps its stream.
+                    // stern's rule (target.go shouldAdd): re-tail when the container ID changes. The
+                    // kubelet's restartCount changes with it: when the next instance starts, not while
+                    // it waits in CrashLoopBackOff (then the log served is the instance that stopped).
                     let key = source.uid + "/" + source.container
                     if let current = running[key], !ended.contains(current) { continue }
                     let streaming = running.values.filter { !ended.contains($0) }.count

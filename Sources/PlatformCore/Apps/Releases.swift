@@ -179,10 +179,16 @@ public struct ReleaseHistory: Sendable, Equatable {
         releases.last { $0.result == .succeeded }
     }
 
-    /// What `rollback` goes back to by default: the newest successful release whose image is not
-    /// the one running now (after a failed deploy left its image, that is the last good release).
-    public func rollbackTarget(liveImage: String?) -> Release? {
-        releases.last { $0.result == .succeeded && !(liveImage.map($0.runs) ?? false) }
+    /// What `rollback` goes back to by default: the newest successful release that runs something
+    /// else than the Deployment now, by image **or** configuration version, so a config-only release
+    /// is a release to go back to (Heroku's `releases:rollback` takes the previous succeeded release
+    /// whatever it changed). After a failed deploy left its image, that is the last good release;
+    /// releases of what runs now (a `deploy --force`, a rollback to it) are skipped.
+    public func rollbackTarget(liveImage: String?, liveConfig: ConfigReference) -> Release? {
+        releases.last { release in
+            release.result == .succeeded
+                && !((liveImage.map(release.runs) ?? false) && (release.config ?? .empty).sameVersion(as: liveConfig))
+        }
     }
 
     /// Adds or replaces (same revision) a release, keeping the newest `limit`.

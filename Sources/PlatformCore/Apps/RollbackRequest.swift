@@ -1,7 +1,7 @@
 import Foundation
 
 /// What `platform rollback` was asked to do: go back to release `revision` (default: the newest
-/// successful release whose image is not the one running), through the deploy path.
+/// successful release whose image or configuration is not what runs), through the deploy path.
 public struct RollbackRequest: Sendable, Equatable {
     public var app: String
     public var environment: String

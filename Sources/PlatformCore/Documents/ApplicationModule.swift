@@ -7,6 +7,11 @@ public enum ApplicationModule {
     /// Variables `create` itself passes to the module; `--set` may not name them.
     public static let reservedVariables: Set<String> = ["name", "environment", "domain", "instance_type", "replicas"]
 
+    /// Variables `create` passes to the bundled module only: `tls`, whether the Ingress terminates TLS,
+    /// so that its `endpoint` output says https only then, the rule of `AppSettings.url`. A module of
+    /// one's own is not passed it (its contract stays the five variables above).
+    public static let bundledVariables: Set<String> = ["tls"]
+
     /// The variables the module at `path` declares (`variable "NAME"` blocks of its .tf files, or the
     /// `variable` object of .tf.json files) that `--set` may give.
     public static func settableVariables(at path: String) -> [String] {
@@ -31,7 +36,7 @@ public enum ApplicationModule {
                 names.formUnion(document["variable"]?.objectValue?.keys ?? [String: JSONValue]().keys)
             }
         }
-        return names.subtracting(reservedVariables).sorted()
+        return names.subtracting(reservedVariables).subtracting(bundledVariables).sorted()
     }
 
     /// The module's files embedded in the binary (top level of `terraform/application/`).

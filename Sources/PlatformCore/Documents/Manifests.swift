@@ -20,6 +20,21 @@ public enum Manifests {
         public var annotations: [String: String]?
     }
 
+    /// What the spec of each kind of object says about it: the apiVersion and kind it goes with.
+    public protocol ObjectSpec: Codable, Sendable, Equatable {
+        static var apiVersion: String { get }
+        static var kind: String { get }
+    }
+
+    /// An object with a spec (every kind below but Namespace and ServiceAccount): apiVersion and kind
+    /// from the spec's type, so the two can never disagree.
+    public struct Object<Spec: ObjectSpec>: Codable, Sendable, Equatable {
+        public var apiVersion = Spec.apiVersion
+        public var kind = Spec.kind
+        public var metadata: ObjectMeta
+        public var spec: Spec
+    }
+
     public struct Namespace: Codable, Sendable, Equatable {
         public var apiVersion = "v1"
         public var kind = "Namespace"
@@ -144,8 +159,10 @@ public enum Manifests {
         public var spec: PodSpec
     }
 
-    public struct Deployment: Codable, Sendable, Equatable {
-        public struct Spec: Codable, Sendable, Equatable {
+    public enum Deployment {
+        public struct Spec: ObjectSpec {
+            public static let apiVersion = "apps/v1"
+            public static let kind = "Deployment"
             /// nil with an HPA: the autoscaler owns it.
             public var replicas: Int?
             /// The Deployment's own verdict on a stuck rollout, equal to deploy's default --timeout
@@ -154,10 +171,6 @@ public enum Manifests {
             public var selector: LabelSelector
             public var template: PodTemplate
         }
-        public var apiVersion = "apps/v1"
-        public var kind = "Deployment"
-        public var metadata: ObjectMeta
-        public var spec: Spec
     }
 
     public struct ServicePort: Codable, Sendable, Equatable {
@@ -167,19 +180,17 @@ public enum Manifests {
         public var `protocol` = "TCP"
     }
 
-    public struct Service: Codable, Sendable, Equatable {
-        public struct Spec: Codable, Sendable, Equatable {
+    public enum Service {
+        public struct Spec: ObjectSpec {
+            public static let apiVersion = "v1"
+            public static let kind = "Service"
             public var type = "ClusterIP"
             public var selector: [String: String]
             public var ports: [ServicePort]
         }
-        public var apiVersion = "v1"
-        public var kind = "Service"
-        public var metadata: ObjectMeta
-        public var spec: Spec
     }
 
-    public struct Ingress: Codable, Sendable, Equatable {
+    public enum Ingress {
         public struct ServiceBackendPort: Codable, Sendable, Equatable { public var name: String }
         public struct ServiceBackend: Codable, Sendable, Equatable {
             public var name: String
@@ -200,34 +211,30 @@ public enum Manifests {
             public var hosts: [String]
             public var secretName: String
         }
-        public struct Spec: Codable, Sendable, Equatable {
+        public struct Spec: ObjectSpec {
+            public static let apiVersion = "networking.k8s.io/v1"
+            public static let kind = "Ingress"
             public var ingressClassName: String
             public var tls: [TLS]?
             public var rules: [Rule]
         }
-        public var apiVersion = "networking.k8s.io/v1"
-        public var kind = "Ingress"
-        public var metadata: ObjectMeta
-        public var spec: Spec
     }
 
-    public struct ServiceMonitor: Codable, Sendable, Equatable {
+    public enum ServiceMonitor {
         public struct Endpoint: Codable, Sendable, Equatable {
             public var port: String
             public var path: String
             public var interval: String
         }
-        public struct Spec: Codable, Sendable, Equatable {
+        public struct Spec: ObjectSpec {
+            public static let apiVersion = "monitoring.coreos.com/v1"
+            public static let kind = "ServiceMonitor"
             public var selector: LabelSelector
             public var endpoints: [Endpoint]
         }
-        public var apiVersion = "monitoring.coreos.com/v1"
-        public var kind = "ServiceMonitor"
-        public var metadata: ObjectMeta
-        public var spec: Spec
     }
 
-    public struct NetworkPolicy: Codable, Sendable, Equatable {
+    public enum NetworkPolicy {
         public struct Peer: Codable, Sendable, Equatable {
             public var namespaceSelector: LabelSelector?
             public var podSelector: LabelSelector?
@@ -240,30 +247,26 @@ public enum Manifests {
             public var from: [Peer]
             public var ports: [Port]?
         }
-        public struct Spec: Codable, Sendable, Equatable {
+        public struct Spec: ObjectSpec {
+            public static let apiVersion = "networking.k8s.io/v1"
+            public static let kind = "NetworkPolicy"
             public var podSelector: LabelSelector
             public var policyTypes: [String]
             public var ingress: [IngressRule]
             public var egress: [JSONValue]?
         }
-        public var apiVersion = "networking.k8s.io/v1"
-        public var kind = "NetworkPolicy"
-        public var metadata: ObjectMeta
-        public var spec: Spec
     }
 
-    public struct PodDisruptionBudget: Codable, Sendable, Equatable {
-        public struct Spec: Codable, Sendable, Equatable {
+    public enum PodDisruptionBudget {
+        public struct Spec: ObjectSpec {
+            public static let apiVersion = "policy/v1"
+            public static let kind = "PodDisruptionBudget"
             public var maxUnavailable: Int
             public var selector: LabelSelector
         }
-        public var apiVersion = "policy/v1"
-        public var kind = "PodDisruptionBudget"
-        public var metadata: ObjectMeta
-        public var spec: Spec
     }
 
-    public struct HorizontalPodAutoscaler: Codable, Sendable, Equatable {
+    public enum HorizontalPodAutoscaler {
         public struct Target: Codable, Sendable, Equatable {
             public var apiVersion = "apps/v1"
             public var kind = "Deployment"
@@ -281,16 +284,14 @@ public enum Manifests {
             public var type = "Resource"
             public var resource: ResourceMetric
         }
-        public struct Spec: Codable, Sendable, Equatable {
+        public struct Spec: ObjectSpec {
+            public static let apiVersion = "autoscaling/v2"
+            public static let kind = "HorizontalPodAutoscaler"
             public var scaleTargetRef: Target
             public var minReplicas: Int
             public var maxReplicas: Int
             public var metrics: [Metric]
         }
-        public var apiVersion = "autoscaling/v2"
-        public var kind = "HorizontalPodAutoscaler"
-        public var metadata: ObjectMeta
-        public var spec: Spec
     }
 
     /// What the manifests are rendered from.
@@ -378,6 +379,7 @@ public enum Manifests {
     public static func render(_ input: Input) throws -> [JSONValue] {
         let labels = labels(name: input.name, environment: input.environment)
         let selector = ["app.kubernetes.io/name": input.name]
+        let podSelector = LabelSelector(matchLabels: selector)
         // The Namespace is shared by every app of the environment, so it carries only the labels
         // they agree on (app labels on it would flip with each app's create), plus Pod Security
         // admission's labels (https://kubernetes.io/docs/concepts/security/pod-security-admission/).
@@ -412,15 +414,15 @@ public enum Manifests {
                 readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: runAsUser, runAsGroup: runAsUser,
                 seccompProfile: seccomp),
             volumeMounts: [VolumeMount(name: "tmp", mountPath: "/tmp")])
-        let spread: [TopologySpreadConstraint]? = input.minimumReplicas >= 2 ? [
-            // Soft spreading (ScheduleAnyway): a one-zone or small cluster still schedules every pod.
-            // matchLabelKeys pod-template-hash spreads each rollout's pods on their own (Kubernetes docs,
-            // "Pod Topology Spread Constraints").
-            TopologySpreadConstraint(maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway",
-                                     labelSelector: LabelSelector(matchLabels: selector), matchLabelKeys: ["pod-template-hash"]),
-            TopologySpreadConstraint(maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway",
-                                     labelSelector: LabelSelector(matchLabels: selector), matchLabelKeys: ["pod-template-hash"]),
-        ] : nil
+        // Soft spreading (ScheduleAnyway): a one-zone or small cluster still schedules every pod.
+        // matchLabelKeys pod-template-hash spreads each rollout's pods on their own (Kubernetes docs,
+        // "Pod Topology Spread Constraints").
+        func spread(over topologyKey: String) -> TopologySpreadConstraint {
+            TopologySpreadConstraint(maxSkew: 1, topologyKey: topologyKey, whenUnsatisfiable: "ScheduleAnyway",
+                                     labelSelector: podSelector, matchLabelKeys: ["pod-template-hash"])
+        }
+        let spreading = input.minimumReplicas >= 2
+            ? [spread(over: "topology.kubernetes.io/zone"), spread(over: "kubernetes.io/hostname")] : nil
         let podAnnotations = input.serviceMonitor ? nil : scrapeAnnotations(port: input.metricsPort, path: input.metricsPath)
         let podSpec = PodSpec(
             serviceAccountName: input.name, automountServiceAccountToken: input.serviceAccountToken,
@@ -428,63 +430,58 @@ public enum Manifests {
                                                 fsGroup: runAsUser, seccompProfile: seccomp),
             containers: [container],
             volumes: [Volume(name: "tmp", emptyDir: .init(sizeLimit: "64Mi"))],
-            topologySpreadConstraints: spread)
-        let deployment = Deployment(
+            topologySpreadConstraints: spreading)
+        let deployment = Object(
             metadata: meta(annotations: input.releaseCommand.map { [ReleaseCommand.annotation: ReleaseCommand.encoded($0)] }),
-            spec: .init(replicas: input.autoscale == nil ? input.replicas : nil, selector: LabelSelector(matchLabels: selector),
-                        template: PodTemplate(metadata: .init(labels: labels, annotations: podAnnotations), spec: podSpec)))
-        let service = Service(metadata: meta(), spec: .init(selector: selector, ports: [
+            spec: Deployment.Spec(replicas: input.autoscale == nil ? input.replicas : nil, selector: podSelector,
+                                  template: PodTemplate(metadata: .init(labels: labels, annotations: podAnnotations), spec: podSpec)))
+        let service = Object(metadata: meta(), spec: Service.Spec(selector: selector, ports: [
             ServicePort(name: "http", port: 80, targetPort: "http"),
             ServicePort(name: "metrics", port: input.metricsPort, targetPort: "metrics"),
         ]))
         let tls = input.ingress.tls
-        let ingress = Ingress(
+        let ingress = Object(
             metadata: meta(annotations: tls?.clusterIssuer.map { [IngressSettings.clusterIssuerAnnotation: $0] }),
-            spec: .init(ingressClassName: input.ingress.className,
-                        tls: tls.map { _ in [.init(hosts: [input.host], secretName: IngressSettings.secretName(input.name))] },
-                        rules: [
-                            // Only port `http`: /metrics is on `metrics`, which no Ingress routes.
-                            .init(host: input.host, http: .init(paths: [
-                                .init(path: "/", pathType: "Prefix",
-                                      backend: .init(service: .init(name: input.name, port: .init(name: "http")))),
-                            ])),
-                        ]))
+            spec: Ingress.Spec(ingressClassName: input.ingress.className,
+                               tls: tls.map { _ in [.init(hosts: [input.host], secretName: IngressSettings.secretName(input.name))] },
+                               rules: [
+                                   // Only port `http`: /metrics is on `metrics`, which no Ingress routes.
+                                   .init(host: input.host, http: .init(paths: [
+                                       .init(path: "/", pathType: "Prefix",
+                                             backend: .init(service: .init(name: input.name, port: .init(name: "http")))),
+                                   ])),
+                               ]))
         func namespacePeer(_ namespace: String) -> NetworkPolicy.Peer {
             .init(namespaceSelector: LabelSelector(matchLabels: [namespaceNameLabel: namespace]), podSelector: nil)
         }
         let egress = input.networkPolicy.egress
-        let networkPolicy = NetworkPolicy(metadata: meta(), spec: .init(
-            podSelector: LabelSelector(matchLabels: selector),
+        let networkPolicy = Object(metadata: meta(), spec: NetworkPolicy.Spec(
+            podSelector: podSelector,
             policyTypes: egress == nil ? ["Ingress"] : ["Ingress", "Egress"],
             ingress: [
                 .init(from: [namespacePeer(input.networkPolicy.ingressNamespace)], ports: [.init(port: "http")]),
                 .init(from: [namespacePeer(input.networkPolicy.monitoringNamespace)], ports: [.init(port: "metrics")]),
-                .init(from: [.init(namespaceSelector: nil, podSelector: LabelSelector(matchLabels: selector))], ports: nil),
+                .init(from: [.init(namespaceSelector: nil, podSelector: podSelector)], ports: nil),
             ],
             egress: egress))
-        var documents: [JSONValue] = [
-            try JSONValue(encoding: Namespace(metadata: ObjectMeta(name: input.environment, namespace: nil, labels: namespaceLabels))),
-            try JSONValue(encoding: ServiceAccount(metadata: meta(), automountServiceAccountToken: input.serviceAccountToken)),
-            try JSONValue(encoding: deployment),
-            try JSONValue(encoding: service),
-            try JSONValue(encoding: ingress),
-            try JSONValue(encoding: networkPolicy),
+        var objects: [any Encodable] = [
+            Namespace(metadata: ObjectMeta(name: input.environment, namespace: nil, labels: namespaceLabels)),
+            ServiceAccount(metadata: meta(), automountServiceAccountToken: input.serviceAccountToken),
+            deployment, service, ingress, networkPolicy,
         ]
         if input.minimumReplicas >= 2 {
-            documents.append(try JSONValue(encoding: PodDisruptionBudget(metadata: meta(), spec: .init(
-                maxUnavailable: 1, selector: LabelSelector(matchLabels: selector)))))
+            objects.append(Object(metadata: meta(), spec: PodDisruptionBudget.Spec(maxUnavailable: 1, selector: podSelector)))
         }
         if let autoscale = input.autoscale {
-            documents.append(try JSONValue(encoding: HorizontalPodAutoscaler(metadata: meta(), spec: .init(
+            objects.append(Object(metadata: meta(), spec: HorizontalPodAutoscaler.Spec(
                 scaleTargetRef: .init(name: input.name), minReplicas: autoscale.min, maxReplicas: autoscale.max,
-                metrics: [.init(resource: .init(name: "cpu", target: .init(averageUtilization: autoscale.cpu)))]))))
+                metrics: [.init(resource: .init(name: "cpu", target: .init(averageUtilization: autoscale.cpu)))])))
         }
         if input.serviceMonitor {
-            documents.append(try JSONValue(encoding: ServiceMonitor(metadata: meta(), spec: .init(
-                selector: LabelSelector(matchLabels: selector),
-                endpoints: [.init(port: "metrics", path: input.metricsPath, interval: "30s")]))))
+            objects.append(Object(metadata: meta(), spec: ServiceMonitor.Spec(
+                selector: podSelector, endpoints: [.init(port: "metrics", path: input.metricsPath, interval: "30s")])))
         }
-        return try documents.map { document in
+        return try objects.map { try JSONValue(encoding: $0) }.map { document in
             guard let kind = document["kind"]?.stringValue, let patch = input.overrides[kind] else { return document }
             if let path = OverridePolicy.forbiddenPath(in: patch, kind: kind) {
                 throw PlatformError.invalidInput(

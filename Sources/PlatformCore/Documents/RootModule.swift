@@ -31,8 +31,9 @@ public struct RootModule: Encodable, Sendable, Equatable {
     public static let moduleName = "application"
 
     /// The module call for one app: name, environment, domain, instance_type, replicas, and each `--set`
-    /// key as a variable whose value comes from `TF_VAR_KEY` (never from the file or argv).
-    public init(settings: AppSettings, moduleSource: String) {
+    /// key as a variable whose value comes from `TF_VAR_KEY` (never from the file or argv). The bundled
+    /// module (`bundled`) also gets `tls` (`ApplicationModule.bundledVariables`).
+    public init(settings: AppSettings, moduleSource: String, bundled: Bool = false) {
         var arguments: [String: JSONValue] = [
             "source": .string(moduleSource),
             "name": .string(settings.name),
@@ -41,6 +42,9 @@ public struct RootModule: Encodable, Sendable, Equatable {
             "instance_type": .string(settings.instanceType.value),
             "replicas": .number(Double(settings.replicas.value)),
         ]
+        if bundled {
+            arguments["tls"] = .bool(settings.ingress.value.tls != nil)
+        }
         var variables: [String: Variable] = [:]
         for key in settings.variables.keys.sorted() {
             let secret = Redactor.isSecretKey(key)

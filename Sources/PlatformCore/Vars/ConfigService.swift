@@ -169,6 +169,63 @@ public struct ConfigService: Sendable {
 
     // MARK: - Changing
 
+    /// What `change` (or, with `apply`, `applyStaged`) would do now: `--dry-run`. Reads the
+    /// Deployment, the history, the state and the base version's content; changes nothing (no lease).
+    public func plan(_ request: ConfigChangeRequest, apply: Bool = false) async throws -> ConfigPlan {
+        try await planned(request, apply: apply).plan
+    }
+
+    /// The plan and what executing it needs. The new version is built on the staged one (if any)
+    /// or the running one; `apply` rolls out the staged version.
+    func planned(_ request: ConfigChangeRequest, apply: Bool) async throws -> PlannedChange {
+        let app = request.app, namespace = request.environment
+        let deployment = try await deployment(app: app, namespace: namespace)
+        let history = try await ReleaseStore(kubectl: kubectl).read(app: app, namespace: namespace)
+        let state = try await states.read(app: app, namespace: namespace)
+        let live = Self.withKeys(ConfigReference.live(in: deployment, app: app), history: history)
+        let secrets = request.part == .secrets
+        var plan = ConfigPlan(app: app, environment: namespace, part: request.part, action: .none, base: live,
+                              config: live, diff: ConfigDiff(), creates: [], configMap: nil, patch: nil,
+                              fieldManager: AppConventions.deployFieldManager, timeout: request.timeout,
+                              wait: request.wait, rollback: request.rollback)
+        if apply {
+            guard let staged = state.staged else {
+                return PlannedChange(plan: plan, content: nil, deployment: deployment, state: state, live: live)
+            }
+            plan.action = .rollOut
+            plan.config = staged.config
+            plan.diff = ConfigDiff.between(live, staged.config, secrets: secrets)
+            plan.patch = DeployPlan(try deployRequest(staged.config, request, deployment: deployment), kubectl: kubectl).patch
+            return PlannedChange(plan: plan, content: nil, deployment: deployment, state: state, live: live)
+        }
+        let base = state.staged?.config ?? live
+        var content = try await content(of: base, app: app, namespace: namespace)
+        var values = secrets ? content.secrets : content.vars
+        for key in request.unset { values[key] = nil }
+        for (key, value) in request.set { values[key] = value }
+        try ConfigKey.validate(total: values, what: request.part.rawValue)
+        if secrets { content.secrets = values } else { content.vars = values }
+        let next = content.reference(app: app)
+        plan.base = base
+        plan.diff = ConfigDiff.between(base, next, secrets: secrets)
+        guard !next.sameVersion(as: base) else {
+            plan.config = base
+            return PlannedChange(plan: plan, content: content, deployment: deployment, state: state, live: live)
+        }
+        plan.config = next
+        plan.action = request.stage ? .stage : .rollOut
+        if secrets {
+            plan.creates = next.secrets.map { ["secret/" + $0] } ?? []
+        } else {
+            plan.creates = next.vars.map { ["configmap/" + $0] } ?? []
+            plan.configMap = content.configMap(app: app, namespace: namespace)
+        }
+        if !request.stage {
+            plan.patch = DeployPlan(try deployRequest(next, request, deployment: deployment), kubectl: kubectl).patch
+        }
+        return PlannedChange(plan: plan, content: content, deployment: deployment, state: state, live: live)
+    }
+
     /// Sets and unsets keys: a new version built on the staged one (if any) or the running one,
     /// then staged, or rolled out as a release (exit codes of deploy: rolled back = 3, ...).
     public func change(_ request: ConfigChangeRequest) async throws -> ConfigOutcome {
@@ -182,20 +239,16 @@ public struct ConfigService: Sendable {
     public func applyStaged(_ request: ConfigChangeRequest) async throws -> ConfigOutcome? {
         try await holdingLease(app: request.app, namespace: request.environment, timeout: request.timeout,
                                rollbackTimeout: request.rollbackTimeout) {
-            let app = request.app, namespace = request.environment
-            let deployment = try await deployment(app: app, namespace: namespace)
-            let state = try await states.read(app: app, namespace: namespace)
-            guard let staged = state.staged else { return nil }
-            let history = try await ReleaseStore(kubectl: kubectl).read(app: app, namespace: namespace)
-            let live = Self.withKeys(ConfigReference.live(in: deployment, app: app), history: history)
+            let planned = try await planned(request, apply: true)
+            guard let staged = planned.state.staged, planned.plan.action == .rollOut else { return nil }
             var request = request
             if request.message == nil, let messages = staged.messages, !messages.isEmpty {
                 request.message = messages.joined(separator: "; ")
             }
-            let release = try await rollOut(staged.config, request: request, deployment: deployment)
-            return ConfigOutcome(app: app, environment: namespace, part: request.part,
-                                 diff: ConfigDiff.between(live, staged.config, secrets: request.part == .secrets),
-                                 config: staged.config, unchanged: false, staged: false, release: release)
+            let plan = planned.plan
+            let release = try await rollOut(plan.config, request: request, deployment: planned.deployment)
+            return ConfigOutcome(app: plan.app, environment: plan.environment, part: request.part, diff: plan.diff,
+                                 config: plan.config, unchanged: false, staged: false, release: release)
         }
     }
 
@@ -214,42 +267,47 @@ public struct ConfigService: Sendable {
     }
 
     private func changeHoldingLease(_ request: ConfigChangeRequest) async throws -> ConfigOutcome {
-        let app = request.app, namespace = request.environment
-        let deployment = try await deployment(app: app, namespace: namespace)
-        let history = try await ReleaseStore(kubectl: kubectl).read(app: app, namespace: namespace)
-        let state = try await states.read(app: app, namespace: namespace)
-        let live = Self.withKeys(ConfigReference.live(in: deployment, app: app), history: history)
-        let base = state.staged?.config ?? live
-        var content = try await content(of: base, app: app, namespace: namespace)
-        let secrets = request.part == .secrets
-        var values = secrets ? content.secrets : content.vars
-        for key in request.unset { values[key] = nil }
-        for (key, value) in request.set { values[key] = value }
-        try ConfigKey.validate(total: values, what: request.part.rawValue)
-        if secrets { content.secrets = values } else { content.vars = values }
-        let next = content.reference(app: app)
-        let diff = ConfigDiff.between(base, next, secrets: secrets)
-        if next.sameVersion(as: base) {
-            return ConfigOutcome(app: app, environment: namespace, part: request.part, diff: diff, config: base,
+        let planned = try await planned(request, apply: false)
+        let plan = planned.plan, state = planned.state
+        let app = plan.app, namespace = plan.environment
+        guard plan.action != .none, let content = planned.content else {
+            return ConfigOutcome(app: app, environment: namespace, part: request.part, diff: plan.diff, config: plan.base,
                                  unchanged: true, staged: state.staged != nil, release: nil)
         }
         try await create(content, app: app, namespace: namespace)
-        if request.stage {
-            let staged = ConfigState.Staged(config: next, user: deployer.user, time: DeployService.timestamp(deployer.now()),
+        if plan.action == .stage {
+            let staged = ConfigState.Staged(config: plan.config, user: deployer.user, time: DeployService.timestamp(deployer.now()),
                                             messages: (state.staged?.messages ?? []) + (request.message.map { [$0] } ?? []))
             try await states.update(app: app, namespace: namespace) { state in
                 state.staged = staged
                 return (true, ())
             }
-            reporter.progress("Staged \(request.part.rawValue) of \(app) in \(namespace): \(diff.summary) (\(next.summary)); "
+            reporter.progress("Staged \(request.part.rawValue) of \(app) in \(namespace): \(plan.diff.summary) (\(plan.config.summary)); "
                               + "'platform deploy' or 'platform vars apply' rolls it out")
-            return ConfigOutcome(app: app, environment: namespace, part: request.part, diff: diff, config: next,
+            return ConfigOutcome(app: app, environment: namespace, part: request.part, diff: plan.diff, config: plan.config,
                                  unchanged: false, staged: true, release: nil)
         }
-        reporter.progress("Updating \(request.part.rawValue) of \(app) in \(namespace): \(diff.summary)")
-        let release = try await rollOut(next, request: request, deployment: deployment, replacing: state.staged?.config)
-        return ConfigOutcome(app: app, environment: namespace, part: request.part, diff: diff, config: next,
+        reporter.progress("Updating \(request.part.rawValue) of \(app) in \(namespace): \(plan.diff.summary)")
+        let release = try await rollOut(plan.config, request: request, deployment: planned.deployment,
+                                        replacing: state.staged?.config)
+        return ConfigOutcome(app: app, environment: namespace, part: request.part, diff: plan.diff, config: plan.config,
                              unchanged: false, staged: false, release: release)
+    }
+
+    /// The deploy that rolls `config` out with the running image (what `rollOut` runs, and whose
+    /// patch the plan shows).
+    func deployRequest(_ config: ConfigReference, _ request: ConfigChangeRequest,
+                       deployment: JSONValue) throws -> DeployRequest {
+        let app = request.app, namespace = request.environment
+        guard let image = RolloutRules.image(of: deployment, container: app) else {
+            throw PlatformError.failed("the Deployment \(app) in \(namespace) has no container named \(app)")
+        }
+        var deploy = DeployRequest(app: app, environment: namespace, image: image, timeout: request.timeout,
+                                   rollbackTimeout: request.rollbackTimeout, wait: request.wait,
+                                   rollback: request.rollback, message: request.message, kind: .config,
+                                   config: config)
+        deploy.holdsConfigLease = true  // held by `change`/`applyStaged` for the whole change
+        return deploy
     }
 
     /// One release of `config` with the running image, through deploy's wait and rollback. The
@@ -257,17 +315,9 @@ public struct ConfigService: Sendable {
     /// once it runs; after a failure it stays staged.
     private func rollOut(_ config: ConfigReference, request: ConfigChangeRequest, deployment: JSONValue,
                          replacing staged: ConfigReference? = nil) async throws -> DeployOutcome {
-        let app = request.app, namespace = request.environment
-        guard let image = RolloutRules.image(of: deployment, container: app) else {
-            throw PlatformError.failed("the Deployment \(app) in \(namespace) has no container named \(app)")
-        }
-        let deploy = DeployRequest(app: app, environment: namespace, image: image, timeout: request.timeout,
-                                   rollbackTimeout: request.rollbackTimeout, wait: request.wait,
-                                   rollback: request.rollback, message: request.message, kind: .config,
-                                   config: config)
-        let outcome = try await deployer.deploy(deploy)
-        try await clearStaged(staged ?? config, app: app, namespace: namespace)
-        try await prune(app: app, namespace: namespace)
+        let outcome = try await deployer.deploy(try deployRequest(config, request, deployment: deployment))
+        try await clearStaged(staged ?? config, app: request.app, namespace: request.environment)
+        try await prune(app: request.app, namespace: request.environment)
         return outcome
     }
 
@@ -322,50 +372,11 @@ public struct ConfigService: Sendable {
 
     // MARK: - The lease
 
-    /// Runs `body` holding the app's configuration lease, waiting up to `timeout` for another
-    /// change to finish. A lease older than its expiry (a killed process) is taken over.
+    /// Runs `body` holding the app's configuration lease (ConfigLease), waiting up to `timeout` for
+    /// another change to finish. A lease older than its expiry (a killed process) is taken over.
     func holdingLease<T: Sendable>(app: String, namespace: String, timeout: Double, rollbackTimeout: Double,
                                    _ body: () async throws -> T) async throws -> T {
-        let holder = UUID().uuidString
-        let start = deployer.clock()
-        var announced = false
-        while true {
-            let now = deployer.now()
-            let lease = ConfigState.Lease(holder: holder, user: deployer.user, since: DeployService.timestamp(now),
-                                          expires: DeployService.timestamp(now.addingTimeInterval(timeout + rollbackTimeout + 120)))
-            let other = try await states.update(app: app, namespace: namespace) { state -> (write: Bool, value: ConfigState.Lease?) in
-                if let current = state.lease, current.holder != holder,
-                   let expires = ISO8601DateFormatter().date(from: current.expires), expires > now {
-                    return (false, current)
-                }
-                state.lease = lease
-                return (true, nil)
-            }
-            guard let other else { break }
-            if !announced {
-                reporter.progress("Waiting for the configuration change of \(app) by \(other.user) (since \(other.since))")
-                announced = true
-            }
-            if deployer.clock() - start >= timeout {
-                throw PlatformError.failed("another configuration change of \(app) in \(namespace) (by \(other.user), since \(other.since)) did not finish within \(DeployService.format(duration: timeout)); nothing was changed")
-            }
-            try await deployer.pause(pollInterval)
-        }
-        do {
-            let value = try await body()
-            try await releaseLease(holder, app: app, namespace: namespace)
-            return value
-        } catch {
-            try? await deployer.signals.finishing { try await releaseLease(holder, app: app, namespace: namespace) }
-            throw error
-        }
-    }
-
-    private func releaseLease(_ holder: String, app: String, namespace: String) async throws {
-        try await states.update(app: app, namespace: namespace) { state in
-            guard state.lease?.holder == holder else { return (false, ()) }
-            state.lease = nil
-            return (true, ())
-        }
+        try await ConfigLease(deployer: deployer, app: app, namespace: namespace, pollInterval: pollInterval)
+            .holding(wait: timeout, expiresAfter: timeout + rollbackTimeout + 120, body)
     }
 }

@@ -1,6 +1,7 @@
 # The platform's application module. `platform create` calls it from a generated root module
 # (STATE/workspaces/ENV/NAME/main.tf.json) with name, environment, domain, instance_type and
-# replicas, plus any `--set KEY=VALUE` as a variable of the same name.
+# replicas, plus any `--set KEY=VALUE` as a variable of the same name; this bundled module also
+# gets tls (a module of your own is not passed it).
 #
 # This bundled version runs offline: it records the request in Terraform state (terraform_data)
 # and reports the endpoint and sizing. Point `module_source` in the user config at your own module
@@ -39,6 +40,12 @@ variable "replicas" {
   default     = 1
 }
 
+variable "tls" {
+  type        = bool
+  description = "Whether the app's Ingress terminates TLS (platform create passes it to this bundled module); the endpoint says https only then, as the CLI's URLs do."
+  default     = false
+}
+
 variable "owner" {
   type        = string
   description = "Team that owns the app (--set owner=...)."
@@ -74,7 +81,7 @@ resource "terraform_data" "database_credentials" {
 
 output "endpoint" {
   description = "Where the app is served."
-  value       = "https://${local.host}"
+  value       = "${var.tls ? "https" : "http"}://${local.host}"
 }
 
 output "instance_type" {

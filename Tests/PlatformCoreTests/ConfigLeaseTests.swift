@@ -1,0 +1,100 @@
+import Foundation
+@testable import PlatformCore
+import PlatformTestSupport
+import XCTest
+
+/// The configuration lease (`lease` in `platform-config-NAME`) that `vars`/`secrets` hold for a whole
+/// change and `deploy`/`rollback` around their patch: waited for, taken with the resourceVersion as
+/// precondition, given back only by its holder, taken over once expired.
+final class ConfigLeaseTests: XCTestCase {
+    typealias F = Fixture
+    static let getState = ["kubectl", "get", "configmap", "platform-config-shop", "-n", F.env, "--ignore-not-found", "-o", "json"]
+    static let bob = ConfigState.Lease(holder: "bob-1", user: "bob", since: "2025-12-31T23:59:00Z", expires: "2026-01-01T00:10:00Z")
+
+    /// The state ConfigMap holding `lease` at resourceVersion `version`.
+    func state(_ lease: ConfigState.Lease?, version: String) -> CommandResult {
+        let document = try! ConfigState(lease: lease).configMap(app: F.app, namespace: F.env)
+        return F.json(document.merging(patch: .object(["metadata": .object(["resourceVersion": .string(version)])])))
+    }
+
+    /// Expects a `kubectl replace` of the state whose lease matches `check`, at resourceVersion `version`.
+    func replace(version: String, _ check: @escaping @Sendable (ConfigState.Lease?) -> Void) -> FakeCommandRunner.Expectation {
+        .init(F.replaceReleases, checkInput: { data in
+            guard let data, let document = try? JSONDecoder().decode(JSONValue.self, from: data),
+                  let state = try? ConfigState(configMap: document) else { return XCTFail("no state written") }
+            XCTAssertEqual(document["metadata", "name"]?.stringValue, "platform-config-shop")
+            XCTAssertEqual(document["metadata", "resourceVersion"]?.stringValue, version, "the version read is the precondition")
+            check(state.lease)
+        })
+    }
+
+    func testItWaitsWhileAnotherHoldsItThenTakesItAndGivesItBack() async throws {
+        let mine = ConfigState.Lease(holder: "mine", user: "alice", since: "2026-01-01T00:00:00Z", expires: "2026-01-01T00:07:00Z")
+        let runner = FakeCommandRunner([
+            .init(Self.getState, result: state(Self.bob, version: "3")),   // bob's change runs: wait
+            .init(Self.getState, result: state(nil, version: "4")),        // given back
+            replace(version: "4") { XCTAssertEqual($0, mine) },
+            .init(Self.getState, result: state(mine, version: "5")),
+            replace(version: "5") { XCTAssertNil($0) },
+        ])
+        let reporter = RecordingReporter()
+        let lease = ConfigLease(deployer: F.service(runner, reporter: reporter), app: F.app, namespace: F.env, pollInterval: 0)
+        let held = try await lease.acquire(wait: 60, expiresAfter: 420, holder: "mine")
+        XCTAssertEqual(reporter.lines, ["progress: Waiting for the configuration change of shop by bob (since 2025-12-31T23:59:00Z)"])
+        try await held.giveBack()
+        try await held.giveBack()  // once given back, again is nothing
+        XCTAssertEqual(runner.unmet(), [])
+        XCTAssertEqual(runner.calls.count, 5)
+    }
+
+    func testALeaseThatIsNotFreedInTimeIsAClearErrorAndNothingIsWritten() async throws {
+        let runner = FakeCommandRunner([.init(Self.getState, result: state(Self.bob, version: "3"))])
+        let ticks = Ticks()
+        let lease = ConfigLease(deployer: F.service(runner, clock: { ticks.next() }), app: F.app, namespace: F.env,
+                                pollInterval: 0)
+        do {
+            _ = try await lease.acquire(wait: 5, expiresAfter: 420)
+            XCTFail("expected the wait to end")
+        } catch PlatformError.failed(let message) {
+            XCTAssertEqual(message, "another configuration change of shop in dev (by bob, since 2025-12-31T23:59:00Z) did not finish within 5s; nothing was changed")
+        }
+        XCTAssertEqual(runner.unmet(), [])
+        XCTAssertEqual(runner.calls.count, 1, "no write")
+    }
+
+    func testAnExpiredLeaseIsTakenOverAndGivingBackLeavesAnotherHoldersLeaseAlone() async throws {
+        let expired = ConfigState.Lease(holder: "bob-1", user: "bob", since: "2025-12-31T20:00:00Z", expires: "2025-12-31T21:00:00Z")
+        let runner = FakeCommandRunner([
+            .init(Self.getState, result: state(expired, version: "3")),
+            replace(version: "3") { XCTAssertEqual($0?.holder, "mine") },
+            // meanwhile ours expired and carol took it over: giving back leaves hers alone
+            .init(Self.getState, result: state(ConfigState.Lease(holder: "carol-1", user: "carol", since: "2026-01-01T00:20:00Z",
+                                                                  expires: "2026-01-01T00:30:00Z"), version: "9")),
+        ])
+        let held = try await ConfigLease(deployer: F.service(runner), app: F.app, namespace: F.env, pollInterval: 0)
+            .acquire(wait: 60, expiresAfter: 420, holder: "mine")
+        try await held.giveBack()
+        XCTAssertEqual(runner.unmet(), [])
+        XCTAssertEqual(runner.calls.count, 3, "no write over carol's lease")
+    }
+
+    func testADeployHoldsItLongEnoughForItsReleaseCommandRolloutAndRollback() {
+        var request = DeployRequest(app: F.app, environment: F.env, image: F.v2, timeout: 300, rollbackTimeout: 60)
+        XCTAssertEqual(DeployService.leaseDuration(request), 480)
+        request.runsReleaseCommand = true
+        XCTAssertEqual(DeployService.leaseDuration(request), 1080, "the release command may take 10m")
+    }
+}
+
+/// A clock that moves 10 s at each look.
+final class Ticks: @unchecked Sendable {
+    private let lock = NSLock()
+    private var now = 0.0
+
+    func next() -> Double {
+        lock.withLock {
+            defer { now += 10 }
+            return now
+        }
+    }
+}
