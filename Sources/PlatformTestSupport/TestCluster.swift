@@ -84,6 +84,26 @@ public final class TestCluster: @unchecked Sendable {
         try request("GET", "/_test/state")
     }
 
+    /// The server's resourceVersion once its controllers have stopped writing (pods becoming ready,
+    /// Deployment status): unchanged for `quiet` seconds, within `limit`. A "nothing changed"
+    /// check compares against this, not against a moment when the kubelet was still at work.
+    public func settledResourceVersion(quiet: Double = 1, limit: Double = 30) async throws -> JSONValue? {
+        let deadline = Date().addingTimeInterval(limit)
+        var last = try state()["resourceVersion"]
+        var since = Date()
+        while Date() < deadline {
+            try await Task.sleep(nanoseconds: 100_000_000)
+            let now = try state()["resourceVersion"]
+            if now != last {
+                last = now
+                since = Date()
+            } else if Date().timeIntervalSince(since) >= quiet {
+                return last
+            }
+        }
+        return last
+    }
+
     /// The objects of one kind (e.g. "Deployment") in a namespace, from the server's state.
     public func objects(kind: String, namespace: String? = nil) throws -> [JSONValue] {
         let all = try state()

@@ -120,7 +120,7 @@ final class CIModeEndToEndTests: XCTestCase {
         defer { app.stop() }
         try app.sandbox.write(app.sandbox.home + "/.config/platform/config.json",
                               #"{"environments": {"prod": {"protected": true}}}"#)
-        let before = try app.cluster.state()["resourceVersion"]
+        let before = try await app.cluster.settledResourceVersion()
         for argv in [["deploy", "shop", "--image", v2], ["rollback", "shop"], ["vars", "set", "shop", "LOG_LEVEL=debug"],
                      ["vars", "unset", "shop", "LOG_LEVEL"], ["secrets", "set", "shop", "API_KEY=s3cr3t-value"]] {
             let run = await app.platform(argv)

@@ -223,22 +223,7 @@ final class CreateEndToEndTests: XCTestCase {
         XCTAssertEqual(try managedVersions(cluster), [:], "no Kubernetes objects applied")
 
         // A module that initialises but fails in apply: the JSON diagnostic is shown as text, with its detail.
-        try sandbox.write(sandbox.root + "/refuses/main.tf", """
-        variable "name" { type = string }
-        variable "environment" { type = string }
-        variable "domain" { type = string }
-        variable "instance_type" { type = string }
-        variable "replicas" { type = number }
-        resource "terraform_data" "x" {
-          input = var.name
-          lifecycle {
-            precondition {
-              condition     = var.replicas > 5
-              error_message = "This module needs more than 5 replicas."
-            }
-          }
-        }
-        """)
+        try sandbox.write(sandbox.root + "/refuses/main.tf", TestModules.refusesToApply)
         let refused = await create(sandbox, cluster, ["shop", "-e", "dev"], extra: ["PLATFORM_MODULE_SOURCE": sandbox.root + "/refuses"])
         XCTAssertEqual(refused.status, 1, refused.stderr)
         XCTAssertTrue(refused.stderr.contains("error: terraform apply"), refused.stderr)

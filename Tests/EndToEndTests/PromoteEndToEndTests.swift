@@ -94,7 +94,7 @@ final class PromoteEndToEndTests: XCTestCase {
         let app = try await twoEnvironments()
         defer { app.stop() }
         _ = await app.platform(["deploy", "shop", "--image", v2, "--timeout", "90s"])
-        let before = try app.cluster.state()["resourceVersion"]
+        let before = try await app.cluster.settledResourceVersion()
         var result = await run(app, ["promote", "shop", "--from", "staging", "--to", "prod", "--dry-run", "--detailed-exitcode"])
         XCTAssertEqual(result.status, 2, result.stderr)
         XCTAssertTrue(result.stdout.hasPrefix("prod runs registry.example.com/shop@sha256:"), result.stdout)

@@ -109,7 +109,7 @@ final class ReleasePhaseEndToEndTests: XCTestCase {
         defer { app.stop() }
         try Data(#"{"name": "shop", "release": "python -m shop.migrate"}"#.utf8)
             .write(to: URL(fileURLWithPath: app.sandbox.work + "/platform.json"))
-        let before = try app.cluster.state()["resourceVersion"]
+        let before = try await app.cluster.settledResourceVersion()
         let result = await app.platform(["deploy", "shop", "--image", v2])
         XCTAssertEqual(result.status, 64, result.stderr)
         XCTAssertTrue(result.stderr.contains("'release' must be an array of strings"), result.stderr)

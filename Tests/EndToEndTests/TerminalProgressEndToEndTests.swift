@@ -134,22 +134,7 @@ final class TerminalProgressEndToEndTests: XCTestCase {
         let env = environment(sandbox, cluster)
 
         // Terraform fails in apply: the phase line turns into ✗, then the error with Terraform's diagnostic.
-        try sandbox.write(sandbox.root + "/refuses/main.tf", """
-        variable "name" { type = string }
-        variable "environment" { type = string }
-        variable "domain" { type = string }
-        variable "instance_type" { type = string }
-        variable "replicas" { type = number }
-        resource "terraform_data" "x" {
-          input = var.name
-          lifecycle {
-            precondition {
-              condition     = var.replicas > 5
-              error_message = "This module needs more than 5 replicas."
-            }
-          }
-        }
-        """)
+        try sandbox.write(sandbox.root + "/refuses/main.tf", TestModules.refusesToApply)
         let refused = try await terminal.run([Repo.binary, "create", "cart", "-e", "dev"],
                                              environment: environment(sandbox, cluster, extra: ["PLATFORM_MODULE_SOURCE": sandbox.root + "/refuses"]),
                                              directory: sandbox.work)
