@@ -286,10 +286,10 @@ final class VarsEndToEndTests: XCTestCase {
             finished.set()
             return status
         }
-        for _ in 0..<1200 where !finished.value && !io.stderr.text.contains("Waiting for the configuration change") {
+        for _ in 0..<1200 where !finished.value && !io.stderr.text.contains("Waiting for the deploy") {
             try await Task.sleep(nanoseconds: 50_000_000)
         }
-        XCTAssertTrue(io.stderr.text.contains("Waiting for the configuration change of shop by tester"),
+        XCTAssertTrue(io.stderr.text.contains("Waiting for the deploy of shop by tester"),
                       "the vars set waits for the deploy's lease: \(io.stderr.text)")
         _ = FileManager.default.createFile(atPath: gate + ".go", contents: Data())
         let deployed = await deploy.value
@@ -459,6 +459,35 @@ final class VarsEndToEndTests: XCTestCase {
         XCTAssertEqual(try app.liveVars(), ["FLAG": "on", "SECOND": "2"], "SECOND was not reverted: \(deployed.stderr)")
         XCTAssertEqual(try app.releases().map(\.kind), [.config, .deploy])
         XCTAssertEqual(try app.releases().last?.config?.varKeys?.keys.sorted(), ["FLAG", "SECOND"])
+    }
+
+    /// With something staged, a dry-run change builds on the staged version and a dry-run `apply`
+    /// shows the staged version it would roll out; neither writes anything.
+    func testDryRunBuildsOnTheStagedVersionAndApplyShowsIt() async throws {
+        let app = try await AppFixture()
+        defer { app.stop() }
+        let staged = await app.platform(["vars", "set", "shop", "FLAG=on", "--stage"])
+        XCTAssertEqual(staged.status, 0, staged.stderr)
+        let seen = try app.cluster.requests().count
+        let hash = ConfigSet.contentHash(["FLAG": "on"])
+        let apply = await app.platform(["vars", "apply", "shop", "--dry-run"])
+        XCTAssertEqual(apply.status, 0, apply.stderr)
+        XCTAssertTrue(apply.stdout.hasPrefix("Would roll out the staged vars: +FLAG\nWould apply (field manager platform-deploy):\n"),
+                      apply.stdout)
+        XCTAssertTrue(apply.stdout.contains("shop-vars-\(hash)"), apply.stdout)
+        let json = await app.platform(["vars", "apply", "shop", "--dry-run", "-o", "json"])
+        let plan = try JSONDecoder().decode(ConfigPlan.self, from: Data(json.stdout.utf8))
+        XCTAssertEqual(plan.action, .rollOut)
+        XCTAssertEqual(plan.config.vars, "shop-vars-\(hash)")
+        XCTAssertEqual(plan.creates, [], "the staged version exists")
+        let more = await app.platform(["vars", "set", "shop", "OTHER=1", "--dry-run", "-o", "json"])
+        let onStaged = try JSONDecoder().decode(ConfigPlan.self, from: Data(more.stdout.utf8))
+        XCTAssertEqual(onStaged.base.vars, "shop-vars-\(hash)", "built on the staged version")
+        XCTAssertEqual(onStaged.diff.summary, "+OTHER")
+        XCTAssertEqual(onStaged.config.vars, "shop-vars-" + ConfigSet.contentHash(["FLAG": "on", "OTHER": "1"]))
+        XCTAssertEqual(Set(try app.cluster.requests().dropFirst(seen).compactMap { $0["method"]?.stringValue }), ["GET"])
+        XCTAssertTrue(try app.liveConfig().isEmpty, "nothing rolled out")
+        XCTAssertEqual(try app.releases().count, 0)
     }
 
     func testCreateRerunKeepsEnvFromAndDestroyDeletesTheVersions() async throws {

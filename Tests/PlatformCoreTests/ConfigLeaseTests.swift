@@ -29,7 +29,8 @@ final class ConfigLeaseTests: XCTestCase {
     }
 
     func testItWaitsWhileAnotherHoldsItThenTakesItAndGivesItBack() async throws {
-        let mine = ConfigState.Lease(holder: "mine", user: "alice", since: "2026-01-01T00:00:00Z", expires: "2026-01-01T00:07:00Z")
+        let mine = ConfigState.Lease(holder: "mine", user: "alice", since: "2026-01-01T00:00:00Z", expires: "2026-01-01T00:07:00Z",
+                                     what: "deploy")
         let runner = FakeCommandRunner([
             .init(Self.getState, result: state(Self.bob, version: "3")),   // bob's change runs: wait
             .init(Self.getState, result: state(nil, version: "4")),        // given back
@@ -39,12 +40,25 @@ final class ConfigLeaseTests: XCTestCase {
         ])
         let reporter = RecordingReporter()
         let lease = ConfigLease(deployer: F.service(runner, reporter: reporter), app: F.app, namespace: F.env, pollInterval: 0)
-        let held = try await lease.acquire(wait: 60, expiresAfter: 420, holder: "mine")
+        let held = try await lease.acquire(wait: 60, expiresAfter: 420, what: "deploy", holder: "mine")
         XCTAssertEqual(reporter.lines, ["progress: Waiting for the configuration change of shop by bob (since 2025-12-31T23:59:00Z)"])
         try await held.giveBack()
         try await held.giveBack()  // once given back, again is nothing
         XCTAssertEqual(runner.unmet(), [])
         XCTAssertEqual(runner.calls.count, 5)
+    }
+
+    func testWhoeverWaitsIsToldWhatHoldsTheLease() async throws {
+        var deploy = Self.bob
+        deploy.what = "deploy"
+        let runner = FakeCommandRunner([.init(Self.getState, result: state(deploy, version: "3")),
+                                        .init(Self.getState, result: state(nil, version: "4")),
+                                        replace(version: "4") { XCTAssertNil($0?.what, "a configuration change") }])
+        let reporter = RecordingReporter()
+        _ = try await ConfigLease(deployer: F.service(runner, reporter: reporter), app: F.app, namespace: F.env, pollInterval: 0)
+            .acquire(wait: 60, expiresAfter: 420)
+        XCTAssertEqual(reporter.lines, ["progress: Waiting for the deploy of shop by bob (since 2025-12-31T23:59:00Z)"])
+        XCTAssertEqual(runner.unmet(), [])
     }
 
     func testALeaseThatIsNotFreedInTimeIsAClearErrorAndNothingIsWritten() async throws {
@@ -88,12 +102,18 @@ final class ConfigLeaseTests: XCTestCase {
             "spec": .object(["containers": .array([.object(["name": .string(F.app), "image": .string(F.broken),
                                                             "envFrom": .array(changed.envFrom)])])]),
         ])])]))
+        let deploying: @Sendable (ConfigState.Lease?) -> Void = { lease in
+            XCTAssertEqual(lease?.user, "alice")
+            XCTAssertEqual(lease?.what, "deploy")
+            XCTAssertNotEqual(lease?.holder, Self.bob.holder)
+        }
         let taken: @Sendable (ConfigState.Lease?) -> Void = { lease in
             XCTAssertEqual(lease?.user, "alice")
+            XCTAssertEqual(lease?.what, "rollback of a failed deploy")
             XCTAssertNotEqual(lease?.holder, Self.bob.holder)
         }
         let runner = FakeCommandRunner(
-            [.init(Self.getState, result: state(nil, version: "1")), replace(version: "1", taken),
+            [.init(Self.getState, result: state(nil, version: "1")), replace(version: "1", deploying),
              .init(F.getDeployment, result: F.json(F.deployment(image: F.v1))),
              F.look(F.deployment(image: F.v1), [F.pod("shop-a", image: F.v1), F.pod("shop-b", image: F.v1)], requestTimeout: nil)]
             + F.record(existing: history) { XCTAssertEqual($0.result, .pending) }

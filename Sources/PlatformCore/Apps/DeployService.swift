@@ -186,7 +186,7 @@ public struct DeployService: Sendable {
             return try await deployHoldingLease(plan, lease: nil, applied: &applied)
         }
         let lease = try await ConfigLease(deployer: self, app: request.app, namespace: request.environment)
-            .acquire(wait: request.timeout, expiresAfter: Self.leaseDuration(request))
+            .acquire(wait: request.timeout, expiresAfter: Self.leaseDuration(request), what: request.kind.rawValue)
         do {
             var plan = plan
             if request.configFromStage {
@@ -230,7 +230,8 @@ public struct DeployService: Sendable {
         guard lease != nil else { return try await patch() }
         let app = request.app, namespace = request.environment, image = release.image
         let other = try await ConfigLease(deployer: self, app: app, namespace: namespace)
-            .holding(wait: request.rollbackTimeout, expiresAfter: request.rollbackTimeout + 120) { () -> String? in
+            .holding(wait: request.rollbackTimeout, expiresAfter: request.rollbackTimeout + 120,
+                     what: "rollback of a failed \(request.kind.rawValue)") { () -> String? in
                 let deployment = try await kubectl.deployment(app, namespace: namespace)
                 let running = deployment.flatMap { RolloutRules.image(of: $0, container: app) }
                 let live = ConfigReference.live(in: deployment, app: app)

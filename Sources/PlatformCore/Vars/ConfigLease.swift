@@ -49,13 +49,15 @@ public struct ConfigLease: Sendable {
 
     /// Takes the lease, waiting up to `wait` seconds while another holder's lease is in force; it
     /// expires `expiresAfter` seconds from now. Nothing else is changed when it cannot be had.
-    public func acquire(wait: Double, expiresAfter: Double, holder: String = UUID().uuidString) async throws -> Held {
+    /// `what` names the holder's action for whoever waits (nil: a configuration change).
+    public func acquire(wait: Double, expiresAfter: Double, what: String? = nil,
+                        holder: String = UUID().uuidString) async throws -> Held {
         let start = deployer.clock()
         var announced = false
         while true {
             let now = deployer.now()
             let lease = ConfigState.Lease(holder: holder, user: deployer.user, since: DeployService.timestamp(now),
-                                          expires: DeployService.timestamp(now.addingTimeInterval(expiresAfter)))
+                                          expires: DeployService.timestamp(now.addingTimeInterval(expiresAfter)), what: what)
             let other = try await states.update(app: app, namespace: namespace) { state -> (write: Bool, value: ConfigState.Lease?) in
                 if let current = state.lease, current.holder != holder,
                    let expires = ISO8601DateFormatter().date(from: current.expires), expires > now {
@@ -66,11 +68,11 @@ public struct ConfigLease: Sendable {
             }
             guard let other else { return Held(self, holder: holder) }
             if !announced {
-                deployer.reporter.progress("Waiting for the configuration change of \(app) by \(other.user) (since \(other.since))")
+                deployer.reporter.progress("Waiting for the \(other.what ?? "configuration change") of \(app) by \(other.user) (since \(other.since))")
                 announced = true
             }
             if deployer.clock() - start >= wait {
-                throw PlatformError.failed("another configuration change of \(app) in \(namespace) (by \(other.user), since \(other.since)) did not finish within \(DeployService.format(duration: wait)); nothing was changed")
+                throw PlatformError.failed("another \(other.what ?? "configuration change") of \(app) in \(namespace) (by \(other.user), since \(other.since)) did not finish within \(DeployService.format(duration: wait)); nothing was changed")
             }
             try await deployer.pause(pollInterval)
         }
@@ -78,8 +80,9 @@ public struct ConfigLease: Sendable {
 
     /// Runs `body` holding the lease (see `acquire`); it is given back afterwards, also after an
     /// error or an interruption.
-    public func holding<T: Sendable>(wait: Double, expiresAfter: Double, _ body: () async throws -> T) async throws -> T {
-        let held = try await acquire(wait: wait, expiresAfter: expiresAfter)
+    public func holding<T: Sendable>(wait: Double, expiresAfter: Double, what: String? = nil,
+                                     _ body: () async throws -> T) async throws -> T {
+        let held = try await acquire(wait: wait, expiresAfter: expiresAfter, what: what)
         do {
             let value = try await body()
             try await held.giveBack()

@@ -11,6 +11,8 @@ public struct ConfigState: Sendable, Equatable {
         public var since: String
         /// After this (ISO 8601) the lease counts as abandoned (a killed process).
         public var expires: String
+        /// What holds it: `configuration change` (nil, as older binaries write it), `deploy`, `rollback`.
+        public var what: String?
     }
 
     public struct Staged: Codable, Sendable, Equatable {
