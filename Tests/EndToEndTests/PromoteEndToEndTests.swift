@@ -147,6 +147,35 @@ final class PromoteEndToEndTests: XCTestCase {
         XCTAssertTrue(try prodImage(app)?.hasPrefix("registry.example.com/shop@sha256:") == true)
     }
 
+    /// The target's release command (recorded on its Deployment by create) runs before the promoted
+    /// build is applied; when it fails prod keeps its image and the promotion exits 5.
+    func testTheTargetsReleaseCommandRunsFirstAndAFailureKeepsItsImage() async throws {
+        let app = try await twoEnvironments()
+        defer { app.stop() }
+        var result = await app.platform(["deploy", "shop", "--image", v2, "--timeout", "90s"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let kubectl = Kubectl(runner: ProcessRunner(environment: app.environmentVariables), target: KubeTarget())
+        _ = try await kubectl.runner.checked(kubectl.command(
+            ["annotate", "deployment", "shop", "-n", "prod",
+             "\(ReleaseCommand.annotation)=\(ReleaseCommand.encoded(["sh", "-c", "echo migrating prod; exit 1"]))"]))
+        result = await run(app, ["promote", "shop", "--from", "staging", "--to", "prod", "--timeout", "90s"])
+        XCTAssertEqual(result.status, 5, result.stderr)
+        XCTAssertTrue(result.stderr.contains("  | migrating prod"), result.stderr)
+        XCTAssertEqual(try prodImage(app), v1, "prod keeps its image")
+        let jobs = try app.cluster.objects(kind: "Job", namespace: "prod")
+        XCTAssertEqual(jobs.count, 1)
+        XCTAssertTrue(jobs.first?["spec", "template", "spec", "containers"]?.arrayValue?.first?["image"]?.stringValue?
+            .hasPrefix("registry.example.com/shop@sha256:") == true, "the task runs the promoted digest")
+        let history = try ReleaseHistory(configMap: try app.cluster.object(kind: "ConfigMap", namespace: "prod",
+                                                                           name: "platform-releases-shop")).releases
+        XCTAssertEqual(history.last?.result, .failed)
+        XCTAssertEqual(history.last?.promotedFrom?.environment, "staging")
+
+        result = await run(app, ["promote", "shop", "--from", "staging", "--to", "prod", "--skip-release-command", "--timeout", "90s"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try app.cluster.objects(kind: "Job", namespace: "prod").count, 1, "skipped")
+    }
+
     func testBadInputIsExit64() async throws {
         let sandbox = try Sandbox()
         for (argv, message) in [(["promote", "shop", "--from", "staging"], "missing --to ENV"),

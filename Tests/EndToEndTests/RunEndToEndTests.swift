@@ -134,12 +134,17 @@ final class RunEndToEndTests: XCTestCase {
             XCTAssertEqual(result.status, 64, "\(arguments): \(result.stderr)")
             XCTAssertTrue(result.stderr.contains(message), "\(arguments): \(result.stderr)")
         }
-        XCTAssertEqual(try jobs(app), [])
+        XCTAssertEqual(try jobs(app), [], "bad input made no Job")
+        // A console without a terminal: it runs, and says why it ends at once.
+        let shell = await run(app, ["run", "shop", "--", "bash"])
+        XCTAssertEqual(shell.status, 0, shell.stderr)
+        XCTAssertTrue(shell.stderr.contains("bash without arguments waits for input, and a task has no terminal"), shell.stderr)
         // Words after `--` are the task's, never platform's options.
         let passed = await run(app, ["run", "shop", "--", "echo", "-e", "--help"])
         XCTAssertEqual(passed.status, 0, passed.stderr)
-        let container = try XCTUnwrap(jobs(app).first?["spec", "template", "spec", "containers"]?.arrayValue?.first)
-        XCTAssertEqual(container["command"], .array([.string("echo"), .string("-e"), .string("--help")]))
+        let echo = try XCTUnwrap(jobs(app).first { $0["spec", "template", "spec", "containers"]?.arrayValue?.first?["command"]?.arrayValue?.first == .string("echo") })
+        XCTAssertEqual(echo["spec", "template", "spec", "containers"]?.arrayValue?.first?["command"],
+                       .array([.string("echo"), .string("-e"), .string("--help")]))
     }
 
     /// Ctrl-C while the task runs: the Job is deleted (its pod with it) and platform exits 130.

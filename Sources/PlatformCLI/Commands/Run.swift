@@ -100,6 +100,9 @@ struct RunCommand: PlatformCommand {
                                                   startTimeout: options.timeout, output: target)
             return outcome(result, options)
         }
+        if let console = interactiveProgram(options.argv) {
+            context.console.warning("\(console) without arguments waits for input, and a task has no terminal (-i is not supported yet): it reads an empty stdin and ends; give it a command, e.g. 'platform run \(options.name) -- \(console) -c ...'")
+        }
         let request = TaskRequest(app: options.name, environment: options.environment, argv: options.argv,
                                   image: options.image, timeout: options.timeout)
         if options.detach {
@@ -112,6 +115,12 @@ struct RunCommand: PlatformCommand {
             return outcome
         }
         return outcome(try await service.run(request, output: target), options)
+    }
+
+    /// The shell or REPL a person types for a console (`heroku run bash`), when that is all the argv is.
+    static func interactiveProgram(_ argv: [String]) -> String? {
+        guard argv.count == 1, let program = argv.first?.split(separator: "/").last.map(String.init) else { return nil }
+        return ["sh", "bash", "zsh", "ash", "dash", "python", "python3", "node", "irb", "psql", "mysql"].contains(program) ? program : nil
     }
 
     /// Exit 0 with the result, or the command's own status.
