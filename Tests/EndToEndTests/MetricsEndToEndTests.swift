@@ -36,14 +36,7 @@ final class MetricsEndToEndTests: XCTestCase {
         XCTAssertEqual(unknown.status, 1, unknown.stderr)
         XCTAssertTrue(unknown.stderr.contains("not found"), unknown.stderr)
         // A cluster nobody listens at.
-        let kubeconfig = app.sandbox.root + "/unreachable.kubeconfig"
-        let config: JSONValue = .object([
-            "apiVersion": .string("v1"), "kind": .string("Config"), "current-context": .string("gone"),
-            "clusters": .array([.object(["name": .string("gone"), "cluster": .object(["server": .string("http://127.0.0.1:9")])])]),
-            "contexts": .array([.object(["name": .string("gone"), "context": .object(["cluster": .string("gone"), "user": .string("u")])])]),
-            "users": .array([.object(["name": .string("u"), "user": .object([:])])]),
-        ])
-        try config.encoded(pretty: true).write(to: URL(fileURLWithPath: kubeconfig))
+        let kubeconfig = try unreachableKubeconfig(app.sandbox)
         let unreachable = await runCLI(["deploy", "shop", "--image", good, "-e", "staging"],
                                        environment: app.environmentVariables.merging(["KUBECONFIG": kubeconfig]) { $1 },
                                        directory: app.sandbox.work)
