@@ -23,7 +23,9 @@ public enum ExitCode {
         case .deployRolledBack: return rolledBack
         case .deployFailed: return deployFailed
         case .releaseCommandFailed: return releaseCommandFailed
-        case .taskFailed(let status, _): return status
+        // The command's own status; one the shell cannot pass on (0, or beyond 255, as Windows
+        // nodes report) is 1, so a failed task never exits 0.
+        case .taskFailed(let status, _): return (1...255).contains(status) ? status : failure
         case .interrupted(let signal): return 128 + signal
         }
     }

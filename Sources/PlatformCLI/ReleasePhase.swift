@@ -15,7 +15,7 @@ enum ReleasePhase {
 
     /// The dry run's line for it.
     static func planLine(_ request: DeployRequest) -> String {
-        guard request.runsReleaseCommand else { return "" }
+        guard request.runsReleaseCommand, request.releaseCommand?.isEmpty != true else { return "" }
         if let argv = request.releaseCommand {
             return "First run the release command \(argv.joined(separator: " ")) as a task with the new image\n"
         }

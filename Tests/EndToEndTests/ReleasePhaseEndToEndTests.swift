@@ -48,6 +48,15 @@ final class ReleasePhaseEndToEndTests: XCTestCase {
         let job = try XCTUnwrap(releaseJobs(app).first)
         XCTAssertEqual(jobImage(job), v2, "the release command runs with the new image")
 
+        // Long lines are cut in the record (the history is one ConfigMap of at most 1 MiB).
+        let long = String(repeating: "x", count: 1300)
+        try writeProject(app, release: ["sh", "-c", "echo \(long); echo \(long); echo \(long); exit 4"])
+        let cut = await app.platform(["deploy", "shop", "--image", "registry.example.com/shop:2.1.0"])
+        XCTAssertEqual(cut.status, 5, cut.stderr)
+        let reason = try XCTUnwrap(app.releases().last?.reason)
+        XCTAssertTrue(reason.contains(String(repeating: "x", count: 200) + "…"), reason)
+        XCTAssertFalse(reason.contains(String(repeating: "x", count: 201)), "each line is cut to 200 characters")
+
         let json = await app.platform(["deploy", "shop", "--image", v2, "-o", "json"])
         XCTAssertEqual(json.status, 5)
         let document = try JSONDecoder().decode(JSONValue.self, from: Data(json.stdout.utf8))
@@ -79,6 +88,18 @@ final class ReleasePhaseEndToEndTests: XCTestCase {
         XCTAssertFalse(result.stderr.contains("Release command"), result.stderr)
     }
 
+    /// --timeout is the rollout's: a release command that takes longer than it leaves the rollout
+    /// its whole --timeout (before, the clock started before the command and the deploy rolled back).
+    func testTheRolloutTimeoutCountsFromTheEndOfTheReleaseCommand() async throws {
+        let app = try await AppFixture()
+        defer { app.stop() }
+        try writeProject(app, release: ["sh", "-c", "echo slow migration; sleep 10; echo done"])
+        let result = await app.platform(["deploy", "shop", "--image", v2, "--timeout", "8s"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try app.deployedImage(), v2)
+        XCTAssertEqual(try app.releases().last?.result, .succeeded)
+    }
+
     /// Run outside the project (no platform.json), deploy takes the command `create` recorded on the
     /// Deployment; an unusable recorded one stops the deploy before anything changes.
     func testTheCommandRecordedOnTheDeploymentRunsFromAnywhere() async throws {
@@ -102,6 +123,13 @@ final class ReleasePhaseEndToEndTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("  | from the cluster"), result.stderr)
         XCTAssertTrue(result.stderr.contains("exited with status 7"), result.stderr)
         XCTAssertEqual(try app.deployedImage(), v1)
+
+        // Inside the project, platform.json decides: without `release` the recorded command is not run.
+        try Data(#"{"name": "shop"}"#.utf8).write(to: URL(fileURLWithPath: app.sandbox.work + "/platform.json"))
+        result = await app.platform(["deploy", "shop", "--image", v2, "--timeout", "90s"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try releaseJobs(app).count, 1, "no release command ran this time")
+        XCTAssertEqual(try app.deployedImage(), v2)
     }
 
     func testAnInvalidReleaseInPlatformJSONIsExit64AndChangesNothing() async throws {

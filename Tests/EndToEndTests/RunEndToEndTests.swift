@@ -58,6 +58,18 @@ final class RunEndToEndTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("quiet"), result.stderr)
     }
 
+    /// A 503 while the task runs is a missed look, not the end of the task (before: exit 1 with the
+    /// Job left running unwatched).
+    func testTransientAPIErrorsWhileTheTaskRunsAreLooksMissed() async throws {
+        let app = try await AppFixture()
+        defer { app.stop() }
+        try app.cluster.fault(method: "GET", pathPrefix: "/api/v1/namespaces/staging/pods", status: 503, count: 3)
+        let result = await run(app, ["run", "shop", "--", "sh", "-c", "echo survived; exit 3"])
+        XCTAssertEqual(result.status, 3, result.stderr)
+        XCTAssertEqual(result.stdout, "survived\n")
+        XCTAssertTrue(result.stderr.contains("could not look at the task"), result.stderr)
+    }
+
     func testAnImageThatCannotBePulledFailsWithTheReasonAndTheJobIsDeleted() async throws {
         let app = try await AppFixture()
         defer { app.stop() }

@@ -68,6 +68,8 @@ final class ReferenceTests: XCTestCase {
     func testATaskThatFailedExitsWithItsCommandsStatus() {
         XCTAssertEqual(ExitCode.code(for: PlatformError.taskFailed(status: 3, message: "x")), 3)
         XCTAssertEqual(ExitCode.code(for: PlatformError.taskFailed(status: 137, message: "x")), 137)
+        XCTAssertEqual(ExitCode.code(for: PlatformError.taskFailed(status: 256, message: "x")), 1, "never 0 for a failure")
+        XCTAssertEqual(ExitCode.code(for: PlatformError.taskFailed(status: -1073741819, message: "x")), 1)
     }
 
     /// The man page renders without groff warnings (when groff is installed, as on Debian with man-db).

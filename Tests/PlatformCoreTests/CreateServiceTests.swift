@@ -483,6 +483,9 @@ final class CreateServiceTests: XCTestCase {
         try Data(#"{"name": "shop", "release": ["python", "-m", "shop.migrate"]}"#.utf8).write(to: URL(fileURLWithPath: folder + "/platform.json"))
         XCTAssertEqual(try ConfigLoader.projectReleaseCommand(from: folder, app: "shop"), ["python", "-m", "shop.migrate"])
         XCTAssertNil(try ConfigLoader.projectReleaseCommand(from: folder, app: "other"), "another app's project")
+        try Data(#"{"name": "shop"}"#.utf8).write(to: URL(fileURLWithPath: folder + "/platform.json"))
+        XCTAssertEqual(try ConfigLoader.projectReleaseCommand(from: folder, app: "shop"), [],
+                       "the project has none: a command recorded on the Deployment earlier is not run")
     }
 
     /// One replica (no PodDisruptionBudget or spread), an autoscaler, TLS from a cert-manager issuer,

@@ -49,7 +49,7 @@ final class TaskJobTests: XCTestCase {
         XCTAssertEqual(TaskRules.state(pods: try pod(#"{"containerStatuses":[{"name":"shop","state":{"waiting":{"reason":"InvalidImageName"}}}]}"#), app: "shop"),
                        .cannotStart("pod shop-run-x-1 is InvalidImageName"), "permanent: at once")
         XCTAssertEqual(TaskRules.state(pods: try pod(#"{"phase":"Pending","conditions":[{"type":"PodScheduled","status":"False","reason":"Unschedulable","message":"0/1 nodes"}]}"#), app: "shop"),
-                       .stuck("pod shop-run-x-1 is Unschedulable (0/1 nodes)"))
+                       .unschedulable("pod shop-run-x-1 is Unschedulable (0/1 nodes)"), "waits, as deploy does")
         XCTAssertEqual(TaskRules.state(pods: try pod(#"{"containerStatuses":[{"name":"shop","state":{"running":{}}}]}"#), app: "shop"),
                        .running(pod: "shop-run-x-1", container: "shop"))
         XCTAssertEqual(TaskRules.state(pods: try pod(#"{"phase":"Failed","containerStatuses":[{"name":"shop","state":{"terminated":{"exitCode":137,"reason":"OOMKilled"}}}]}"#), app: "shop"),

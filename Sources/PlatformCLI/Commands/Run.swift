@@ -26,9 +26,10 @@ struct RunCommand: PlatformCommand {
         The output is streamed as it comes (stdout to stdout; with -o json to stderr, and stdout gets
         the result), and platform exits with the command's own exit status (137: it was killed). A
         task whose pod cannot start fails with the reason (exit 1) and its Job is deleted: at once for
-        a permanent one (InvalidImageName), after deploy's 20s grace for a pull error, Unschedulable or
-        a quota the Job cannot create its pod under. --timeout (default 10m) bounds the whole run (the
-        Job's activeDeadlineSeconds). Ctrl-C deletes the Job (exit 130).
+        a permanent one (InvalidImageName), after deploy's 20s grace for a pull error or a quota the
+        Job cannot create its pod under; an Unschedulable pod is reported and waits (an autoscaler may
+        add a node). --timeout (default 10m) bounds the whole run (the Job's activeDeadlineSeconds).
+        Ctrl-C deletes the Job (exit 130).
         --detach prints the Job's name and returns; --logs JOB follows it later (Ctrl-C then stops only
         the following). Interactive consoles (-i, a terminal in the pod) are not supported yet.
         """,

@@ -26,8 +26,8 @@ public struct DeployRequest: Sendable, Equatable {
     public var force: Bool
     /// Run the release phase (deploy and promote, unless `--skip-release-command`; never a rollback).
     public var runsReleaseCommand = false
-    /// The release command from the project's platform.json; nil: the one `create` recorded on the
-    /// Deployment (ReleaseCommand), if any.
+    /// The release command from the project's platform.json (`[]`: the project has none); nil when
+    /// run outside the project: the one `create` recorded on the Deployment (ReleaseCommand), if any.
     public var releaseCommand: [String]?
     /// The caller holds the app's configuration lease already (ConfigService): not taken again.
     public var holdsConfigLease = false
@@ -264,7 +264,8 @@ public struct DeployService: Sendable {
         }
         let previousImage = RolloutRules.image(of: deployment, container: app)
         // Checked before anything changes: an unusable recorded command stops the deploy here.
-        let releaseCommand = request.runsReleaseCommand ? try request.releaseCommand ?? ReleaseCommand.recorded(in: deployment) : nil
+        let releaseCommand = request.runsReleaseCommand
+            ? try (request.releaseCommand ?? ReleaseCommand.recorded(in: deployment)).flatMap { $0.isEmpty ? nil : $0 } : nil
         // A deploy keeps the configuration version the Deployment references (see Vars/).
         let liveConfig = ConfigReference.live(in: deployment, app: app)
         let store = ReleaseStore(kubectl: kubectl)
@@ -319,13 +320,17 @@ public struct DeployService: Sendable {
         let verb = request.kind == .rollback ? "Rolling back" : (restartedAt != nil ? "Restarting" : "Deploying")
         reporter.progress("\(verb) \(app) in \(namespace): \(request.image) (release \(release.revision))")
         do {
+            // --timeout is the rollout's: it counts again once the release command is done (a
+            // five-minute migration must not leave the rollout no time and roll back over it).
+            var rolloutStart = start
             if let releaseCommand {
                 try await releasePhase(releaseCommand, request: request, release: &release, store: store)
+                rolloutStart = clock()
             }
             return try await rollout(plan, release: &release, lease: lease, previousImage: previousImage,
                                      rollbackImage: rollbackImage, rollbackConfig: rollbackConfig, store: store,
                                      applied: &applied, selector: selector, podsBefore: before.pods,
-                                     restartedAt: restartedAt, start: start)
+                                     restartedAt: restartedAt, start: rolloutStart)
         } catch PlatformError.interrupted(let signal) {
             // Not left pending: record how far it got, then stop as interrupted.
             if release.result == .pending {
@@ -360,8 +365,9 @@ public struct DeployService: Sendable {
     private func releasePhase(_ argv: [String], request: DeployRequest, release: inout Release,
                               store: ReleaseStore) async throws {
         let app = request.app, namespace = request.environment
-        let shown = argv.joined(separator: " ")
-        reporter.progress("Release command of \(app): \(shown) (image \(request.image))")
+        let whole = argv.joined(separator: " ")
+        reporter.progress("Release command of \(app): \(whole) (image \(request.image))")
+        let shown = whole.count > Self.reasonLineLimit ? String(whole.prefix(Self.reasonLineLimit)) + "…" : whole
         var task = TaskRequest(app: app, environment: namespace, argv: argv, image: request.image,
                                timeout: max(ReleaseCommand.defaultTimeout, request.timeout), purpose: "release")
         task.envFrom = request.config.map { $0.isEmpty ? [] : $0.envFrom }
@@ -375,11 +381,15 @@ public struct DeployService: Sendable {
                 reporter.progress("Release command succeeded (job \(result.job))")
                 return
             }
-            let tail = result.lastLines.isEmpty ? "" : "; its last lines: " + result.lastLines.joined(separator: " | ")
+            let shortLines = result.lastLines.map { $0.count > Self.reasonLineLimit ? String($0.prefix(Self.reasonLineLimit)) + "…" : $0 }
+            let tail = shortLines.isEmpty ? "" : "; its last lines: " + shortLines.joined(separator: " | ")
             failure = "the release command (\(shown)) exited with status \(result.exitCode)"
                 + (result.reason.map { " (\($0))" } ?? "") + " in job \(result.job)" + tail
-        } catch PlatformError.failed(let message) {
-            failure = "the release command (\(shown)) could not run: \(message)"
+        } catch let error as PlatformError {
+            if case .interrupted = error { throw error }
+            // It could not start, the API refused its Job, or a look failed for good: in every case
+            // the image was not applied, which is what exit 5 says.
+            failure = "the release command (\(shown)) could not run: \(error)"
         }
         release.result = .failed
         release.reason = failure
@@ -410,8 +420,17 @@ public struct DeployService: Sendable {
     private func finished(_ release: Release) -> Release {
         var release = release
         if release.result != .pending, release.finishedAt == nil { release.finishedAt = Self.timestamp(now()) }
+        // The history is one ConfigMap (1 MiB in all): a reason full of log lines must not make the
+        // record too big to write, which would leave the release pending.
+        if let reason = release.reason, reason.utf8.count > Self.reasonLimit {
+            release.reason = String(decoding: Data(reason.utf8.prefix(Self.reasonLimit)), as: UTF8.self) + "… (cut)"
+        }
         return release
     }
+
+    /// Bytes a release's reason keeps, and characters each log line in it keeps.
+    static let reasonLimit = 4096
+    static let reasonLineLimit = 200
 
     /// Seconds a final release record is retried through API errors.
     static let recordPatience: Double = 30

@@ -37,12 +37,13 @@ public enum ConfigLoader {
     }
 
     /// The release command of `app` from the nearest platform.json, when that file is `app`'s project
-    /// (its `name` is `app`); nil otherwise. Invalid is exit 64, before anything changes.
+    /// (its `name` is `app`): `[]` when the project has none (a command recorded on the Deployment
+    /// earlier is then not run either); nil outside the project. Invalid is exit 64, before anything changes.
     public static func projectReleaseCommand(from directory: String, app: String) throws -> [String]? {
         guard let path = findProjectConfig(from: directory) else { return nil }
         let project = try loadProjectConfig(at: path)
         guard project.name == app else { return nil }
-        return project.release
+        return project.release ?? []
     }
 
     /// The one rule for where kubectl goes: `--kube-context`, else the config layers' `kube_context` of

@@ -15,6 +15,8 @@ public enum TaskJob {
     /// The label the Job controller puts on its pods (kubernetes pkg/controller/job: `batch.kubernetes.io/job-name`
     /// since 1.27, `job-name` before; both are set).
     public static let jobNameLabel = "job-name"
+    /// On the Job only: the run that made it (TaskRequest.runID).
+    public static let runLabel = "platform.dev/run"
 
     /// The Job for `request`, from the live `deployment`; throws when the Deployment has no app container.
     public static func document(_ request: TaskRequest, deployment: JSONValue) throws -> JSONValue {
@@ -50,6 +52,7 @@ public enum TaskJob {
         ]
         var jobLabels = common
         jobLabels[AppConventions.nameLabel] = .string(app)
+        jobLabels[runLabel] = .string(request.runID)
         var podLabels = common
         podLabels[taskOfLabel] = .string(app)
         return .object([

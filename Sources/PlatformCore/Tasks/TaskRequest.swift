@@ -18,6 +18,9 @@ public struct TaskRequest: Sendable, Equatable {
     /// The container's `envFrom` instead of the live one's: the configuration version a release is
     /// about to run (deploy's release phase with a staged or restored configuration); nil copies it.
     public var envFrom: [JSONValue]?
+    /// This run's label value on its Job (`platform.dev/run`): an interrupted `kubectl create` leaves
+    /// a Job whose name was never read, and it is found (and deleted) by this.
+    public var runID: String = UUID().uuidString.lowercased()
 
     public init(app: String, environment: String, argv: [String], image: String? = nil, timeout: Double = 600,
                 keepFinished: Int = 3600, purpose: String = "run") {

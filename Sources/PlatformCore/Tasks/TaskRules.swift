@@ -7,9 +7,12 @@ public enum TaskPodState: Sendable, Equatable {
     case waiting
     /// It will not start: the reason and message (a permanent pull error, a pod the kubelet failed).
     case cannotStart(String)
-    /// It cannot start yet, for a reason that may clear (a pull error, Unschedulable, a missing
-    /// Secret): fatal once it lasts `RolloutRules.pullGrace`, as for deploy.
+    /// It cannot start yet, for a reason that may clear (a pull error, a missing Secret): fatal once
+    /// it lasts `RolloutRules.pullGrace`, as for deploy.
     case stuck(String)
+    /// The scheduler finds no node for it (`PodScheduled=False/Unschedulable`). As for deploy, this
+    /// is reported, not fatal: a cluster autoscaler may add a node (minutes); `--timeout` ends it.
+    case unschedulable(String)
     /// The container runs (its log can be followed).
     case running(pod: String, container: String)
     /// The container ended: its exit code and reason (`state.terminated`).
@@ -17,15 +20,15 @@ public enum TaskPodState: Sendable, Equatable {
 }
 
 /// Rules for a one-off task's pod. They are deploy's (RolloutRules): permanent waiting reasons fail at
-/// once; pull and container-config errors, and the scheduler's Unschedulable, fail when they last
-/// `RolloutRules.pullGrace` (a registry 429, a node that is being added, a Secret created a moment
-/// later clear within it). kubectl itself never judges a Job's pod; `kubectl run --rm -i` waits for
+/// once; pull and container-config errors fail when they last `RolloutRules.pullGrace` (a registry
+/// 429 or a Secret created a moment later clear within it); the scheduler's Unschedulable only waits,
+/// reported, until the timeout (a cluster autoscaler adds a node in minutes). kubectl itself never judges a Job's pod; `kubectl run --rm -i` waits for
 /// it without limit, which is what `--timeout` bounds here.
 public enum TaskRules {
     /// The state of the task's container among the Job's pods (the newest one: backoffLimit is 0).
     /// A waiting reason in `RolloutRules.permanentWaitingReasons` means it never starts, and so does a
     /// pod the kubelet failed without running the container (phase Failed, no terminated state);
-    /// `graceWaitingReasons` and `PodScheduled=False/Unschedulable` are `stuck`.
+    /// `graceWaitingReasons` are `stuck`, `PodScheduled=False/Unschedulable` is `unschedulable`.
     public static func state(pods: [JSONValue], app: String) -> TaskPodState {
         let live = pods.filter { $0["metadata", "deletionTimestamp"] == nil }
         guard let pod = live.max(by: { created($0) < created($1) }) ?? pods.last else { return .waiting }
@@ -50,7 +53,7 @@ public enum TaskRules {
         if let scheduled = conditions.first(where: { $0["type"]?.stringValue == "PodScheduled" }),
            scheduled["status"]?.stringValue == "False", scheduled["reason"]?.stringValue == "Unschedulable" {
             let message = scheduled["message"]?.stringValue ?? ""
-            return .stuck("pod \(name) is Unschedulable" + (message.isEmpty ? "" : " (\(message))"))
+            return .unschedulable("pod \(name) is Unschedulable" + (message.isEmpty ? "" : " (\(message))"))
         }
         if pod["status", "phase"]?.stringValue == "Failed" {
             let reason = pod["status", "reason"]?.stringValue ?? "Failed"

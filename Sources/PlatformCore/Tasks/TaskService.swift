@@ -30,6 +30,8 @@ public struct TaskService: Sendable {
 
     /// How many log lines a failed task's reason keeps.
     public static let lastLineCount = 10
+    /// Seconds past the timeout that reading a finished task's exit status may take through API errors.
+    static let statusPatience: Double = 60
 
     /// Creates the Job and returns its name (`--detach`, and the first step of `run`).
     public func start(_ request: TaskRequest) async throws -> String {
@@ -51,19 +53,52 @@ public struct TaskService: Sendable {
     public func run(_ request: TaskRequest, output: OutputTarget) async throws -> TaskResult {
         try await signals.handlesInterruption {
             try signals.checkInterrupted()
-            let job = try await start(request)
+            let job: String
+            do {
+                job = try await start(request)
+            } catch PlatformError.interrupted(let signal) {
+                // kubectl create may have made the Job before it stopped: delete this run's, by label.
+                await signals.finishing { await deleteRun(request) }
+                throw PlatformError.interrupted(signal: signal)
+            }
             reporter.progress("Running \(request.argv.joined(separator: " ")) in \(request.app) (\(request.environment)): job \(job)")
             do {
                 return try await follow(job: job, app: request.app, namespace: request.environment,
                                         startTimeout: request.timeout, output: output)
             } catch PlatformError.interrupted(let signal) {
-                try await signals.finishing { try await delete(job: job, namespace: request.environment) }
+                await signals.finishing { await deleteWarning(job: job, namespace: request.environment) }
                 throw PlatformError.interrupted(signal: signal)
             } catch let error as TaskStartFailure {
                 // It will never run: do not leave it pending until its deadline.
-                _ = try? await delete(job: job, namespace: request.environment)
+                await deleteWarning(job: job, namespace: request.environment)
                 throw PlatformError.failed(error.message)
+            } catch {
+                // Any other error (the API refused a look): the task is not left running unwatched.
+                await deleteWarning(job: job, namespace: request.environment)
+                throw error
             }
+        }
+    }
+
+    /// Deletes the Job; when that fails too, says which Job is left (the error that stopped the run
+    /// is what the user sees).
+    private func deleteWarning(job: String, namespace: String) async {
+        do {
+            try await delete(job: job, namespace: namespace)
+        } catch {
+            reporter.warning("could not delete the Job \(job) in \(namespace) (\(error)); delete it with 'kubectl delete job \(job) -n \(namespace)'")
+        }
+    }
+
+    /// Deletes the Job of this run by its run label (its name may not be known yet).
+    private func deleteRun(_ request: TaskRequest) async {
+        let selector = "\(TaskJob.runLabel)=\(request.runID)"
+        do {
+            _ = try await kubectl.runner.checked(kubectl.command(
+                ["delete", "jobs", "-n", request.environment, "-l", selector, "--ignore-not-found",
+                 "--cascade=background", "--wait=false"]))
+        } catch {
+            reporter.warning("could not delete the Job of this run (\(error)); delete it with 'kubectl delete jobs -n \(request.environment) -l \(selector)'")
         }
     }
 
@@ -103,9 +138,20 @@ public struct TaskService: Sendable {
         func tell(_ line: String) {
             if told.insert(line).inserted { reporter.detail("  " + line) }
         }
+        var warnedAPI = false
+        func missedLook() {
+            if !warnedAPI { reporter.warning("could not look at the task \(job) (the API did not answer); trying again"); warnedAPI = true }
+        }
         while true {
             try signals.checkInterrupted()
-            let found = try await pods(job: job, namespace: namespace)
+            guard let found = try await pods(job: job, namespace: namespace) else {
+                missedLook()
+                if clock() - start >= startTimeout {
+                    throw TaskStartFailure(message: "task \(job) did not start within \(DeployService.format(duration: startTimeout)) (the API did not answer)")
+                }
+                try await pause(pollInterval)
+                continue
+            }
             state = TaskRules.state(pods: found, app: app)
             let now = clock()
             switch state {
@@ -118,14 +164,17 @@ public struct TaskService: Sendable {
                     throw TaskStartFailure(message: "task \(job) did not start: \(reason), still after \(DeployService.format(duration: now - since))")
                 }
                 tell(reason + " (fails if it lasts \(DeployService.format(duration: RolloutRules.pullGrace)))")
+            case .unschedulable(let reason):
+                stuckSince = nil
+                tell(reason + " (a cluster autoscaler may add a node; waiting until the timeout)")
             case .waiting where found.isEmpty:
                 // No pod: the job controller may be unable to create it (quota, admission), or the Job
                 // already failed (its deadline).
                 stuckSince = nil
-                if let job = try await kubectl.get("job", job, namespace: namespace), let failure = TaskRules.jobFailure(job) {
+                if let job = try await lookAtJob(job, namespace: namespace), let failure = TaskRules.jobFailure(job) {
                     throw TaskStartFailure(message: "task \(RolloutRules.name(job)) did not start: \(failure)")
                 }
-                if let failure = TaskRules.createFailure(events: try await events(job: job, namespace: namespace)) {
+                if let failure = TaskRules.createFailure(events: await events(job: job, namespace: namespace)) {
                     let since = createFailingSince ?? now
                     createFailingSince = since
                     if now - since >= RolloutRules.createGrace {
@@ -157,7 +206,15 @@ public struct TaskService: Sendable {
         try signals.checkInterrupted()
         // 3. Its exit code, from the container's terminated state.
         while true {
-            state = TaskRules.state(pods: try await pods(job: job, namespace: namespace), app: app)
+            guard let found = try await pods(job: job, namespace: namespace) else {
+                missedLook()
+                if clock() - start >= startTimeout + Self.statusPatience {
+                    throw TaskStartFailure(message: "task \(job): could not read its exit status (the API did not answer)")
+                }
+                try await pause(pollInterval)
+                continue
+            }
+            state = TaskRules.state(pods: found, app: app)
             if case .terminated(let pod, _, let code, let reason) = state {
                 var lines: [String] = []
                 if code != 0 { lines = await lastLines(pod: pod, container: container, namespace: namespace) }
@@ -165,7 +222,7 @@ public struct TaskService: Sendable {
             }
             if case .cannotStart(let reason) = state { throw TaskStartFailure(message: "task \(job): \(reason)") }
             // The pod may have been deleted under it: the Job's deadline (--timeout), or someone.
-            if let value = try await kubectl.get("job", job, namespace: namespace), let failure = TaskRules.jobFailure(value) {
+            if let value = try await lookAtJob(job, namespace: namespace), let failure = TaskRules.jobFailure(value) {
                 throw TaskStartFailure(message: "task \(job) ended without an exit status: \(failure)")
             }
             if case .waiting = state, clock() - start >= startTimeout {
@@ -175,14 +232,30 @@ public struct TaskService: Sendable {
         }
     }
 
-    private func pods(job: String, namespace: String) async throws -> [JSONValue] {
-        try await kubectl.list("pods", selector: "\(TaskJob.jobNameLabel)=\(job)", namespace: namespace)
+    /// The Job's pods. A transient API error (a 503, a dropped connection: DeployService.isTransient)
+    /// is one missed look, warned about once, not the end of the task; the timeout still bounds it.
+    private func pods(job: String, namespace: String) async throws -> [JSONValue]? {
+        do {
+            return try await kubectl.list("pods", selector: "\(TaskJob.jobNameLabel)=\(job)", namespace: namespace)
+        } catch let error as PlatformError where DeployService.isTransient(error) {
+            return nil
+        }
     }
 
-    private func events(job: String, namespace: String) async throws -> [JSONValue] {
-        let result = try await kubectl.runner.checked(kubectl.command(
+    /// The Job, or nil for a transient API error (as for `pods`) or when it is gone.
+    private func lookAtJob(_ job: String, namespace: String) async throws -> JSONValue? {
+        do {
+            return try await kubectl.get("job", job, namespace: namespace)
+        } catch let error as PlatformError where DeployService.isTransient(error) {
+            return nil
+        }
+    }
+
+    private func events(job: String, namespace: String) async -> [JSONValue] {
+        // Best effort: a role without `list events`, or an API hiccup, only loses the reason.
+        guard let result = try? await kubectl.runner.checked(kubectl.command(
             ["get", "events", "-n", namespace, "-o", "json",
-             "--field-selector", "involvedObject.kind=Job,involvedObject.name=\(job)"]))
+             "--field-selector", "involvedObject.kind=Job,involvedObject.name=\(job)"])) else { return [] }
         let value = try? JSONDecoder().decode(JSONValue.self, from: result.stdout)
         return value?["items"]?.arrayValue ?? []
     }
