@@ -60,9 +60,11 @@ if summary=$(python3 scripts/xunit-summary.py "$log/xunit.xml"); then
       flaky+=("$test"); bad=$((bad - 1))
     fi
   done
-  for test in "${flaky[@]}"; do echo "test.sh: FLAKY (failed in the parallel run, passed alone): $test" >&2; done
+  for test in ${flaky[@]+"${flaky[@]}"}; do echo "test.sh: FLAKY (failed in the parallel run, passed alone): $test" >&2; done
   passed=$((passed + total - bad)); failed=$((failed + bad))
-  [ "$swift_status" = 0 ] || [ "$total" -gt 0 ] || note_fail "swift test exited $swift_status"
+  [ "$total" -gt 0 ] || note_fail "swift test ran no test"
+  # swift test failed, yet no test case did (a crash outside a test, a build problem): that fails too.
+  if [ "$swift_status" != 0 ] && [ -z "$failing" ]; then note_fail "swift test exited $swift_status with no failed test"; fi
 else
   note_fail "swift test exited $swift_status and wrote no test results"
 fi

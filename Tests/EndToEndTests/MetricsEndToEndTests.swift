@@ -247,7 +247,7 @@ final class MetricsEndToEndTests: XCTestCase {
             XCTAssertTrue(text.contains(line + "\n"), "\(line) in\n\(text)")
         }
         XCTAssertFalse(text.contains("platform_change_failure_ratio{app=\"idle\""), "no judged release of idle in the window")
-        XCTAssertTrue(text.contains("# HELP platform_lead_time_seconds Mean time from the recorded commit time to the start of the succeeded deploy (release histories in the cluster).\n"), text)
+        XCTAssertTrue(text.contains("# HELP platform_lead_time_seconds Mean time from the recorded commit time to the end of the succeeded deploy's rollout (release histories in the cluster).\n"), text)
         let check = try await runProgram(["/usr/bin/promtool", "check", "metrics"], environment: sandbox.environment(),
                                          input: result.stdout)
         XCTAssertEqual(check.status, 0, check.stdoutText + check.stderrText)

@@ -48,6 +48,27 @@ final class ConfigLeaseTests: XCTestCase {
         XCTAssertEqual(runner.calls.count, 5)
     }
 
+    /// A 503 while taking or giving back the lease is tried again (before: the deploy failed at once,
+    /// or the lease was left behind blocking every change until it expired).
+    func testTransientAPIErrorsAreTriedAgainWhenTakingAndGivingBack() async throws {
+        let unavailable = CommandResult(status: 1, stdout: "",
+                                        stderr: "Error from server (ServiceUnavailable): the server is currently unable to handle the request")
+        let mine = ConfigState.Lease(holder: "mine", user: "alice", since: "2026-01-01T00:00:00Z", expires: "2026-01-01T00:07:00Z",
+                                     what: "deploy")
+        let runner = FakeCommandRunner([
+            .init(Self.getState, result: unavailable),
+            .init(Self.getState, result: state(nil, version: "4")),
+            replace(version: "4") { XCTAssertEqual($0, mine) },
+            .init(Self.getState, result: unavailable),
+            .init(Self.getState, result: state(mine, version: "5")),
+            replace(version: "5") { XCTAssertNil($0) },
+        ])
+        let lease = ConfigLease(deployer: F.service(runner), app: F.app, namespace: F.env, pollInterval: 0)
+        let held = try await lease.acquire(wait: 60, expiresAfter: 420, what: "deploy", holder: "mine")
+        try await held.giveBack()
+        XCTAssertEqual(runner.unmet(), [])
+    }
+
     func testWhoeverWaitsIsToldWhatHoldsTheLease() async throws {
         var deploy = Self.bob
         deploy.what = "deploy"

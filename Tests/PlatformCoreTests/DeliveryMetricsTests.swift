@@ -216,7 +216,7 @@ final class DeliveryMetricsTests: XCTestCase {
         # HELP platform_time_to_restore_seconds Mean time from a failed or rolled-back release to the next succeeded release (release histories in the cluster).
         # TYPE platform_time_to_restore_seconds gauge
         platform_time_to_restore_seconds{app="shop",environment="staging"} 89100
-        # HELP platform_lead_time_seconds Mean time from the recorded commit time to the start of the succeeded deploy (release histories in the cluster).
+        # HELP platform_lead_time_seconds Mean time from the recorded commit time to the end of the succeeded deploy's rollout (release histories in the cluster).
         # TYPE platform_lead_time_seconds gauge
         platform_lead_time_seconds{app="shop",environment="staging"} 10800
         # HELP platform_metrics_window_seconds Length of the window the metrics cover.

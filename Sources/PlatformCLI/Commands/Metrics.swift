@@ -26,7 +26,7 @@ struct MetricsCommand: PlatformCommand {
         per app, releases by result, deploy frequency (succeeded releases per day), change failure rate
         (failed or rolled-back releases / all judged releases, config changes included), mean time to
         restore (a failed release to the next succeeded one) and lead time (the recorded commit time to
-        the start of the deploy). Without NAME, all apps of the environment.
+        the end of the deploy's rollout). Without NAME, all apps of the environment.
         Usage counters come from events.jsonl in this machine's state folder ($PLATFORM_STATE_DIR, else
         $XDG_STATE_HOME/platform, else ~/.local/state/platform): provisions per environment, deploy and
         rollback runs by success, errors by type. --local reads only those, without the cluster; when the

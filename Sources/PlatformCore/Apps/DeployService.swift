@@ -227,11 +227,13 @@ public struct DeployService: Sendable {
     private func rollingBack(_ release: inout Release, config: ConfigReference, request: DeployRequest,
                              lease: ConfigLease.Held?, store: ReleaseStore,
                              _ patch: () async throws -> Void) async throws {
-        guard lease != nil else { return try await patch() }
+        guard let lease else { return try await patch() }
         let app = request.app, namespace = request.environment, image = release.image
+        // As the same holder: should this deploy's own lease still be there (giving it back failed),
+        // the rollback must not wait for itself.
         let other = try await ConfigLease(deployer: self, app: app, namespace: namespace)
             .holding(wait: request.rollbackTimeout, expiresAfter: request.rollbackTimeout + 120,
-                     what: "rollback of a failed \(request.kind.rawValue)") { () -> String? in
+                     what: "rollback of a failed \(request.kind.rawValue)", holder: lease.holder) { () -> String? in
                 let deployment = try await kubectl.deployment(app, namespace: namespace)
                 let running = deployment.flatMap { RolloutRules.image(of: $0, container: app) }
                 let live = ConfigReference.live(in: deployment, app: app)

@@ -116,7 +116,7 @@ public struct PlatformMetrics: Sendable, Equatable, Encodable {
                    "Mean time from a failed or rolled-back release to the next succeeded release \(Self.fromCluster).",
                    delivery.compactMap { d in d.meanTimeToRestoreSeconds.map { (labels(d), $0) } })
             family("platform_lead_time_seconds", "gauge",
-                   "Mean time from the recorded commit time to the start of the succeeded deploy \(Self.fromCluster).",
+                   "Mean time from the recorded commit time to the end of the succeeded deploy's rollout \(Self.fromCluster).",
                    delivery.compactMap { d in d.leadTimeSeconds.map { (labels(d), $0) } })
         }
         family("platform_metrics_window_seconds", "gauge", "Length of the window the metrics cover.",

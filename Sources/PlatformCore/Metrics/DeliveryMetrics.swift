@@ -34,8 +34,9 @@ public struct DeliveryMetrics: Sendable, Equatable, Codable {
     /// failure may be older than the window); nil when none did.
     public var meanTimeToRestoreSeconds: Double?
     public var restores: Int
-    /// Mean time from the commit's time (`Release.commit.time`) to the start of the succeeded deploy
-    /// that shipped it, over the succeeded deploys in the window with a commit time; nil when none.
+    /// Mean time from the commit's time (`Release.commit.time`) to the end of the succeeded deploy
+    /// that shipped it (`finishedAt`; its start in older records), over the succeeded deploys in the
+    /// window with a commit time; nil when none.
     public var leadTimeSeconds: Double?
     public var leadTimeSamples: Int
     /// Who made the releases in the window (the history's `user`), sorted.

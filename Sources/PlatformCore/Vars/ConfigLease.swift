@@ -23,6 +23,9 @@ public struct ConfigLease: Sendable {
 
     var states: ConfigStateStore { ConfigStateStore(kubectl: deployer.kubectl) }
 
+    /// Seconds giving the lease back is retried through transient API errors.
+    static let givingBackPatience: Double = 20
+
     /// A lease taken by this process; `giveBack` may be called again after it gave it back (a no-op).
     public final class Held: @unchecked Sendable {
         let lease: ConfigLease
@@ -38,10 +41,21 @@ public struct ConfigLease: Sendable {
         public func giveBack() async throws {
             guard lock.withLock({ held }) else { return }
             let holder = self.holder
-            try await lease.states.update(app: lease.app, namespace: lease.namespace) { state in
-                guard state.lease?.holder == holder else { return (false, ()) }
-                state.lease = nil
-                return (true, ())
+            let deployer = lease.deployer
+            // Through transient API errors for a while (a lease left behind blocks every change of
+            // the app until it expires).
+            let deadline = deployer.clock() + ConfigLease.givingBackPatience
+            while true {
+                do {
+                    try await lease.states.update(app: lease.app, namespace: lease.namespace) { state in
+                        guard state.lease?.holder == holder else { return (false, ()) }
+                        state.lease = nil
+                        return (true, ())
+                    }
+                    break
+                } catch let error as PlatformError where DeployService.isTransient(error) && deployer.clock() < deadline {
+                    try await deployer.pause(1)
+                }
             }
             lock.withLock { held = false }
         }
@@ -58,13 +72,20 @@ public struct ConfigLease: Sendable {
             let now = deployer.now()
             let lease = ConfigState.Lease(holder: holder, user: deployer.user, since: DeployService.timestamp(now),
                                           expires: DeployService.timestamp(now.addingTimeInterval(expiresAfter)), what: what)
-            let other = try await states.update(app: app, namespace: namespace) { state -> (write: Bool, value: ConfigState.Lease?) in
-                if let current = state.lease, current.holder != holder,
-                   let expires = ISO8601DateFormatter().date(from: current.expires), expires > now {
-                    return (false, current)
+            let other: ConfigState.Lease?
+            do {
+                other = try await states.update(app: app, namespace: namespace) { state -> (write: Bool, value: ConfigState.Lease?) in
+                    if let current = state.lease, current.holder != holder,
+                       let expires = ISO8601DateFormatter().date(from: current.expires), expires > now {
+                        return (false, current)
+                    }
+                    state.lease = lease
+                    return (true, nil)
                 }
-                state.lease = lease
-                return (true, nil)
+            } catch let error as PlatformError where DeployService.isTransient(error) && deployer.clock() - start < wait {
+                // A 503 or a dropped connection: try again within the same wait, as deploy's own looks do.
+                try await deployer.pause(max(pollInterval, 1))
+                continue
             }
             guard let other else { return Held(self, holder: holder) }
             if !announced {
@@ -81,8 +102,9 @@ public struct ConfigLease: Sendable {
     /// Runs `body` holding the lease (see `acquire`); it is given back afterwards, also after an
     /// error or an interruption.
     public func holding<T: Sendable>(wait: Double, expiresAfter: Double, what: String? = nil,
+                                     holder: String = UUID().uuidString,
                                      _ body: () async throws -> T) async throws -> T {
-        let held = try await acquire(wait: wait, expiresAfter: expiresAfter, what: what)
+        let held = try await acquire(wait: wait, expiresAfter: expiresAfter, what: what, holder: holder)
         do {
             let value = try await body()
             try await held.giveBack()
