@@ -60,7 +60,7 @@ final class CreateEndToEndTests: XCTestCase {
         XCTAssertEqual(document["terraform", "outputs", "application", "endpoint"]?.stringValue, "http://shop.dev.example.com")
         XCTAssertEqual(document["terraform", "outputs", "application", "instance_type"]?.stringValue, "t3.medium")
         // Namespace, ServiceAccount, Deployment, Service, Ingress, NetworkPolicy, PodDisruptionBudget (2 replicas), ServiceMonitor
-        XCTAssertEqual(document["objects"]?.arrayValue?.count, 8)
+        XCTAssertEqual(document["objects"]?.arrayValue?.count, 9)
         XCTAssertEqual(document["skipped"]?.arrayValue, [])
         // Terraform's JSON UI is rendered as lines, never shown raw; the outputs come from apply -json,
         // and with --image no live objects are read (-v echoes each command).
@@ -109,7 +109,7 @@ final class CreateEndToEndTests: XCTestCase {
         let monitor = try XCTUnwrap(try cluster.object(kind: "ServiceMonitor", namespace: "dev", name: "shop"))
         XCTAssertEqual(monitor["spec", "endpoints"]?.arrayValue?.first?["path"]?.stringValue, "/metrics")
         XCTAssertEqual(monitor["spec", "endpoints"]?.arrayValue?.first?["port"]?.stringValue, "metrics")
-        XCTAssertEqual(try managedVersions(cluster).count, 8)
+        XCTAssertEqual(try managedVersions(cluster).count, 9)
 
         // Rerun: same state bytes, same resource versions.
         let stateBefore = stateBytes(sandbox)

@@ -50,7 +50,7 @@ final class SecureDefaultsEndToEndTests: XCTestCase {
         let containerPorts = pod["spec", "containers"]?.arrayValue?.first?["ports"]?.arrayValue?.compactMap { $0["name"]?.stringValue }
         XCTAssertEqual(containerPorts, ["http", "metrics"])
         var model = NetworkPolicyModel(policies: try cluster.objects(kind: "NetworkPolicy", namespace: "prod"))
-        XCTAssertEqual(model.policies.count, 1)
+        XCTAssertEqual(model.policies.count, 2, "the app's and its tasks'")
         XCTAssertTrue(model.allows(from: try namespace("ingress-nginx"), to: target, portName: "http"), "the Ingress reaches the app")
         XCTAssertFalse(model.allows(from: try namespace("ingress-nginx"), to: target, portName: "metrics"), "the Ingress never reaches /metrics")
         XCTAssertTrue(model.allows(from: try namespace("monitoring"), to: target, portName: "metrics"), "Prometheus scrapes")
@@ -60,6 +60,13 @@ final class SecureDefaultsEndToEndTests: XCTestCase {
         XCTAssertTrue(model.allows(from: sameApp, to: target, portName: "http"))
         let otherApp = NetworkPolicyModel.Endpoint(namespace: "prod", namespaceLabels: [:], podLabels: ["app.kubernetes.io/name": "payments"])
         XCTAssertFalse(model.allows(from: otherApp, to: target, portName: "http"), "another app of the namespace is kept out")
+        // The app's tasks (`platform run`: their pods carry platform.dev/task-of, not the app's selector)
+        // may call the app; nothing may call a task.
+        let task = NetworkPolicyModel.Endpoint(namespace: "prod", namespaceLabels: [:],
+                                               podLabels: ["platform.dev/task-of": "shop", "app.kubernetes.io/instance": "shop-prod"])
+        XCTAssertTrue(model.allows(from: task, to: target, portName: "http"), "a task of the app reaches it")
+        XCTAssertFalse(model.allows(from: try namespace("ingress-nginx"), to: task, portName: "http"), "a task serves nothing")
+        XCTAssertFalse(model.allows(from: sameApp, to: task, portName: "http"))
 
         // Another ingress controller namespace from the user config.
         try sandbox.write(sandbox.home + "/.config/platform/config.json",

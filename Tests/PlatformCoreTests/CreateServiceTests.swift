@@ -107,7 +107,7 @@ final class CreateServiceTests: XCTestCase {
                        namespace: String = CreateServiceTests.ownNamespaceList,
                        kube: [String] = []) -> [FakeCommandRunner.Expectation] {
         var refs = ["namespace/\(env)", "serviceaccount/\(name)", "deployment/\(name)", "service/\(name)", "ingress/\(name)",
-                    "networkpolicy/\(name)", "poddisruptionbudget/\(name)", "horizontalpodautoscaler.autoscaling/\(name)"]
+                    "networkpolicy/\(name)", "networkpolicy/\(name)-tasks", "poddisruptionbudget/\(name)", "horizontalpodautoscaler.autoscaling/\(name)"]
         if monitors { refs.append("servicemonitors.monitoring.coreos.com/\(name)") }
         var reads: [FakeCommandRunner.Expectation] = [
             .init(["kubectl"] + kube + ["get", "--raw", "/apis/monitoring.coreos.com/v1"],
@@ -139,7 +139,7 @@ final class CreateServiceTests: XCTestCase {
         XCTAssertEqual(result.url, "http://shop.dev.example.com")
         XCTAssertEqual(result.objects.map(\.description),
                        ["Namespace/dev", "ServiceAccount/shop", "Deployment/shop", "Service/shop", "Ingress/shop",
-                        "NetworkPolicy/shop", "PodDisruptionBudget/shop", "ServiceMonitor/shop"])
+                        "NetworkPolicy/shop", "NetworkPolicy/shop-tasks", "PodDisruptionBudget/shop", "ServiceMonitor/shop"])
         XCTAssertEqual(result.skipped, [])
         XCTAssertEqual(result.terraform.outputs["application"]?["endpoint"]?.stringValue, "https://shop.dev.example.com")
         let workspace = folder + "/state/workspaces/dev/shop"
@@ -352,11 +352,11 @@ final class CreateServiceTests: XCTestCase {
             .init(["terraform", "init", "-input=false", "-no-color"]),
             .init(Self.terraformApply, result: try Self.applyStream()),
             .init(Self.applyArgv.filter { $0 != "--force-conflicts" }, checkInput: { XCTAssertEqual(Self.kinds($0), ["Namespace"]) }),
-            .init(Self.applyArgv, checkInput: { XCTAssertEqual(Self.kinds($0), ["ServiceAccount", "Deployment", "Service", "Ingress", "NetworkPolicy"]) }),
+            .init(Self.applyArgv, checkInput: { XCTAssertEqual(Self.kinds($0), ["ServiceAccount", "Deployment", "Service", "Ingress", "NetworkPolicy", "NetworkPolicy"]) }),
         ])
         let result = try await CreateService(runner: runner, reporter: SilentReporter()).create(request(app))
         XCTAssertEqual(runner.unmet(), [])
-        XCTAssertEqual(result.objects.map(\.description), ["Namespace/dev", "ServiceAccount/shop", "Deployment/shop", "Service/shop", "Ingress/shop", "NetworkPolicy/shop"])
+        XCTAssertEqual(result.objects.map(\.description), ["Namespace/dev", "ServiceAccount/shop", "Deployment/shop", "Service/shop", "Ingress/shop", "NetworkPolicy/shop", "NetworkPolicy/shop-tasks"])
     }
 
     func testANamespaceOfAnotherToolIsNeitherAppliedNorTakenOver() async throws {
@@ -366,11 +366,11 @@ final class CreateServiceTests: XCTestCase {
         let runner = FakeCommandRunner(expectedReads(live: nil, namespace: helm) + [
             .init(["terraform", "init", "-input=false", "-no-color"]),
             .init(Self.terraformApply, result: try Self.applyStream()),
-            .init(Self.applyArgv, checkInput: { XCTAssertEqual(Self.kinds($0), ["ServiceAccount", "Deployment", "Service", "Ingress", "NetworkPolicy"]) }),
+            .init(Self.applyArgv, checkInput: { XCTAssertEqual(Self.kinds($0), ["ServiceAccount", "Deployment", "Service", "Ingress", "NetworkPolicy", "NetworkPolicy"]) }),
         ])
         let result = try await CreateService(runner: runner, reporter: SilentReporter()).create(request(app))
         XCTAssertEqual(runner.unmet(), [])
-        XCTAssertEqual(result.objects.map(\.description), ["ServiceAccount/shop", "Deployment/shop", "Service/shop", "Ingress/shop", "NetworkPolicy/shop"])
+        XCTAssertEqual(result.objects.map(\.description), ["ServiceAccount/shop", "Deployment/shop", "Service/shop", "Ingress/shop", "NetworkPolicy/shop", "NetworkPolicy/shop-tasks"])
         XCTAssertEqual(result.skipped.map(\.kind), ["Namespace", "ServiceMonitor"])
         XCTAssertEqual(result.skipped.first?.reason,
                        "namespace dev exists and is managed by Helm (app.kubernetes.io/managed-by=Helm); platform leaves it as it is")
@@ -380,14 +380,14 @@ final class CreateServiceTests: XCTestCase {
         let app = try settings(SettingsFlags(name: "shop", environment: "dev"))
         let forbidden = CommandResult(status: 1, stdout: "", stderr: #"Error from server (Forbidden): namespaces "dev" is forbidden: User "ci" cannot get resource "namespaces" in API group "" in the namespace "dev""# + "\n")
         let refs = ["serviceaccount/shop", "deployment/shop", "service/shop", "ingress/shop", "networkpolicy/shop",
-                    "poddisruptionbudget/shop", "horizontalpodautoscaler.autoscaling/shop"]
+                    "networkpolicy/shop-tasks", "poddisruptionbudget/shop", "horizontalpodautoscaler.autoscaling/shop"]
         let runner = FakeCommandRunner([
             .init(["kubectl", "get", "--raw", "/apis/monitoring.coreos.com/v1"], result: Self.noMonitorGroup),
             .init(["kubectl", "get", "namespace/dev"] + refs + ["-n", "dev", "--ignore-not-found", "-o", "json"], result: forbidden),
             .init(["kubectl", "get"] + refs + ["-n", "dev", "--ignore-not-found", "-o", "json"]),
             .init(["terraform", "init", "-input=false", "-no-color"]),
             .init(Self.terraformApply, result: try Self.applyStream()),
-            .init(Self.applyArgv, checkInput: { XCTAssertEqual(Self.kinds($0), ["ServiceAccount", "Deployment", "Service", "Ingress", "NetworkPolicy"]) }),
+            .init(Self.applyArgv, checkInput: { XCTAssertEqual(Self.kinds($0), ["ServiceAccount", "Deployment", "Service", "Ingress", "NetworkPolicy", "NetworkPolicy"]) }),
         ])
         let result = try await CreateService(runner: runner, reporter: SilentReporter()).create(request(app))
         XCTAssertEqual(runner.unmet(), [])
@@ -558,7 +558,7 @@ final class CreateServiceTests: XCTestCase {
         let documents = try Manifests.render(.init(settings: app, image: "shop:latest", serviceMonitor: false))
         func document(_ kind: String) -> JSONValue? { documents.first { $0["kind"]?.stringValue == kind } }
         XCTAssertEqual(documents.compactMap { $0["kind"]?.stringValue },
-                       ["Namespace", "ServiceAccount", "Deployment", "Service", "Ingress", "NetworkPolicy"])
+                       ["Namespace", "ServiceAccount", "Deployment", "Service", "Ingress", "NetworkPolicy", "NetworkPolicy"])
         XCTAssertEqual(document("Deployment")?["spec", "template", "metadata", "annotations", "a"]?.stringValue, "b")
         XCTAssertEqual(document("Deployment")?["spec", "template", "metadata", "annotations", "prometheus.io/scrape"]?.stringValue, "true",
                        "merged with the rendered annotations")

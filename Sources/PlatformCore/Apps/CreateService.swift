@@ -87,7 +87,7 @@ public struct CreateService: Sendable {
         reporter.progress("Reading the cluster for \(name) in \(environment)")
         let monitors = try await step { try await kubectl.hasResource("servicemonitors", group: Self.monitoringGroup) }
         var references = ["namespace/\(environment)", "serviceaccount/\(name)", "deployment/\(name)", "service/\(name)",
-                          "ingress/\(name)", "networkpolicy/\(name)", "poddisruptionbudget/\(name)",
+                          "ingress/\(name)", "networkpolicy/\(name)", "networkpolicy/\(name)-tasks", "poddisruptionbudget/\(name)",
                           "horizontalpodautoscaler.autoscaling/\(name)"]
         if monitors { references.append("servicemonitors.\(Self.monitoringGroup)/\(name)") }
         // The live objects matter for a dry run (what would change) and for keeping the running image;

@@ -252,7 +252,9 @@ public enum Manifests {
             public static let kind = "NetworkPolicy"
             public var podSelector: LabelSelector
             public var policyTypes: [String]
-            public var ingress: [IngressRule]
+            /// nil with policyTypes Ingress: nothing may come in (an empty list is dropped by the API
+            /// server, so it is never sent: a rerun would always see a change).
+            public var ingress: [IngressRule]?
             public var egress: [JSONValue]?
         }
     }
@@ -373,7 +375,7 @@ public enum Manifests {
     /// NetworkPolicy peers select namespaces by.
     public static let namespaceNameLabel = "kubernetes.io/metadata.name"
 
-    /// Namespace, ServiceAccount, Deployment, Service, Ingress, NetworkPolicy and, when they apply,
+    /// Namespace, ServiceAccount, Deployment, Service, Ingress, NetworkPolicy (the app's and its tasks') and, when they apply,
     /// PodDisruptionBudget (2+ replicas), HorizontalPodAutoscaler (`autoscale`) and ServiceMonitor
     /// (the cluster has the CRD); overrides applied.
     public static func render(_ input: Input) throws -> [JSONValue] {
@@ -455,19 +457,28 @@ public enum Manifests {
             .init(namespaceSelector: LabelSelector(matchLabels: [namespaceNameLabel: namespace]), podSelector: nil)
         }
         let egress = input.networkPolicy.egress
+        // The app's one-off tasks (`platform run`, the release command) run in pods without the app's
+        // selector label (TaskJob), so the app's policy does not select them: their own policy holds
+        // them to the same egress and lets nothing in; the app's pods accept them as their own.
+        let taskSelector = LabelSelector(matchLabels: [TaskJob.taskOfLabel: input.name])
         let networkPolicy = Object(metadata: meta(), spec: NetworkPolicy.Spec(
             podSelector: podSelector,
             policyTypes: egress == nil ? ["Ingress"] : ["Ingress", "Egress"],
             ingress: [
                 .init(from: [namespacePeer(input.networkPolicy.ingressNamespace)], ports: [.init(port: "http")]),
                 .init(from: [namespacePeer(input.networkPolicy.monitoringNamespace)], ports: [.init(port: "metrics")]),
-                .init(from: [.init(namespaceSelector: nil, podSelector: podSelector)], ports: nil),
+                .init(from: [.init(namespaceSelector: nil, podSelector: podSelector),
+                             .init(namespaceSelector: nil, podSelector: taskSelector)], ports: nil),
             ],
             egress: egress))
+        let taskPolicy = Object(
+            metadata: ObjectMeta(name: "\(input.name)-tasks", namespace: input.environment, labels: labels, annotations: nil),
+            spec: NetworkPolicy.Spec(podSelector: taskSelector, policyTypes: egress == nil ? ["Ingress"] : ["Ingress", "Egress"],
+                                     ingress: nil, egress: egress))
         var objects: [any Encodable] = [
             Namespace(metadata: ObjectMeta(name: input.environment, namespace: nil, labels: namespaceLabels)),
             ServiceAccount(metadata: meta(), automountServiceAccountToken: input.serviceAccountToken),
-            deployment, service, ingress, networkPolicy,
+            deployment, service, ingress, networkPolicy, taskPolicy,
         ]
         if input.minimumReplicas >= 2 {
             objects.append(Object(metadata: meta(), spec: PodDisruptionBudget.Spec(maxUnavailable: 1, selector: podSelector)))
