@@ -50,7 +50,8 @@ struct CreatedApp {
         (try cluster.state()["objects"]?.arrayValue ?? []).compactMap { object in
             guard object["metadata", "namespace"]?.stringValue == "dev",
                   let kind = object["kind"]?.stringValue, let name = object["metadata", "name"]?.stringValue,
-                  ["Deployment", "Service", "Ingress", "ServiceMonitor", "ConfigMap", "ReplicaSet", "Pod"].contains(kind)
+                  ["Deployment", "Service", "Ingress", "ServiceMonitor", "ConfigMap", "ReplicaSet", "Pod", "ServiceAccount",
+                   "NetworkPolicy", "PodDisruptionBudget", "HorizontalPodAutoscaler"].contains(kind)
             else { return nil }
             return kind + "/" + name
         }.sorted()

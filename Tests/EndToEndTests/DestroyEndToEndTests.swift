@@ -26,7 +26,9 @@ final class DestroyEndToEndTests: XCTestCase {
         // The deploy's configuration lease left platform-config-shop behind; destroy takes it too.
         XCTAssertEqual(result.deleted.sorted(), ["configmap/platform-config-shop", "configmap/platform-releases-shop",
                                                  "deployment.apps/shop", "ingress.networking.k8s.io/shop",
-                                                 "service/shop", "servicemonitor.monitoring.coreos.com/shop"])
+                                                 "networkpolicy.networking.k8s.io/shop", "networkpolicy.networking.k8s.io/shop-tasks",
+                                                 "service/shop", "serviceaccount/shop",
+                                                 "servicemonitor.monitoring.coreos.com/shop"])
         XCTAssertTrue(run.stderr.contains("Destroy complete!"), "Terraform's own output with -v: \(run.stderr)")
         XCTAssertFalse(run.stderr.contains("hunter2xyz"))
         XCTAssertEqual(try setup.appObjects(), [])
@@ -41,6 +43,7 @@ final class DestroyEndToEndTests: XCTestCase {
     func testWithoutATerminalDestroyNeedsYes() async throws {
         let setup = try await created()
         defer { setup.cluster.stop(); setup.cluster.removeFiles() }
+        _ = try await setup.cluster.settledResourceVersion()  // the rollout of create and deploy is over
         let before = try setup.appObjects()
         let run = await setup.platform(["destroy", "shop", "-e", "dev"])
         XCTAssertEqual(run.status, 64)
@@ -52,6 +55,7 @@ final class DestroyEndToEndTests: XCTestCase {
     func testOnATerminalDestroyAsksForTheName() async throws {
         let setup = try await created()
         defer { setup.cluster.stop(); setup.cluster.removeFiles() }
+        _ = try await setup.cluster.settledResourceVersion()  // the rollout of create and deploy is over
         let before = try setup.appObjects()
         let refused = TestIO(tty: true, answers: ["no"])
         let status = await PlatformCLI.run(arguments: ["destroy", "shop", "-e", "dev"], io: refused.streams,

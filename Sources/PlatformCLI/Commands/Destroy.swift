@@ -17,8 +17,9 @@ struct DestroyCommand: PlatformCommand {
     static let spec = CommandSpec(
         "destroy", summary: "Delete an app: its Kubernetes objects, its infrastructure and its workspace",
         discussion: """
-        Deletes the app's Deployment, Service, Ingress, ServiceMonitor and release history from the
-        environment's namespace (the namespace itself stays), then runs 'terraform destroy' in the app's
+        Deletes every object create made for the app (Deployment, Service, Ingress, ServiceAccount,
+        NetworkPolicies, PodDisruptionBudget, HorizontalPodAutoscaler, ServiceMonitor), its release
+        history and configuration versions from the environment's namespace (the namespace itself stays), then runs 'terraform destroy' in the app's
         workspace (STATE/workspaces/ENV/NAME) and removes the workspace. On a terminal it asks you to type
         the app's name; without one it needs --yes (exit 64 otherwise). Destroying an app that does not
         exist says so and exits 0. Only objects labelled app.kubernetes.io/managed-by=platform and

@@ -87,7 +87,11 @@ public struct DestroyService: Sendable {
 
     /// The references of everything the app may have in its namespace.
     func references(app: String, monitors: Bool) -> [String] {
-        var references = ["deployment/\(app)", "service/\(app)", "ingress/\(app)",
+        // Everything create renders (Manifests.render) but the shared Namespace, and what deploy and
+        // the configuration commands keep.
+        var references = ["deployment/\(app)", "service/\(app)", "ingress/\(app)", "serviceaccount/\(app)",
+                          "networkpolicy/\(app)", "networkpolicy/\(app)-tasks", "poddisruptionbudget/\(app)",
+                          "horizontalpodautoscaler.autoscaling/\(app)",
                           "configmap/\(AppConventions.releasesConfigMap(app))", "configmap/\(ConfigState.configMapName(app))"]
         if monitors { references.append("servicemonitors.\(Self.monitoringGroup)/\(app)") }
         return references
@@ -130,6 +134,7 @@ public struct DestroyService: Sendable {
     static func reference(kind: String, name: String) -> String {
         switch kind {
         case "ServiceMonitor": return "servicemonitors.\(monitoringGroup)/\(name)"
+        case "HorizontalPodAutoscaler": return "horizontalpodautoscaler.autoscaling/\(name)"
         default: return kind.lowercased() + "/" + name
         }
     }
