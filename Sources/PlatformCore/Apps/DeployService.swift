@@ -736,19 +736,10 @@ public struct DeployService: Sendable {
         return line.isEmpty ? "kubectl exited with status \(status)" : line
     }
 
-    /// Sleeps `seconds` in slices of at most 100 ms, throwing `interrupted` as soon as a signal came.
+    /// Sleeps `seconds`, throwing `interrupted` as soon as a signal came (SignalForwarder.pause).
     func pause(_ seconds: Double) async throws {
-        var remaining = max(0, seconds)
-        try signals.checkInterrupted()
-        while remaining > 0 {
-            let slice = min(remaining, Self.pauseSlice)
-            try await Task.sleep(nanoseconds: UInt64(slice * 1_000_000_000))
-            remaining -= slice
-            try signals.checkInterrupted()
-        }
+        try await signals.pause(seconds)
     }
-
-    static let pauseSlice = 0.1
 
     /// The last lines the failing container wrote (its previous run when it restarted); none when it
     /// never started or kubectl cannot get them.

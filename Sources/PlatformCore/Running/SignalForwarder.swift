@@ -173,4 +173,19 @@ public final class SignalForwarder: @unchecked Sendable {
     public func checkInterrupted() throws {
         if let sig = receivedSignal { throw PlatformError.interrupted(signal: sig) }
     }
+
+    /// Sleeps `seconds` in slices of at most `pauseSlice`, throwing `interrupted` as soon as a signal
+    /// came: the waits between two looks (deploy's rollout, a task's pod, the configuration lease).
+    public func pause(_ seconds: Double) async throws {
+        var remaining = max(0, seconds)
+        try checkInterrupted()
+        while remaining > 0 {
+            let slice = min(remaining, Self.pauseSlice)
+            try await Task.sleep(nanoseconds: UInt64(slice * 1_000_000_000))
+            remaining -= slice
+            try checkInterrupted()
+        }
+    }
+
+    static let pauseSlice = 0.1
 }

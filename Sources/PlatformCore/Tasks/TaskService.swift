@@ -83,23 +83,27 @@ public struct TaskService: Sendable {
     /// Deletes the Job; when that fails too, says which Job is left (the error that stopped the run
     /// is what the user sees).
     private func deleteWarning(job: String, namespace: String) async {
-        do {
-            try await delete(job: job, namespace: namespace)
-        } catch {
-            reporter.warning("could not delete the Job \(job) in \(namespace) (\(error)); delete it with 'kubectl delete job \(job) -n \(namespace)'")
-        }
+        await deleting(["job", job], namespace: namespace)
     }
 
     /// Deletes the Job of this run by its run label (its name may not be known yet).
     private func deleteRun(_ request: TaskRequest) async {
-        let selector = "\(TaskJob.runLabel)=\(request.runID)"
+        await deleting(["jobs", "-l", "\(TaskJob.runLabel)=\(request.runID)"], namespace: request.environment)
+    }
+
+    /// `kubectl delete WHICH` (see `delete`); a failure is a warning with the command to finish it.
+    private func deleting(_ which: [String], namespace: String) async {
         do {
-            _ = try await kubectl.runner.checked(kubectl.command(
-                ["delete", "jobs", "-n", request.environment, "-l", selector, "--ignore-not-found",
-                 "--cascade=background", "--wait=false"]))
+            _ = try await kubectl.runner.checked(kubectl.command(Self.deleteArguments(which, namespace: namespace)))
         } catch {
-            reporter.warning("could not delete the Job of this run (\(error)); delete it with 'kubectl delete jobs -n \(request.environment) -l \(selector)'")
+            let shown = which.joined(separator: " ")
+            reporter.warning("could not delete \(shown) in \(namespace) (\(error)); delete it with 'kubectl delete \(shown) -n \(namespace)'")
         }
+    }
+
+    /// Background propagation (the Job's pod goes with it), without waiting.
+    static func deleteArguments(_ which: [String], namespace: String) -> [String] {
+        ["delete"] + which + ["-n", namespace, "--ignore-not-found", "--cascade=background", "--wait=false"]
     }
 
     /// `--logs JOB`: follows a task that is already there. An interruption stops only the following.
@@ -122,8 +126,7 @@ public struct TaskService: Sendable {
 
     /// Deletes the Job and, in the background, its pod.
     public func delete(job: String, namespace: String) async throws {
-        _ = try await kubectl.runner.checked(kubectl.command(
-            ["delete", "job", job, "-n", namespace, "--ignore-not-found", "--cascade=background", "--wait=false"]))
+        _ = try await kubectl.runner.checked(kubectl.command(Self.deleteArguments(["job", job], namespace: namespace)))
     }
 
     private func follow(job: String, app: String, namespace: String, startTimeout: Double,
@@ -149,7 +152,7 @@ public struct TaskService: Sendable {
                 if clock() - start >= startTimeout {
                     throw TaskStartFailure(message: "task \(job) did not start within \(DeployService.format(duration: startTimeout)) (the API did not answer)")
                 }
-                try await pause(pollInterval)
+                try await signals.pause(pollInterval)
                 continue
             }
             state = TaskRules.state(pods: found, app: app)
@@ -193,7 +196,7 @@ public struct TaskService: Sendable {
             if now - start >= startTimeout {
                 throw TaskStartFailure(message: "task \(job) did not start within \(DeployService.format(duration: startTimeout))")
             }
-            try await pause(pollInterval)
+            try await signals.pause(pollInterval)
         }
         let (pod, container): (String, String)
         switch state {
@@ -211,7 +214,7 @@ public struct TaskService: Sendable {
                 if clock() - start >= startTimeout + Self.statusPatience {
                     throw TaskStartFailure(message: "task \(job): could not read its exit status (the API did not answer)")
                 }
-                try await pause(pollInterval)
+                try await signals.pause(pollInterval)
                 continue
             }
             state = TaskRules.state(pods: found, app: app)
@@ -228,7 +231,7 @@ public struct TaskService: Sendable {
             if case .waiting = state, clock() - start >= startTimeout {
                 throw TaskStartFailure(message: "task \(job): its pod is gone")
             }
-            try await pause(pollInterval)
+            try await signals.pause(pollInterval)
         }
     }
 
@@ -266,17 +269,6 @@ public struct TaskService: Sendable {
         return result.stdoutText.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
     }
 
-    /// Sleeps in slices of at most 100 ms, throwing `interrupted` as soon as a signal came.
-    private func pause(_ seconds: Double) async throws {
-        var remaining = max(0, seconds)
-        try signals.checkInterrupted()
-        while remaining > 0 {
-            let slice = min(remaining, 0.1)
-            try await Task.sleep(nanoseconds: UInt64(slice * 1_000_000_000))
-            remaining -= slice
-            try signals.checkInterrupted()
-        }
-    }
 }
 
 /// The task's pod never started (or vanished): the message for the user.
