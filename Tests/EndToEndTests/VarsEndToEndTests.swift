@@ -252,17 +252,18 @@ final class VarsEndToEndTests: XCTestCase {
     /// patch (held there by a kubectl wrapper in front of the deploy's `apply --force-conflicts`) is
     /// not reverted by the deploy's envFrom, and does not revert the deploy's image: it waits for the
     /// configuration lease the deploy holds until its patch is applied, then builds on it.
-    func testAVarsSetWhileADeployIsAboutToPatchIsNotRevertedByIt() async throws {
-        let app = try await AppFixture()
-        defer { app.stop() }
-        let first = await app.platform(["vars", "set", "shop", "FIRST=1"])
-        XCTAssertEqual(first.status, 0, first.stderr)
+    /// `deploy shop --image v2` through a kubectl in front of the real one: the shell `case` arms in
+    /// `cases` may call HOLD, which marks GATE.reached and waits until the test creates GATE.go.
+    /// Returns once the deploy is held there.
+    func heldDeploy(_ app: AppFixture, until what: String, cases: String) async throws -> (Task<CLIRun, Never>, String) {
         let gate = app.sandbox.root + "/gate"
         let folder = app.sandbox.root + "/wrapper"
         try app.sandbox.write(folder + "/kubectl", """
         #!/bin/sh
+        GATE='\(gate)'
+        HOLD() { : > "$GATE.reached"; while [ ! -e "$GATE.go" ]; do sleep 0.05; done; }
         case " $* " in
-        *" --force-conflicts "*) : > '\(gate).reached'; while [ ! -e '\(gate).go' ]; do sleep 0.05; done ;;
+        \(cases)
         esac
         exec '\(Repo.tools)/kubectl' "$@"
         """)
@@ -272,9 +273,18 @@ final class VarsEndToEndTests: XCTestCase {
         let deploy = Task { [v2] in
             await runCLI(["deploy", "shop", "--image", v2, "-e", "staging"], environment: held, directory: app.sandbox.work)
         }
-        try await app.waitUntil("the deploy is about to apply its patch") {
-            FileManager.default.fileExists(atPath: gate + ".reached")
-        }
+        try await app.waitUntil(what) { FileManager.default.fileExists(atPath: gate + ".reached") }
+        return (deploy, gate)
+    }
+
+    func testAVarsSetWhileADeployIsAboutToPatchIsNotRevertedByIt() async throws {
+        let app = try await AppFixture()
+        defer { app.stop() }
+        let first = await app.platform(["vars", "set", "shop", "FIRST=1"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let (deploy, gate) = try await heldDeploy(app, until: "the deploy is about to apply its patch", cases: """
+        *" --force-conflicts "*) HOLD ;;
+        """)
         // The vars set runs while the deploy's patch is held: it either waits for the deploy's lease,
         // or (with no lease to wait for) rolls out on the Deployment the deploy read and is done.
         let io = TestIO()
@@ -425,29 +435,10 @@ final class VarsEndToEndTests: XCTestCase {
         XCTAssertEqual(staged.status, 0, staged.stderr)
         // A kubectl in front of the deploy's: the second read of platform-config-shop (the lease, after
         // the command read what is staged) waits until the test says go.
-        let gate = app.sandbox.root + "/gate"
-        let folder = app.sandbox.root + "/wrapper"
-        try app.sandbox.write(folder + "/kubectl", """
-        #!/bin/sh
-        case " $* " in
+        let (deploy, gate) = try await heldDeploy(app, until: "the deploy read the staged version and goes for the lease", cases: """
         *" get configmap platform-config-shop "*)
-          if [ -e '\(gate).first' ]; then
-            : > '\(gate).reached'; while [ ! -e '\(gate).go' ]; do sleep 0.05; done
-          else
-            : > '\(gate).first'
-          fi ;;
-        esac
-        exec '\(Repo.tools)/kubectl' "$@"
+          if [ -e "$GATE.first" ]; then HOLD; else : > "$GATE.first"; fi ;;
         """)
-        chmod(folder + "/kubectl", 0o755)
-        var held = app.environmentVariables
-        held["PATH"] = folder + ":" + (held["PATH"] ?? "")
-        let deploy = Task { [v2] in
-            await runCLI(["deploy", "shop", "--image", v2, "-e", "staging"], environment: held, directory: app.sandbox.work)
-        }
-        try await app.waitUntil("the deploy read the staged version and goes for the lease") {
-            FileManager.default.fileExists(atPath: gate + ".reached")
-        }
         let change = await app.platform(["vars", "set", "shop", "SECOND=2"])
         XCTAssertEqual(change.status, 0, change.stderr)
         XCTAssertEqual(try app.liveVars(), ["FLAG": "on", "SECOND": "2"], "the staged version and SECOND roll out")
